@@ -1,0 +1,80 @@
+//! Binary scalar rules: `y = f(a, b)` with `dy/da` and `dy/db`.
+
+use super::Real;
+
+/// A scalar function of two arguments and its partial derivatives.
+///
+/// Broadcasting and the matrix product are handled by the dispatch layer
+/// ([`super::BinaryOp`]); a rule only knows about one pair of elements.
+pub trait BinaryRule: Copy {
+    /// The name of PyTorch's backward node for this op (`"MulBackward0"`).
+    const TORCH_NAME: &'static str;
+    /// `f(a, b)`.
+    fn f<T: Real>(self, a: T, b: T) -> T;
+    /// `df/da`, given `a`, `b` and `y = f(a, b)`.
+    fn da<T: Real>(self, a: T, b: T, y: T) -> T;
+    /// `df/db`, given `a`, `b` and `y = f(a, b)`.
+    fn db<T: Real>(self, a: T, b: T, y: T) -> T;
+}
+
+macro_rules! binary_rule {
+    ($(#[$doc:meta])* $name:ident, $torch:literal, |$a:ident, $b:ident| $f:expr,
+     |$da_a:ident, $da_b:ident, $da_y:ident| $da:expr, |$db_a:ident, $db_b:ident, $db_y:ident| $db:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $name;
+
+        impl BinaryRule for $name {
+            const TORCH_NAME: &'static str = $torch;
+            #[inline(always)]
+            fn f<T: Real>(self, $a: T, $b: T) -> T {
+                $f
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn da<T: Real>(self, $da_a: T, $da_b: T, $da_y: T) -> T {
+                $da
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn db<T: Real>(self, $db_a: T, $db_b: T, $db_y: T) -> T {
+                $db
+            }
+        }
+    };
+}
+
+binary_rule!(
+    /// `a + b`.
+    Add, "AddBackward0", |a, b| a + b, |a, b, y| T::one(), |a, b, y| T::one()
+);
+binary_rule!(
+    /// `a - b`.
+    Sub, "SubBackward0", |a, b| a - b, |a, b, y| T::one(), |a, b, y| -T::one()
+);
+binary_rule!(
+    /// `a * b`; on two matrices the dispatch layer makes it the matrix product.
+    Mul, "MulBackward0", |a, b| a * b, |a, b, y| b, |a, b, y| a
+);
+binary_rule!(
+    /// `a / b`; `d/da = 1/b`, `d/db = -a/b^2`.
+    Div, "DivBackward0", |a, b| a / b, |a, b, y| T::one() / b, |a, b, y| -a / (b * b)
+);
+binary_rule!(
+    /// `a^b`; `d/da = b a^(b-1)` (0 where `b = 0`), `d/db = a^b ln a` (0 where `a = 0` and `b >= 0`), as in PyTorch.
+    Powf, "PowBackward1", |a, b| num_traits::Float::powf(a, b),
+    |a, b, y| if b == T::zero() { T::zero() } else { b * num_traits::Float::powf(a, b - T::one()) },
+    |a, b, y| if a == T::zero() && b >= T::zero() { T::zero() } else { y * num_traits::Float::ln(a) }
+);
+binary_rule!(
+    /// `max(a, b)`; the gradient goes to the larger argument, split evenly on a tie (PyTorch's `maximum`).
+    Max, "MaximumBackward0", |a, b| if a.is_nan() || b.is_nan() { T::nan() } else if a >= b { a } else { b },
+    |a, b, y| if a > b { T::one() } else if a == b { T::c(0.5) } else { T::zero() },
+    |a, b, y| if b > a { T::one() } else if a == b { T::c(0.5) } else { T::zero() }
+);
+binary_rule!(
+    /// `min(a, b)`; the gradient goes to the smaller argument, split evenly on a tie (PyTorch's `minimum`).
+    Min, "MinimumBackward0", |a, b| if a.is_nan() || b.is_nan() { T::nan() } else if a <= b { a } else { b },
+    |a, b, y| if a < b { T::one() } else if a == b { T::c(0.5) } else { T::zero() },
+    |a, b, y| if b < a { T::one() } else if a == b { T::c(0.5) } else { T::zero() }
+);

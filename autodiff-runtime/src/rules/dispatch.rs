@@ -1,0 +1,180 @@
+//! Type-directed dispatch from the code `#[differentiable]` generates to the rules.
+//!
+//! The macro cannot see types, so for `y = a * b` it emits
+//! `binary(Mul, &a, &b)` in the forward code and `binary_vjp_lhs(Mul, &a, &b, &y, &g, &mut ga)`
+//! in the reverse code, and rustc picks the implementation for the operand types:
+//! scalar times scalar, scalar times matrix, matrix product, and so on. Every `vjp`
+//! function *adds* its contribution into the adjoint it is given, so adjoints are
+//! accumulated in place and nothing is allocated for scalars.
+
+use super::{BinaryRule, ElementwiseRule, Real};
+
+/// An adjoint (cotangent) accumulator of the same type as its primal value.
+///
+/// `adjoint_zero` is the symbolic zero that accumulation starts from: `-0.0` for floats
+/// (so that the first `+=` is exact and free: `-0.0 + g == g` for every `g`), and an
+/// empty matrix for matrices (so that no shape is needed before the first contribution).
+/// [`Adjoint::finish`] turns a symbolic zero into a real one of the primal's shape.
+pub trait Adjoint: Sized {
+    /// The symbolic zero.
+    fn adjoint_zero() -> Self;
+    /// `self += other`.
+    fn accumulate(&mut self, other: &Self);
+    /// The final adjoint of `primal`: a real zero where nothing was accumulated.
+    fn finish(self, primal: &Self) -> Self;
+}
+
+macro_rules! scalar_adjoint {
+    ($($t:ty),*) => {$(
+        impl Adjoint for $t {
+            #[inline(always)]
+            fn adjoint_zero() -> Self {
+                -0.0
+            }
+            #[inline(always)]
+            fn accumulate(&mut self, other: &Self) {
+                *self += *other;
+            }
+            #[inline(always)]
+            fn finish(self, _primal: &Self) -> Self {
+                // -0.0 + 0.0 == +0.0: a gradient that received nothing reads as a plain zero.
+                self + 0.0
+            }
+        }
+    )*};
+}
+scalar_adjoint!(f32, f64);
+
+/// A unary operation `Op` applicable to `Self` (elementwise on matrices, or a reduction).
+pub trait UnaryOp<Op>: Sized {
+    /// The result type.
+    type Output;
+    /// `op(self)`.
+    fn forward(&self, op: Op) -> Self::Output;
+    /// Adds `g * d op(self) / d self` (a vector-Jacobian product) into `gx`; `y` is the forward result.
+    fn vjp(&self, op: Op, y: &Self::Output, g: &Self::Output, gx: &mut Self);
+}
+
+/// A binary operation `Op` between `Self` and `B`.
+pub trait BinaryOp<Op, B>: Sized {
+    /// The result type.
+    type Output;
+    /// `op(self, b)`.
+    fn forward(&self, op: Op, b: &B) -> Self::Output;
+    /// Adds the vector-Jacobian product for the left operand into `ga`.
+    fn vjp_lhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, ga: &mut Self);
+    /// Adds the vector-Jacobian product for the right operand into `gb`.
+    fn vjp_rhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, gb: &mut B);
+}
+
+macro_rules! scalar_dispatch {
+    ($($t:ty),*) => {$(
+        impl<R: ElementwiseRule> UnaryOp<R> for $t {
+            type Output = $t;
+            #[inline(always)]
+            fn forward(&self, op: R) -> $t {
+                op.f(*self)
+            }
+            #[inline(always)]
+            fn vjp(&self, op: R, y: &$t, g: &$t, gx: &mut $t) {
+                *gx += *g * op.df(*self, *y);
+            }
+        }
+
+        impl<R: BinaryRule> BinaryOp<R, $t> for $t {
+            type Output = $t;
+            #[inline(always)]
+            fn forward(&self, op: R, b: &$t) -> $t {
+                op.f(*self, *b)
+            }
+            #[inline(always)]
+            fn vjp_lhs(&self, op: R, b: &$t, y: &$t, g: &$t, ga: &mut $t) {
+                *ga += *g * op.da(*self, *b, *y);
+            }
+            #[inline(always)]
+            fn vjp_rhs(&self, op: R, b: &$t, y: &$t, g: &$t, gb: &mut $t) {
+                *gb += *g * op.db(*self, *b, *y);
+            }
+        }
+    )*};
+}
+scalar_dispatch!(f32, f64);
+
+/// Forward of a unary op: `op(x)`.
+#[inline(always)]
+pub fn unary<Op, X: UnaryOp<Op>>(op: Op, x: &X) -> X::Output {
+    x.forward(op)
+}
+
+/// Reverse of a unary op: `gx += g * d op(x) / dx`.
+#[inline(always)]
+pub fn unary_vjp<Op, X: UnaryOp<Op>>(op: Op, x: &X, y: &X::Output, g: &X::Output, gx: &mut X) {
+    x.vjp(op, y, g, gx)
+}
+
+/// Forward of a binary op: `op(a, b)`.
+#[inline(always)]
+pub fn binary<Op, A: BinaryOp<Op, B>, B>(op: Op, a: &A, b: &B) -> A::Output {
+    a.forward(op, b)
+}
+
+/// Reverse of a binary op for its left operand.
+#[inline(always)]
+pub fn binary_vjp_lhs<Op, A: BinaryOp<Op, B>, B>(
+    op: Op,
+    a: &A,
+    b: &B,
+    y: &A::Output,
+    g: &A::Output,
+    ga: &mut A,
+) {
+    a.vjp_lhs(op, b, y, g, ga)
+}
+
+/// Reverse of a binary op for its right operand.
+#[inline(always)]
+pub fn binary_vjp_rhs<Op, A: BinaryOp<Op, B>, B>(
+    op: Op,
+    a: &A,
+    b: &B,
+    y: &A::Output,
+    g: &A::Output,
+    gb: &mut B,
+) {
+    a.vjp_rhs(op, b, y, g, gb)
+}
+
+/// The symbolic zero adjoint, its type inferred from how it is used.
+#[inline(always)]
+pub fn adjoint_zero<X: Adjoint>() -> X {
+    X::adjoint_zero()
+}
+
+/// `acc += contribution`.
+#[inline(always)]
+pub fn accumulate<X: Adjoint>(acc: &mut X, contribution: &X) {
+    acc.accumulate(contribution)
+}
+
+/// The final adjoint of `primal` (a real zero where nothing arrived).
+#[inline(always)]
+pub fn finish<X: Adjoint>(adjoint: X, primal: &X) -> X {
+    adjoint.finish(primal)
+}
+
+/// The seed `1` of a scalar output, for `name_grad`.
+#[inline(always)]
+pub fn one<T: Real>() -> T {
+    T::one()
+}
+
+/// `x` with its gradient cut: the value, and no adjoint flows back (PyTorch's `detach`).
+///
+/// ```
+/// use autodiff_runtime::rules::stop_gradient;
+/// assert_eq!(stop_gradient(3.0), 3.0);
+/// ```
+#[inline(always)]
+pub fn stop_gradient<X>(x: X) -> X {
+    x
+}

@@ -1,0 +1,159 @@
+//! Unary elementwise rules: `y = f(x)` and `dy/dx = df(x, y)`.
+
+use super::Real;
+
+/// A unary elementwise function and its derivative.
+///
+/// `df` receives both the input and the output, so rules whose derivative is cheapest
+/// in terms of the output (`exp`, `tanh`, `sigmoid`) reuse it instead of recomputing.
+pub trait ElementwiseRule: Copy {
+    /// The name of PyTorch's backward node for this op (`"ExpBackward0"`).
+    const TORCH_NAME: &'static str;
+    /// `f(x)`.
+    fn f<T: Real>(self, x: T) -> T;
+    /// `f'(x)`, given `x` and `y = f(x)`.
+    fn df<T: Real>(self, x: T, y: T) -> T;
+}
+
+macro_rules! elementwise_rule {
+    ($(#[$doc:meta])* $name:ident, $torch:literal, |$x:ident| $f:expr, |$dx:ident, $y:ident| $df:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $name;
+
+        impl ElementwiseRule for $name {
+            const TORCH_NAME: &'static str = $torch;
+            #[inline(always)]
+            fn f<T: Real>(self, $x: T) -> T {
+                $f
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn df<T: Real>(self, $dx: T, $y: T) -> T {
+                $df
+            }
+        }
+    };
+}
+
+elementwise_rule!(
+    /// `-x`; derivative `-1`.
+    Neg, "NegBackward0", |x| -x, |x, y| -T::one()
+);
+elementwise_rule!(
+    /// `e^x`; derivative `e^x` (the output).
+    Exp, "ExpBackward0", |x| num_traits::Float::exp(x), |x, y| y
+);
+elementwise_rule!(
+    /// `ln x`; derivative `1/x`.
+    Ln, "LogBackward0", |x| num_traits::Float::ln(x), |x, y| T::one() / x
+);
+elementwise_rule!(
+    /// `log10 x`; derivative `1/(x ln 10)`.
+    Log10, "Log10Backward0", |x| num_traits::Float::log10(x), |x, y| T::one() / (x * T::LN_10())
+);
+elementwise_rule!(
+    /// `log2 x`; derivative `1/(x ln 2)`.
+    Log2, "Log2Backward0", |x| num_traits::Float::log2(x), |x, y| T::one() / (x * T::LN_2())
+);
+elementwise_rule!(
+    /// `sqrt x`; derivative `1/(2 sqrt x)` (infinite at 0, as in PyTorch).
+    Sqrt, "SqrtBackward0", |x| num_traits::Float::sqrt(x), |x, y| T::c(0.5) / y
+);
+elementwise_rule!(
+    /// `1/x`; derivative `-1/x^2 = -y^2`.
+    Recip, "ReciprocalBackward0", |x| num_traits::Float::recip(x), |x, y| -(y * y)
+);
+elementwise_rule!(
+    /// `sin x`; derivative `cos x`.
+    Sin, "SinBackward0", |x| num_traits::Float::sin(x), |x, y| num_traits::Float::cos(x)
+);
+elementwise_rule!(
+    /// `cos x`; derivative `-sin x`.
+    Cos, "CosBackward0", |x| num_traits::Float::cos(x), |x, y| -num_traits::Float::sin(x)
+);
+elementwise_rule!(
+    /// `tan x`; derivative `1 + tan^2 x`.
+    Tan, "TanBackward0", |x| num_traits::Float::tan(x), |x, y| T::one() + y * y
+);
+elementwise_rule!(
+    /// `tanh x`; derivative `1 - tanh^2 x`.
+    Tanh, "TanhBackward0", |x| num_traits::Float::tanh(x), |x, y| T::one() - y * y
+);
+elementwise_rule!(
+    /// `sinh x`; derivative `cosh x`.
+    Sinh, "SinhBackward0", |x| num_traits::Float::sinh(x), |x, y| num_traits::Float::cosh(x)
+);
+elementwise_rule!(
+    /// `cosh x`; derivative `sinh x`.
+    Cosh, "CoshBackward0", |x| num_traits::Float::cosh(x), |x, y| num_traits::Float::sinh(x)
+);
+elementwise_rule!(
+    /// `|x|`; derivative `sign x`, and 0 at 0 (PyTorch's `sgn`).
+    Abs, "AbsBackward0", |x| num_traits::Float::abs(x), |x, y| {
+        if x > T::zero() {
+            T::one()
+        } else if x < T::zero() {
+            -T::one()
+        } else if x == T::zero() {
+            T::zero()
+        } else {
+            x
+        }
+    }
+);
+elementwise_rule!(
+    /// `e^x - 1`, accurate near 0; derivative `e^x = y + 1`.
+    ExpM1, "Expm1Backward0", |x| num_traits::Float::exp_m1(x), |x, y| y + T::one()
+);
+elementwise_rule!(
+    /// `ln(1 + x)`, accurate near 0; derivative `1/(1 + x)`.
+    Ln1p, "Log1PBackward0", |x| num_traits::Float::ln_1p(x), |x, y| T::one() / (T::one() + x)
+);
+elementwise_rule!(
+    /// `max(x, 0)`; derivative 1 where `x > 0`, else 0 (0 at 0, as in PyTorch).
+    Relu, "ReluBackward0", |x| if x > T::zero() { x } else if x.is_nan() { x } else { T::zero() },
+    |x, y| if x > T::zero() { T::one() } else if x.is_nan() { x } else { T::zero() }
+);
+elementwise_rule!(
+    /// `1 / (1 + e^-x)`, computed without overflow for any `x`; derivative `y (1 - y)`.
+    Sigmoid, "SigmoidBackward0", |x| {
+        if x >= T::zero() {
+            T::one() / (T::one() + num_traits::Float::exp(-x))
+        } else {
+            let e = num_traits::Float::exp(x);
+            e / (T::one() + e)
+        }
+    },
+    |x, y| y * (T::one() - y)
+);
+elementwise_rule!(
+    /// `ln(1 + e^x)`, computed as `max(x, 0) + ln_1p(e^-|x|)` so it never overflows;
+    /// derivative `sigmoid(x)`.
+    Softplus, "SoftplusBackward0", |x| {
+        let m = if x > T::zero() { x } else { T::zero() };
+        m + num_traits::Float::ln_1p(num_traits::Float::exp(-num_traits::Float::abs(x)))
+    },
+    |x, y| Sigmoid.f(x)
+);
+
+/// `x^n` for an integer `n` known when the op runs; derivative `n x^(n-1)`, and 0 for `n = 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowI(pub i32);
+
+impl ElementwiseRule for PowI {
+    const TORCH_NAME: &'static str = "PowBackward0";
+    #[inline(always)]
+    fn f<T: Real>(self, x: T) -> T {
+        num_traits::Float::powi(x, self.0)
+    }
+    #[inline(always)]
+    fn df<T: Real>(self, x: T, _y: T) -> T {
+        match self.0 {
+            0 => T::zero(),
+            1 => T::one(),
+            2 => x + x,
+            n => T::c(n as f64) * num_traits::Float::powi(x, n - 1),
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! # autodiff
+//!
+//! Reverse-mode automatic differentiation for Rust, done at compile time.
+//!
+//! ```
+//! use autodiff::prelude::*;
+//!
+//! #[differentiable]
+//! fn loss(w: f64, x: f64) -> f64 {
+//!     let y = w * x;
+//!     (y - 5.0).powi(2)
+//! }
+//!
+//! let (value, g) = loss_grad(1.0, 2.0);
+//! assert_eq!(value, 9.0);
+//! assert_eq!(g.w, -12.0);
+//! assert_eq!(g.x, -6.0);
+//! ```
+#![warn(missing_docs)]
+
+pub use autodiff_macros::differentiable;
+pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
+pub use autodiff_runtime::nalgebra;
+pub use autodiff_runtime::rules;
+
+/// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
+pub mod prelude {
+    pub use crate::differentiable;
+    pub use crate::Graph;
+    pub use autodiff_runtime::rules::stop_gradient;
+}
+
+/// Implementation details used by the code `#[differentiable]` generates. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use autodiff_runtime::graph::Graph;
+    pub use autodiff_runtime::rules::*;
+}
