@@ -4,7 +4,7 @@
 //! their pullbacks, and branches and loops that the reverse pass revisits save what it
 //! needs on their tapes (see [`super::tape`]).
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, saved_names};
+use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
 use super::{cloned, operand, primal, pullback, rule_value, tape, tuple};
 use crate::ir::{Block, Eqn, Func, Op, Stmt};
 use proc_macro2::TokenStream;
@@ -54,10 +54,8 @@ impl Forward<'_> {
                 let else_code = self.block(else_block);
                 if record {
                     let t = tape(outs[0]);
-                    let then_saved =
-                        tuple(&saved_names(self.f, then_block, &defined_in(then_block)));
-                    let else_saved =
-                        tuple(&saved_names(self.f, else_block, &defined_in(else_block)));
+                    let then_saved = saved(self.f, then_block, &defined_in(then_block), false);
+                    let else_saved = saved(self.f, else_block, &defined_in(else_block), false);
                     let pat = tuple(&out_pat);
                     let then_tuple = tuple(&then_vals);
                     let else_tuple = tuple(&else_vals);
@@ -132,11 +130,7 @@ impl Forward<'_> {
                 let body_code = self.block(body);
                 let (tape_init, tape_push) = if record {
                     let t = tape(outs[0]);
-                    let saved = tuple(&saved_names(
-                        self.f,
-                        body,
-                        &defined_in_loop(body, params, *index),
-                    ));
+                    let saved = saved(self.f, body, &defined_in_loop(body, params, *index), false);
                     (
                         quote!(let mut #t = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&#range).0);),
                         quote!(#t.push(#saved);),

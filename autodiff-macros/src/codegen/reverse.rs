@@ -5,7 +5,7 @@
 //! the operand's adjoint. Branches replay the arm the forward pass took (read from the
 //! tape) and loops pop their tape, so iterations run in reverse.
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, saved_names};
+use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
 use super::{adjoint, operand, primal, pullback, rule_value, tape, tuple};
 use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
@@ -72,7 +72,7 @@ impl Reverse<'_> {
                 let t = tape(outs[0]);
                 let arm = |block: &Block, branch_outs: &[VarId]| {
                     let defined = defined_in(block);
-                    let pat = tuple(&saved_names(self.f, block, &defined));
+                    let pat = saved(self.f, block, &defined, true);
                     let decl = self.declare(&defined);
                     let joins = outs
                         .iter()
@@ -122,7 +122,7 @@ impl Reverse<'_> {
                     .collect();
                 let incoming_pat = tuple(&incoming.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
                 let defined = defined_in_loop(body, params, *index);
-                let pat = tuple(&saved_names(self.f, body, &defined));
+                let pat = saved(self.f, body, &defined, true);
                 let decl = self.declare(&defined);
                 let joins = slots
                     .iter()

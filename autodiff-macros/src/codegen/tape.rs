@@ -95,14 +95,31 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
     reads
 }
 
+/// The tuple a nested block pushes on its tape (`pattern = false`) or the pattern that
+/// takes it apart in the reverse pass (`pattern = true`, where nested tapes are `mut`).
+pub fn saved(f: &Func, block: &Block, defined: &BTreeSet<VarId>, pattern: bool) -> TokenStream {
+    let items: Vec<TokenStream> = saved_names(f, block, defined)
+        .into_iter()
+        .map(|(name, is_tape)| {
+            if pattern && is_tape {
+                quote::quote!(mut #name)
+            } else {
+                name
+            }
+        })
+        .collect();
+    super::tuple(&items)
+}
+
 /// The names saved on the tape of a nested block, in a fixed order: the values its reverse
-/// reads, then the tapes of its control-flow statements, then its pullbacks.
-pub fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<TokenStream> {
-    let mut names: Vec<TokenStream> = reverse_reads(f, block)
+/// reads, then the tapes of its control-flow statements, then its pullbacks; each with
+/// whether it is a nested tape.
+fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(TokenStream, bool)> {
+    let mut names: Vec<(TokenStream, bool)> = reverse_reads(f, block)
         .intersection(defined)
         .map(|&v| {
             let id = primal(v);
-            quote::quote!(#id)
+            (quote::quote!(#id), false)
         })
         .collect();
     for s in &block.stmts {
@@ -110,13 +127,13 @@ pub fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<To
             Stmt::Eqn(e) => {
                 if matches!(e.op, Op::Call { .. }) && f.active(e.out) {
                     let pb = pullback(e.out);
-                    names.push(quote::quote!(#pb));
+                    names.push((quote::quote!(#pb), false));
                 }
             }
             Stmt::If { outs, .. } | Stmt::For { outs, .. } => {
                 if has_reverse(f, s) {
                     let t = tape(outs[0]);
-                    names.push(quote::quote!(#t));
+                    names.push((quote::quote!(#t), true));
                 }
             }
         }
