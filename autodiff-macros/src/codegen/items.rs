@@ -114,7 +114,7 @@ fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Tok
             if p.wrt {
                 quote!(#t)
             } else {
-                quote!(())
+                quote!(::autodiff::__private::NotDifferentiated)
             }
         })
         .collect();
@@ -320,7 +320,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         .iter()
         .map(|p| {
             if !p.wrt {
-                return quote!(());
+                return quote!(::autodiff::__private::NotDifferentiated);
             }
             let primal_ref = operand(f, p.var);
             if f.active(p.var) {
@@ -387,7 +387,7 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
         .enumerate()
         .map(|(k, p)| {
             if !p.wrt {
-                quote!(())
+                quote!(::autodiff::__private::NotDifferentiated)
             } else if single {
                 quote!(__ad_c)
             } else {

@@ -202,7 +202,8 @@ impl Reverse<'_> {
                     .filter(|(_, a)| f.active(**a))
                     .map(|(k, &a)| {
                         let k = syn::Index::from(k);
-                        self.add_into(a, quote!(#cot.#k))
+                        let ga = adjoint(a);
+                        quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
                     });
                 quote_spanned! {span=>
                     let #cot = #pb(#g);

@@ -178,3 +178,41 @@ pub fn one<T: Real>() -> T {
 pub fn stop_gradient<X>(x: X) -> X {
     x
 }
+
+/// The cotangent a pullback returns for a parameter its function does not differentiate
+/// (excluded with `wrt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotDifferentiated;
+
+/// A cotangent returned by a callee's pullback for one argument: the adjoint itself for
+/// a differentiated parameter, [`NotDifferentiated`] for one the callee excludes.
+///
+/// Implemented per adjoint type (not as a blanket impl), so that for
+/// `NotDifferentiated` the adjoint's type is left to the other uses to decide.
+pub trait Cotangent<X> {
+    /// Adds this cotangent into `acc`.
+    fn add_to(&self, acc: &mut X);
+}
+
+macro_rules! scalar_cotangent {
+    ($($t:ty),*) => {$(
+        impl Cotangent<$t> for $t {
+            #[inline(always)]
+            fn add_to(&self, acc: &mut $t) {
+                *acc += *self;
+            }
+        }
+    )*};
+}
+scalar_cotangent!(f32, f64);
+
+impl<X> Cotangent<X> for NotDifferentiated {
+    #[inline(always)]
+    fn add_to(&self, _acc: &mut X) {}
+}
+
+/// `acc += cotangent` for the cotangent of one argument of a call.
+#[inline(always)]
+pub fn accumulate_cotangent<X, C: Cotangent<X>>(acc: &mut X, cotangent: &C) {
+    cotangent.add_to(acc)
+}
