@@ -61,6 +61,8 @@ pub struct Names {
     pub pullback: syn::Ident,
     /// The hidden wrt table.
     pub wrt: syn::Ident,
+    /// The hidden straight-line vector-Jacobian product behind `name_grad` and `name_vjp`.
+    pub direct: syn::Ident,
 }
 
 impl Names {
@@ -75,6 +77,7 @@ impl Names {
             grad_struct: format_ident!("{}Grad", camel),
             pullback: pullback_ident(name),
             wrt: wrt_ident(name),
+            direct: format_ident!("__ad_vjp_{}", name),
         }
     }
 }
@@ -126,6 +129,34 @@ fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Tok
     }
 }
 
+/// The signature of the hidden straight-line VJP: the parameters plus `__ad_dout`,
+/// returning the value and one cotangent per parameter.
+fn direct_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
+    let inputs = &item.sig.inputs;
+    let ret = &sig.ret;
+    let cots: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let t = &p.owned_ty;
+            if p.wrt {
+                quote!(#t)
+            } else {
+                quote!(::autodiff::__private::NotDifferentiated)
+            }
+        })
+        .collect();
+    let cot = super::tuple(&cots);
+    let vis = &item.vis;
+    let name = &names.direct;
+    let comma = if inputs.is_empty() || inputs.trailing_punct() {
+        quote!()
+    } else {
+        quote!(,)
+    };
+    quote!(#vis fn #name(#inputs #comma __ad_dout: #ret) -> (#ret, #cot))
+}
+
 /// The entry points shared by ordinary and custom-VJP functions: `name_grad`, `name_vjp`,
 /// `NameGrad`, the wrt table, and `name_graph` with the given body.
 fn entry_points(
@@ -145,8 +176,9 @@ fn entry_points(
         vjp,
         graph,
         grad_struct,
-        pullback,
+        pullback: _,
         wrt,
+        direct,
     } = names;
     let fields: Vec<TokenStream> = sig
         .params
@@ -185,13 +217,11 @@ fn entry_points(
     } else {
         (
             quote! {
-                let (__ad_value, __ad_pb) = #pullback(#(#args),*);
-                let __ad_cot = __ad_pb(::autodiff::__private::one());
+                let (__ad_value, __ad_cot) = #direct(#(#args,)* ::autodiff::__private::one());
                 (__ad_value, #grad_struct { #(#inits),* })
             },
             quote! {
-                let (__ad_value, __ad_pb) = #pullback(#(#args),*);
-                let __ad_cot = __ad_pb(d_out);
+                let (__ad_value, __ad_cot) = #direct(#(#args,)* d_out);
                 (__ad_value, #grad_struct { #(#inits),* })
             },
         )
@@ -277,6 +307,23 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
     }
 }
 
+/// Whether the adjoint of `v` receives a contribution on every path: `v` is an active
+/// operand of an active operation in the function's top-level block (not only inside
+/// branches or loops, which may run zero times).
+fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
+    f.body.stmts.iter().any(|s| match s {
+        Stmt::Eqn(e) => {
+            f.active(e.out)
+                && e.args.contains(&v)
+                && matches!(
+                    e.op,
+                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. }
+                )
+        }
+        _ => false,
+    }) || (f.ret == v)
+}
+
 /// Every item for an ordinary differentiable function.
 pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let names = Names::new(&item.sig.ident);
@@ -323,7 +370,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
                 return quote!(::autodiff::__private::NotDifferentiated);
             }
             let primal_ref = operand(f, p.var);
-            if f.active(p.var) {
+            if f.active(p.var) && definitely_contributed(f, p.var) {
+                let a = adjoint(p.var);
+                quote!(::autodiff::__private::finish_contributed(#a, #primal_ref))
+            } else if f.active(p.var) {
                 let a = adjoint(p.var);
                 quote!(::autodiff::__private::finish(#a, #primal_ref))
             } else {
@@ -352,11 +402,25 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
             })
         }
     };
+    let direct_sig = direct_signature(item, sig, &names);
+    let direct_fn = quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #lints
+        #direct_sig {
+            #recorded
+            #declare
+            #seed
+            #body_rev
+            (#ret_var, #cot)
+        }
+    };
     let graph_body = super::graph::body(f, &names.name.to_string());
     let entries = entry_points(item, sig, &names, graph_body, false);
     quote! {
         #forward_fn
         #pullback_fn
+        #direct_fn
         #entries
     }
 }
@@ -412,6 +476,17 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
         }
     };
     let _ = span;
+    let direct_sig = direct_signature(item, sig, &names);
+    let pullback = &names.pullback;
+    let direct_fn = quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #lints
+        #direct_sig {
+            let (__ad_value, __ad_pb) = #pullback(#(#idents),*);
+            (__ad_value, __ad_pb(__ad_dout))
+        }
+    };
     let labels: Vec<(String, bool)> = sig
         .params
         .iter()
@@ -422,6 +497,7 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
     quote! {
         #item
         #pullback_fn
+        #direct_fn
         #entries
     }
 }

@@ -22,6 +22,12 @@ pub trait Adjoint: Sized {
     fn accumulate(&mut self, other: &Self);
     /// The final adjoint of `primal`: a real zero where nothing was accumulated.
     fn finish(self, primal: &Self) -> Self;
+    /// [`Adjoint::finish`] for an adjoint that received at least one contribution on every
+    /// path: a no-op for scalars (whose sum is already exact), a shape check for matrices
+    /// (whose contributions may all have been symbolic zeros).
+    fn finish_contributed(self, primal: &Self) -> Self {
+        self.finish(primal)
+    }
 }
 
 macro_rules! scalar_adjoint {
@@ -39,6 +45,10 @@ macro_rules! scalar_adjoint {
             fn finish(self, _primal: &Self) -> Self {
                 // -0.0 + 0.0 == +0.0: a gradient that received nothing reads as a plain zero.
                 self + 0.0
+            }
+            #[inline(always)]
+            fn finish_contributed(self, _primal: &Self) -> Self {
+                self
             }
         }
     )*};
@@ -160,6 +170,12 @@ pub fn accumulate<X: Adjoint>(acc: &mut X, contribution: &X) {
 #[inline(always)]
 pub fn finish<X: Adjoint>(adjoint: X, primal: &X) -> X {
     adjoint.finish(primal)
+}
+
+/// The final adjoint of `primal`, which received a contribution on every path.
+#[inline(always)]
+pub fn finish_contributed<X: Adjoint>(adjoint: X, primal: &X) -> X {
+    adjoint.finish_contributed(primal)
 }
 
 /// The seed `1` of a scalar output, for `name_grad`.
