@@ -24,7 +24,10 @@ fn shapes(m: usize, n: usize, mode: usize) -> ((usize, usize), (usize, usize)) {
 }
 
 /// Two `DMatrix` operands in a random broadcast relation.
-fn pair(ea: BoxedStrategy<f64>, eb: BoxedStrategy<f64>) -> BoxedStrategy<(DMatrix<f64>, DMatrix<f64>)> {
+fn pair(
+    ea: BoxedStrategy<f64>,
+    eb: BoxedStrategy<f64>,
+) -> BoxedStrategy<(DMatrix<f64>, DMatrix<f64>)> {
     (1usize..=6, 1usize..=6, 0usize..8)
         .prop_flat_map(move |(m, n, mode)| {
             let ((ar, ac), (br, bc)) = shapes(m, n, mode);
@@ -46,8 +49,20 @@ where
     B: Flat + Adjoint,
     A::Output: Flat,
 {
-    check_vjp(a, |a| binary(op, a, b), |a, y, g, ga| binary_vjp_lhs(op, a, b, y, g, ga), seed, tol);
-    check_vjp(b, |b| binary(op, a, b), |b, y, g, gb| binary_vjp_rhs(op, a, b, y, g, gb), seed ^ 1, tol);
+    check_vjp(
+        a,
+        |a| binary(op, a, b),
+        |a, y, g, ga| binary_vjp_lhs(op, a, b, y, g, ga),
+        seed,
+        tol,
+    );
+    check_vjp(
+        b,
+        |b| binary(op, a, b),
+        |b, y, g, gb| binary_vjp_rhs(op, a, b, y, g, gb),
+        seed ^ 1,
+        tol,
+    );
 }
 
 macro_rules! broadcast_tests {
@@ -148,8 +163,20 @@ fn large_broadcasts_pass_the_random_direction_check() {
     let a = DMatrix::from_fn(40, 30, |i, j| ((i * 31 + j * 17) % 23) as f64 / 7.0 - 1.5);
     let b = RowDVector::from_fn(30, |_, j| 0.5 + (j % 7) as f64 / 5.0);
     let dir = |seed: u64| {
-        check_vjp_direction(&a, |a| binary(Div, a, &b), |a, y, g, ga| binary_vjp_lhs(Div, a, &b, y, g, ga), seed, 1e-7);
-        check_vjp_direction(&b, |b| binary(Div, &a, b), |b, y, g, gb| binary_vjp_rhs(Div, &a, b, y, g, gb), seed, 1e-7);
+        check_vjp_direction(
+            &a,
+            |a| binary(Div, a, &b),
+            |a, y, g, ga| binary_vjp_lhs(Div, a, &b, y, g, ga),
+            seed,
+            1e-7,
+        );
+        check_vjp_direction(
+            &b,
+            |b| binary(Div, &a, b),
+            |b, y, g, gb| binary_vjp_rhs(Div, &a, b, y, g, gb),
+            seed,
+            1e-7,
+        );
     };
     dir(1);
     dir(2);
@@ -160,7 +187,10 @@ fn bias_row_adjoint_is_the_column_sums() {
     let x = DMatrix::from_fn(4, 3, |i, j| (i + 10 * j) as f64);
     let b = RowDVector::from_vec(vec![1.0, 2.0, 3.0]);
     let y = binary(Add, &x, &b);
-    assert_eq!(y, DMatrix::from_fn(4, 3, |i, j| (i + 10 * j) as f64 + (j + 1) as f64));
+    assert_eq!(
+        y,
+        DMatrix::from_fn(4, 3, |i, j| (i + 10 * j) as f64 + (j + 1) as f64)
+    );
     let g = DMatrix::from_fn(4, 3, |i, j| (i * 3 + j) as f64);
     let mut gb: RowDVector<f64> = adjoint_zero();
     binary_vjp_rhs(Add, &x, &b, &y, &g, &mut gb);
@@ -172,19 +202,30 @@ fn row_on_the_left_of_a_dynamic_matrix_gives_a_dynamic_matrix() {
     let r = RowDVector::from_vec(vec![1.0, 2.0]);
     let m = DMatrix::from_row_slice(3, 2, &[1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
     let y: DMatrix<f64> = binary(Sub, &r, &m);
-    assert_eq!(y, DMatrix::from_row_slice(3, 2, &[0.0, 1.0, -1.0, 0.0, -2.0, -1.0]));
+    assert_eq!(
+        y,
+        DMatrix::from_row_slice(3, 2, &[0.0, 1.0, -1.0, 0.0, -2.0, -1.0])
+    );
 }
 
 #[test]
 #[should_panic(expected = "Add: cannot broadcast a 2x3 matrix with a 4x3 matrix")]
 fn incompatible_shapes_name_both() {
-    let _ = binary(Add, &DMatrix::<f64>::zeros(2, 3), &DMatrix::<f64>::zeros(4, 3));
+    let _ = binary(
+        Add,
+        &DMatrix::<f64>::zeros(2, 3),
+        &DMatrix::<f64>::zeros(4, 3),
+    );
 }
 
 #[test]
 #[should_panic(expected = "does not fit its fixed-size type (1x4)")]
 fn a_fixed_row_cannot_grow_on_the_left() {
-    let _ = binary(Add, &RowSVector::<f64, 4>::zeros(), &SMatrix::<f64, 3, 4>::zeros());
+    let _ = binary(
+        Add,
+        &RowSVector::<f64, 4>::zeros(),
+        &SMatrix::<f64, 3, 4>::zeros(),
+    );
 }
 
 #[test]

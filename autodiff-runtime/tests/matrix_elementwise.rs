@@ -8,7 +8,6 @@ use autodiff_runtime::rules::*;
 use common::*;
 use proptest::prelude::*;
 
-
 macro_rules! elementwise_tests {
     ($($name:ident: $rule:expr, $elem:expr;)*) => {
         proptest! {

@@ -118,19 +118,21 @@ fn group_max<T: Real>(x: &[T], groups: &Groups, k: usize) -> T {
     m
 }
 
-/// `ln sum e^x` over group `k`, computed relative to the maximum. An infinite maximum is
-/// the result itself (`+inf`, or `-inf` when every element is `-inf`).
+/// `ln sum e^x` over group `k` as the pair `(m, ln sum e^(x - m))` with `m` the maximum:
+/// the shifted values `x - m - ln_sum` are then exact to rounding even where `m` is large
+/// (`-1000 - logsumexp` would lose the low digits). An infinite maximum gives
+/// `(m, 0)`: the result is `m` itself (`+inf`, or `-inf` when every element is `-inf`).
 #[inline]
-fn group_logsumexp<T: Real>(x: &[T], groups: &Groups, k: usize) -> T {
+fn group_logsumexp<T: Real>(x: &[T], groups: &Groups, k: usize) -> (T, T) {
     let m = group_max(x, groups, k);
     if m.is_infinite() {
-        return m;
+        return (m, T::zero());
     }
     let mut s = T::zero();
     for i in groups.indices(k) {
         s += Float::exp(x[i] - m);
     }
-    m + Float::ln(s)
+    (m, Float::ln(s))
 }
 
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Softmax> for OMatrix<T, R, C>
@@ -193,9 +195,9 @@ where
         let mut out = self.clone();
         let y = out.as_mut_slice();
         for k in 0..groups.count {
-            let lse = group_logsumexp(x, &groups, k);
+            let (m, ln_sum) = group_logsumexp(x, &groups, k);
             for i in groups.indices(k) {
-                y[i] = x[i] - lse;
+                y[i] = (x[i] - m) - ln_sum;
             }
         }
         out
@@ -235,7 +237,8 @@ where
             group_step: 0,
             elem_step: 1,
         };
-        group_logsumexp(self.as_slice(), &all, 0)
+        let (m, ln_sum) = group_logsumexp(self.as_slice(), &all, 0);
+        m + ln_sum
     }
 
     fn vjp(&self, _op: LogSumExp, y: &T, g: &T, gx: &mut Self) {
@@ -283,7 +286,8 @@ where
         let mut total = T::zero();
         for (k, &label) in labels.iter().enumerate() {
             let target = x[k * groups.group_step + label * groups.elem_step];
-            total += group_logsumexp(x, &groups, k) - target;
+            let (m, ln_sum) = group_logsumexp(x, &groups, k);
+            total += (m - target) + ln_sum;
         }
         total / T::c(groups.count as f64)
     }
@@ -295,9 +299,9 @@ where
         let scale = *g / T::c(groups.count as f64);
         let (x, gx) = (self.as_slice(), gx.as_mut_slice());
         for (k, &label) in labels.iter().enumerate() {
-            let lse = group_logsumexp(x, &groups, k);
+            let (m, ln_sum) = group_logsumexp(x, &groups, k);
             for i in groups.indices(k) {
-                gx[i] += scale * Float::exp(x[i] - lse);
+                gx[i] += scale * Float::exp((x[i] - m) - ln_sum);
             }
             gx[k * groups.group_step + label * groups.elem_step] -= scale;
         }

@@ -105,8 +105,13 @@ fn step<X: Flat>(v: f64) -> f64 {
 /// Checks `vjp` (which must add `J^T c` into the adjoint) against central differences
 /// of `phi(x) = <c, f(x)>` in every coordinate, for a random cotangent `c`. The adjoint
 /// starts as the symbolic zero, so this also checks that the rule sizes it.
-pub fn check_vjp<X, Y>(x: &X, f: impl Fn(&X) -> Y, vjp: impl Fn(&X, &Y, &Y, &mut X), seed: u64, tol: f64)
-where
+pub fn check_vjp<X, Y>(
+    x: &X,
+    f: impl Fn(&X) -> Y,
+    vjp: impl Fn(&X, &Y, &Y, &mut X),
+    seed: u64,
+    tol: f64,
+) where
     X: Flat + Adjoint,
     Y: Flat,
 {
@@ -115,7 +120,11 @@ where
     let mut gx = X::adjoint_zero();
     vjp(x, &y, &c, &mut gx);
     let gx = gx.finish(x);
-    assert_eq!(gx.n(), x.n(), "adjoint has the wrong size: {gx:?} for {x:?}");
+    assert_eq!(
+        gx.n(),
+        x.n(),
+        "adjoint has the wrong size: {gx:?} for {x:?}"
+    );
     for i in 0..x.n() {
         let h = step::<X>(x.get(i));
         let mut xp = x.clone();
@@ -136,8 +145,13 @@ where
 /// The random-direction check (JAX's `check_vjp`): `<J^T c, t>` against the directional
 /// derivative `<c, J t>` from central differences, for random `c` and `t`. One pair of
 /// evaluations, so it scales to large shapes.
-pub fn check_vjp_direction<X, Y>(x: &X, f: impl Fn(&X) -> Y, vjp: impl Fn(&X, &Y, &Y, &mut X), seed: u64, tol: f64)
-where
+pub fn check_vjp_direction<X, Y>(
+    x: &X,
+    f: impl Fn(&X) -> Y,
+    vjp: impl Fn(&X, &Y, &Y, &mut X),
+    seed: u64,
+    tol: f64,
+) where
     X: Flat + Adjoint,
     Y: Flat,
 {
@@ -171,7 +185,9 @@ pub fn range(lo: f64, hi: f64) -> BoxedStrategy<f64> {
 
 /// Elements with magnitude in `[lo, hi]` and either sign (away from a kink at 0).
 pub fn away_from_zero(lo: f64, hi: f64) -> BoxedStrategy<f64> {
-    (lo..=hi, any::<bool>()).prop_map(|(m, s)| if s { m } else { -m }).boxed()
+    (lo..=hi, any::<bool>())
+        .prop_map(|(m, s)| if s { m } else { -m })
+        .boxed()
 }
 
 /// A `rows x cols` `DMatrix` with elements from `elem`.
@@ -183,12 +199,18 @@ pub fn dmat(rows: usize, cols: usize, elem: BoxedStrategy<f64>) -> BoxedStrategy
 
 /// A `DMatrix` of random shape in `1..=6 x 1..=6`.
 pub fn any_dmat(elem: BoxedStrategy<f64>) -> BoxedStrategy<DMatrix<f64>> {
-    (1usize..=6, 1usize..=6).prop_flat_map(move |(r, c)| dmat(r, c, elem.clone())).boxed()
+    (1usize..=6, 1usize..=6)
+        .prop_flat_map(move |(r, c)| dmat(r, c, elem.clone()))
+        .boxed()
 }
 
 /// A matrix of any owned type with elements from `elem` (the type fixes the shape when
 /// it is static; dynamic dimensions get `rows` / `cols`).
-pub fn omat<R: Dim, C: Dim>(rows: usize, cols: usize, elem: BoxedStrategy<f64>) -> BoxedStrategy<OMatrix<f64, R, C>>
+pub fn omat<R: Dim, C: Dim>(
+    rows: usize,
+    cols: usize,
+    elem: BoxedStrategy<f64>,
+) -> BoxedStrategy<OMatrix<f64, R, C>>
 where
     DefaultAllocator: Allocator<R, C>,
     OMatrix<f64, R, C>: 'static,
@@ -196,7 +218,9 @@ where
     let rows = R::try_to_usize().unwrap_or(rows);
     let cols = C::try_to_usize().unwrap_or(cols);
     proptest::collection::vec(elem, rows * cols)
-        .prop_map(move |v| OMatrix::<f64, R, C>::from_iterator_generic(R::from_usize(rows), C::from_usize(cols), v))
+        .prop_map(move |v| {
+            OMatrix::<f64, R, C>::from_iterator_generic(R::from_usize(rows), C::from_usize(cols), v)
+        })
         .boxed()
 }
 
