@@ -15,7 +15,7 @@
 //!
 //! Which markers apply elementwise between matrices: [`Add`], [`Sub`], [`Div`],
 //! [`Powf`], [`Max`], [`Min`], [`ComponentMul`] and [`ComponentDiv`]. [`Mul`] between two
-//! matrices is the matrix product (nalgebra's meaning, see [`super::product`]); between a
+//! matrices is the matrix product (nalgebra's meaning); between a
 //! matrix and a scalar it scales.
 //!
 //! # Panics
@@ -172,6 +172,7 @@ impl<'a, T: Copy> Operand<'a, T> {
 }
 
 /// `out = f(a, b)` elementwise with broadcasting; `out` is `m x n`, the broadcast shape.
+/// Column by column, each column one tight loop.
 fn broadcast_forward<T: Real>(
     out: &mut [T],
     m: usize,
@@ -179,12 +180,6 @@ fn broadcast_forward<T: Real>(
     b: Operand<'_, T>,
     f: impl Fn(T, T) -> T,
 ) {
-    if a.data.len() == out.len() && b.data.len() == out.len() {
-        for (o, (&x, &y)) in out.iter_mut().zip(a.data.iter().zip(b.data)) {
-            *o = f(x, y);
-        }
-        return;
-    }
     if m == 0 {
         return;
     }
@@ -284,8 +279,19 @@ where
 
     fn forward(&self, op: Op, b: &OMatrix<T, R2, C2>) -> Self::Output {
         let (m, n) = broadcast_shape(Op::TORCH_NAME, self.shape(), b.shape());
-        let mut out: Self::Output = zeros(m, n, "broadcast result");
         let rule = op.rule();
+        if self.shape() == b.shape() {
+            // No broadcast: one pass that writes each element once (no zero-fill).
+            let it = self
+                .as_slice()
+                .iter()
+                .zip(b.as_slice())
+                .map(|(&x, &y)| rule.f(x, y));
+            let rows = <R1::Output as Dim>::from_usize(m);
+            let cols = <C1::Output as Dim>::from_usize(n);
+            return OMatrix::from_iterator_generic(rows, cols, it);
+        }
+        let mut out: Self::Output = zeros(m, n, "broadcast result");
         broadcast_forward(
             out.as_mut_slice(),
             m,

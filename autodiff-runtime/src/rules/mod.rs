@@ -19,7 +19,7 @@ mod matrix_binary;
 mod matrix_elementwise;
 mod name;
 mod nn;
-pub mod product;
+mod product;
 mod real;
 mod reductions;
 mod shape;
@@ -33,7 +33,7 @@ pub use matrix_binary::{
 };
 pub use name::OpName;
 pub use nn::{CrossEntropy, LogSoftmax, LogSumExp, Mse, Softmax};
-pub use product::Dot;
+pub use product::{Dot, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
 pub use real::Real;
 pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
 pub use shape::{Index, Index2, Transpose};

@@ -1,7 +1,7 @@
 //! Products: the matrix product (`Mul` between two matrices) and the dot product.
 //!
 //! For `Y = A B` with cotangent `G` the adjoints are `dA += G B^T` and `dB += A^T G`,
-//! computed in place by the kernels of [`super::gemm`] without materialising a
+//! computed in place by the crate's `gemm` kernels without materialising a
 //! transpose. Matrix times vector, row vector times matrix and the outer product
 //! (column times row) are the same rule.
 //!
