@@ -238,3 +238,15 @@ fn mse_shape_mismatch_names_both() {
         &DMatrix::<f64>::zeros(3, 2),
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn f32_logsumexp_and_mse(x in any_dmat(range(-4.0, 4.0)), seed in any::<u64>()) {
+        let x = to_f32(&x);
+        check_unary(LogSumExp, &x, seed, TOL32);
+        let t = x.map(|v| v.cos());
+        check_vjp(&t, |t| binary(Mse, &x, t), |t, y, g, gt| binary_vjp_rhs(Mse, &x, t, y, g, gt), seed, TOL32);
+    }
+}

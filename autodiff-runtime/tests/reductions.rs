@@ -132,3 +132,23 @@ fn index_out_of_bounds_names_the_shape() {
 fn linear_index_out_of_bounds_names_the_shape() {
     let _ = unary(Index(6), &DMatrix::<f64>::zeros(2, 3));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Every scalar-valued reduction and indexing op in f32, against f32 central differences.
+    #[test]
+    fn f32_reductions_and_indexing(x in any_dmat(range(-2.0, 2.0)), seed in any::<u64>()) {
+        let x = to_f32(&x);
+        let last = x.len() - 1;
+        check_unary(Sum, &x, seed, TOL32);
+        check_unary(Mean, &x, seed, TOL32);
+        check_unary(Norm, &x, seed, TOL32);
+        check_unary(NormSquared, &x, seed, TOL32);
+        check_unary(ColumnSum, &x, seed, TOL32);
+        check_unary(Index(last), &x, seed, TOL32);
+        check_unary(Index2(0, x.ncols() - 1), &x, seed, TOL32);
+        let y = x.map(|v| v * 0.5 - 0.25);
+        check_vjp(&x, |x| binary(Dot, x, &y), |x, out, g, gx| binary_vjp_lhs(Dot, x, &y, out, g, gx), seed, TOL32);
+    }
+}
