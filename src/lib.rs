@@ -27,6 +27,9 @@ pub use autodiff_runtime::rules;
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
+    pub use autodiff_runtime::ops::{
+        cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid, softmax, softplus,
+    };
     pub use autodiff_runtime::rules::stop_gradient;
 }
 

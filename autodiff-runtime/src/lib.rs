@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod ops;
 pub mod rules;
 
 pub use graph::Graph;

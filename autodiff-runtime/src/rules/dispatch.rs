@@ -7,7 +7,7 @@
 //! function *adds* its contribution into the adjoint it is given, so adjoints are
 //! accumulated in place and nothing is allocated for scalars.
 
-use super::{BinaryRule, ElementwiseRule, Real};
+use super::{BinaryRule, ElementwiseRule, OpName, Real};
 
 /// An adjoint (cotangent) accumulator of the same type as its primal value.
 ///
@@ -75,6 +75,15 @@ pub trait BinaryOp<Op, B>: Sized {
     fn vjp_lhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, ga: &mut Self);
     /// Adds the vector-Jacobian product for the right operand into `gb`.
     fn vjp_rhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, gb: &mut B);
+    /// PyTorch's backward-node name for this op on these operand types: the marker's
+    /// [`OpName::TORCH_NAME`], unless the types change the op (`Mul` between two
+    /// matrices is the matrix product, `"MmBackward0"`).
+    fn torch_name() -> &'static str
+    where
+        Op: OpName,
+    {
+        Op::TORCH_NAME
+    }
 }
 
 macro_rules! scalar_dispatch {
@@ -152,6 +161,17 @@ pub fn binary_vjp_rhs<Op, A: BinaryOp<Op, B>, B>(
     gb: &mut B,
 ) {
     a.vjp_rhs(op, b, y, g, gb)
+}
+
+/// PyTorch's backward-node name of a binary op on the operands' types
+/// (`"MulBackward0"` for scalars, `"MmBackward0"` for the matrix product).
+#[inline(always)]
+pub fn binary_torch_name<Op: OpName, A: BinaryOp<Op, B>, B>(
+    _op: &Op,
+    _a: &A,
+    _b: &B,
+) -> &'static str {
+    A::torch_name()
 }
 
 /// The symbolic zero adjoint, its type inferred from how it is used.

@@ -21,6 +21,10 @@ macro_rules! elementwise_rule {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
 
+        impl super::OpName for $name {
+            const TORCH_NAME: &'static str = $torch;
+        }
+
         impl ElementwiseRule for $name {
             const TORCH_NAME: &'static str = $torch;
             #[inline(always)]
@@ -140,6 +144,10 @@ elementwise_rule!(
 /// `x^n` for an integer `n` known when the op runs; derivative `n x^(n-1)`, and 0 for `n = 0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowI(pub i32);
+
+impl super::OpName for PowI {
+    const TORCH_NAME: &'static str = "PowBackward0";
+}
 
 impl ElementwiseRule for PowI {
     const TORCH_NAME: &'static str = "PowBackward0";
