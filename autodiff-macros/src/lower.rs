@@ -55,7 +55,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
         let var = l.new_var(Some(p.ident.to_string()), p.ident.span(), p.wrt);
-        l.vars[var].by_ref = p.by_ref;
+        // A borrowed differentiable value is used as the reference it is (`x * w` on
+        // `&DMatrix`); a borrowed constant (`&[usize]`) is passed on as a whole value.
+        l.vars[var].by_ref = p.by_ref && p.kind != crate::sig::Kind::Constant;
         l.stmts[0].push(Stmt::Eqn(Eqn {
             out: var,
             op: Op::Param(i),
@@ -531,7 +533,6 @@ impl Lowerer<'_> {
         let entry = Entry {
             marker,
             shape: Shape::UnaryParam,
-            family: rules::Family::Matrix,
         };
         Ok(self.apply_unary(entry, base, Some(idx_var), ix.span()))
     }

@@ -20,17 +20,6 @@ pub enum Shape {
     NonDiff,
 }
 
-/// Which runtime trait gives the entry's PyTorch name.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Family {
-    /// `ElementwiseRule` types.
-    Elementwise,
-    /// `BinaryRule` types.
-    Binary,
-    /// Matrix-level ops (reductions, products, softmax, ...): the `OpName` trait.
-    Matrix,
-}
-
 /// One row of the table.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
@@ -38,79 +27,72 @@ pub struct Entry {
     pub marker: &'static str,
     /// How it is applied.
     pub shape: Shape,
-    /// Where its name comes from.
-    pub family: Family,
 }
 
-const fn e(marker: &'static str, shape: Shape, family: Family) -> Entry {
-    Entry {
-        marker,
-        shape,
-        family,
-    }
+const fn e(marker: &'static str, shape: Shape) -> Entry {
+    Entry { marker, shape }
 }
 
-use Family::{Binary as Bin, Elementwise as Elem, Matrix as Mat};
 use Shape::{Binary, NonDiff, Unary, UnaryParam};
 
 const METHODS: &[(&str, Entry)] = &[
-    ("exp", e("Exp", Unary, Elem)),
-    ("ln", e("Ln", Unary, Elem)),
-    ("log10", e("Log10", Unary, Elem)),
-    ("log2", e("Log2", Unary, Elem)),
-    ("sqrt", e("Sqrt", Unary, Elem)),
-    ("recip", e("Recip", Unary, Elem)),
-    ("sin", e("Sin", Unary, Elem)),
-    ("cos", e("Cos", Unary, Elem)),
-    ("tan", e("Tan", Unary, Elem)),
-    ("tanh", e("Tanh", Unary, Elem)),
-    ("sinh", e("Sinh", Unary, Elem)),
-    ("cosh", e("Cosh", Unary, Elem)),
-    ("abs", e("Abs", Unary, Elem)),
-    ("exp_m1", e("ExpM1", Unary, Elem)),
-    ("ln_1p", e("Ln1p", Unary, Elem)),
-    ("powi", e("PowI", UnaryParam, Elem)),
-    ("powf", e("Powf", Binary, Bin)),
-    ("max", e("Max", Binary, Bin)),
-    ("min", e("Min", Binary, Bin)),
-    ("transpose", e("Transpose", Unary, Mat)),
-    ("sum", e("Sum", Unary, Mat)),
-    ("mean", e("Mean", Unary, Mat)),
-    ("norm", e("Norm", Unary, Mat)),
-    ("norm_squared", e("NormSquared", Unary, Mat)),
-    ("row_sum", e("RowSum", Unary, Mat)),
-    ("column_sum", e("ColumnSum", Unary, Mat)),
-    ("dot", e("Dot", Binary, Mat)),
-    ("component_mul", e("ComponentMul", Binary, Mat)),
-    ("component_div", e("ComponentDiv", Binary, Mat)),
-    ("floor", e("", NonDiff, Elem)),
-    ("ceil", e("", NonDiff, Elem)),
-    ("round", e("", NonDiff, Elem)),
-    ("trunc", e("", NonDiff, Elem)),
-    ("signum", e("", NonDiff, Elem)),
-    ("is_nan", e("", NonDiff, Elem)),
-    ("is_finite", e("", NonDiff, Elem)),
-    ("is_infinite", e("", NonDiff, Elem)),
-    ("is_sign_positive", e("", NonDiff, Elem)),
-    ("is_sign_negative", e("", NonDiff, Elem)),
-    ("partial_cmp", e("", NonDiff, Elem)),
-    ("total_cmp", e("", NonDiff, Elem)),
-    ("nrows", e("", NonDiff, Elem)),
-    ("ncols", e("", NonDiff, Elem)),
-    ("len", e("", NonDiff, Elem)),
-    ("shape", e("", NonDiff, Elem)),
-    ("is_empty", e("", NonDiff, Elem)),
+    ("exp", e("Exp", Unary)),
+    ("ln", e("Ln", Unary)),
+    ("log10", e("Log10", Unary)),
+    ("log2", e("Log2", Unary)),
+    ("sqrt", e("Sqrt", Unary)),
+    ("recip", e("Recip", Unary)),
+    ("sin", e("Sin", Unary)),
+    ("cos", e("Cos", Unary)),
+    ("tan", e("Tan", Unary)),
+    ("tanh", e("Tanh", Unary)),
+    ("sinh", e("Sinh", Unary)),
+    ("cosh", e("Cosh", Unary)),
+    ("abs", e("Abs", Unary)),
+    ("exp_m1", e("ExpM1", Unary)),
+    ("ln_1p", e("Ln1p", Unary)),
+    ("powi", e("PowI", UnaryParam)),
+    ("powf", e("Powf", Binary)),
+    ("max", e("Max", Binary)),
+    ("min", e("Min", Binary)),
+    ("transpose", e("Transpose", Unary)),
+    ("sum", e("Sum", Unary)),
+    ("mean", e("Mean", Unary)),
+    ("norm", e("Norm", Unary)),
+    ("norm_squared", e("NormSquared", Unary)),
+    ("row_sum", e("RowSum", Unary)),
+    ("column_sum", e("ColumnSum", Unary)),
+    ("dot", e("Dot", Binary)),
+    ("component_mul", e("ComponentMul", Binary)),
+    ("component_div", e("ComponentDiv", Binary)),
+    ("floor", e("", NonDiff)),
+    ("ceil", e("", NonDiff)),
+    ("round", e("", NonDiff)),
+    ("trunc", e("", NonDiff)),
+    ("signum", e("", NonDiff)),
+    ("is_nan", e("", NonDiff)),
+    ("is_finite", e("", NonDiff)),
+    ("is_infinite", e("", NonDiff)),
+    ("is_sign_positive", e("", NonDiff)),
+    ("is_sign_negative", e("", NonDiff)),
+    ("partial_cmp", e("", NonDiff)),
+    ("total_cmp", e("", NonDiff)),
+    ("nrows", e("", NonDiff)),
+    ("ncols", e("", NonDiff)),
+    ("len", e("", NonDiff)),
+    ("shape", e("", NonDiff)),
+    ("is_empty", e("", NonDiff)),
 ];
 
 const FUNCTIONS: &[(&str, Entry)] = &[
-    ("relu", e("Relu", Unary, Elem)),
-    ("sigmoid", e("Sigmoid", Unary, Elem)),
-    ("softplus", e("Softplus", Unary, Elem)),
-    ("softmax", e("Softmax", Unary, Mat)),
-    ("log_softmax", e("LogSoftmax", Unary, Mat)),
-    ("logsumexp", e("LogSumExp", Unary, Mat)),
-    ("cross_entropy", e("CrossEntropy", Binary, Mat)),
-    ("mse", e("Mse", Binary, Mat)),
+    ("relu", e("Relu", Unary)),
+    ("sigmoid", e("Sigmoid", Unary)),
+    ("softplus", e("Softplus", Unary)),
+    ("softmax", e("Softmax", Unary)),
+    ("log_softmax", e("LogSoftmax", Unary)),
+    ("logsumexp", e("LogSumExp", Unary)),
+    ("cross_entropy", e("CrossEntropy", Binary)),
+    ("mse", e("Mse", Binary)),
 ];
 
 /// The rule for method `name`, if there is one.
@@ -132,12 +114,12 @@ pub fn operator(op: &syn::BinOp) -> Option<Entry> {
         syn::BinOp::Div(_) | syn::BinOp::DivAssign(_) => "Div",
         _ => return None,
     };
-    Some(e(marker, Binary, Bin))
+    Some(e(marker, Binary))
 }
 
 /// The rule for unary minus.
 pub fn negation() -> Entry {
-    e("Neg", Unary, Elem)
+    e("Neg", Unary)
 }
 
 /// The differentiable method names, for error messages.
@@ -158,12 +140,8 @@ impl Entry {
         quote!(::autodiff::__private::#m)
     }
 
-    /// The trait through which the marker's `TORCH_NAME` is read.
+    /// The trait through which the marker's `TORCH_NAME` is read (every marker has it).
     pub fn name_trait(&self) -> TokenStream {
-        match self.family {
-            Family::Elementwise => quote!(::autodiff::__private::ElementwiseRule),
-            Family::Binary => quote!(::autodiff::__private::BinaryRule),
-            Family::Matrix => quote!(::autodiff::__private::OpName),
-        }
+        quote!(::autodiff::__private::OpName)
     }
 }

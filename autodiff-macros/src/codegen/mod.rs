@@ -58,6 +58,11 @@ pub fn tuple(items: &[TokenStream]) -> TokenStream {
 pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
     let ty = &r.ty;
     match r.param {
+        // `m[(i, j)]`: the index is one tuple value, the rule takes two fields.
+        Some(p) if r.ty.to_string().ends_with("Index2") => {
+            let p = primal(p);
+            quote!(#ty(#p.0, #p.1))
+        }
         Some(p) => {
             let p = primal(p);
             quote!(#ty(#p))
