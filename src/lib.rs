@@ -39,3 +39,8 @@ pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

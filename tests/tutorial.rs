@@ -30,3 +30,19 @@ fn cube_derivative_at_2_is_12() {
     assert_eq!(value, 8.0);
     assert_eq!(g.x, 12.0);
 }
+
+#[test]
+fn twenty_steps_of_gradient_descent_reach_2_5() {
+    // d/dw (2w - 5)^2 = 4 (2w - 5); w <- w - 0.1 * 4 (2w - 5) = 0.2 w + 2, fixed point 2.5,
+    // so after 20 steps from 10: w - 2.5 = 7.5 * 0.2^20 ~ 7.9e-14.
+    let mut w = 10.0;
+    for _ in 0..20 {
+        let (_, g) = loss_grad(w, 2.0);
+        w -= 0.1 * g.w;
+    }
+    assert!((w - 2.5).abs() < 1e-12, "w = {w}");
+    assert!(
+        (w - 2.5).abs() > 1e-14,
+        "w = {w} converged faster than the algebra allows"
+    );
+}

@@ -116,7 +116,7 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `max(x, 0)`; derivative 1 where `x > 0`, else 0 (0 at 0, as in PyTorch).
-    Relu, "ReluBackward0", |x| if x > T::zero() { x } else if x.is_nan() { x } else { T::zero() },
+    Relu, "ReluBackward0", |x| if x > T::zero() || x.is_nan() { x } else { T::zero() },
     |x, y| if x > T::zero() { T::one() } else if x.is_nan() { x } else { T::zero() }
 );
 elementwise_rule!(
