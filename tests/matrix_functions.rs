@@ -189,3 +189,29 @@ fn vector_nn_ops() {
         "w",
     );
 }
+
+#[differentiable(wrt(a, b))]
+fn map_chain(a: &DMatrix<f64>, b: &DMatrix<f64>, x: &DMatrix<f64>, k: f64) -> f64 {
+    let z = a.component_mul(x) + b;
+    let t = z.map(|e| {
+        let s = e.tanh();
+        if e > 0.0 {
+            s * s * k
+        } else {
+            (e * 0.5).exp()
+        }
+    });
+    t.sum()
+}
+
+#[test]
+fn map_closure_is_differentiated() {
+    let a = random(3, 4, 21);
+    let b = random(3, 4, 22);
+    let x = random(3, 4, 23);
+    let k = 1.7;
+    let (v, g) = map_chain_grad(&a, &b, &x, k);
+    assert_eq!(v, map_chain(&a, &b, &x, k));
+    assert_close(&g.a, &fd_matrix(&a, |a| map_chain(a, &b, &x, k)), "a");
+    assert_close(&g.b, &fd_matrix(&b, |b| map_chain(&a, b, &x, k)), "b");
+}

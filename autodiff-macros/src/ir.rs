@@ -64,6 +64,9 @@ pub enum Op {
     Binary(RuleRef),
     /// `stop_gradient(x)`: the value of `x` without its gradient.
     StopGradient,
+    /// `x.map(|e| body)`: `args = [x]`; the body is a scalar function of its own,
+    /// differentiated with respect to `e`.
+    Map(Box<Func>),
     /// A field of a struct parameter (`m.w1`): `args = [m]`.
     Field(syn::Member),
     /// A call to another `#[differentiable]` function; `borrowed[k]` says whether the

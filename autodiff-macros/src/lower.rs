@@ -173,13 +173,22 @@ impl Lowerer<'_> {
 
     /// The bindings an expression reads, in order of appearance.
     fn refs(&self, e: &Expr) -> Vec<VarId> {
+        self.refs_except(e, "")
+    }
+
+    /// The bindings an expression reads, except `shadowed` (a closure's argument).
+    fn refs_except(&self, e: &Expr, shadowed: &str) -> Vec<VarId> {
         struct Refs<'a, 'e> {
             l: &'a Lowerer<'e>,
             out: Vec<VarId>,
+            shadowed: &'a str,
         }
         impl<'ast> Visit<'ast> for Refs<'_, '_> {
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(id) = p.path.get_ident().filter(|_| p.qself.is_none()) {
+                    if *id == self.shadowed {
+                        return;
+                    }
                     if let Some(b) = self.l.lookup(&id.to_string()) {
                         if !self.out.contains(&b.id) {
                             self.out.push(b.id);
@@ -191,6 +200,7 @@ impl Lowerer<'_> {
         let mut r = Refs {
             l: self,
             out: Vec::new(),
+            shadowed,
         };
         r.visit_expr(e);
         r.out
@@ -198,15 +208,21 @@ impl Lowerer<'_> {
 
     /// `e` with every variable it reads renamed to its SSA name.
     fn rename(&self, e: &Expr) -> Expr {
+        self.rename_except(e, "")
+    }
+
+    /// [`Self::rename`], leaving `shadowed` (a closure's argument) as written.
+    fn rename_except(&self, e: &Expr, shadowed: &str) -> Expr {
         struct Rename<'a, 'e> {
             l: &'a Lowerer<'e>,
+            shadowed: &'a str,
         }
         impl VisitMut for Rename<'_, '_> {
             fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
                 let found = p
                     .path
                     .get_ident()
-                    .filter(|_| p.qself.is_none())
+                    .filter(|id| p.qself.is_none() && **id != self.shadowed)
                     .and_then(|id| self.l.lookup(&id.to_string()).map(|b| (b.id, id.span())));
                 if let Some((id, span)) = found {
                     let mut ident = var_ident(id);
@@ -216,7 +232,7 @@ impl Lowerer<'_> {
             }
         }
         let mut e = e.clone();
-        Rename { l: self }.visit_expr_mut(&mut e);
+        Rename { l: self, shadowed }.visit_expr_mut(&mut e);
         e
     }
 
@@ -539,6 +555,11 @@ impl Lowerer<'_> {
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Res<VarId> {
         let name = m.method.to_string();
+        if name == "map" && m.args.len() == 1 {
+            if let Expr::Closure(c) = &m.args[0] {
+                return self.lower_map(m, c);
+            }
+        }
         if name == "clone" && m.args.is_empty() {
             return self.lower_expr(&m.receiver);
         }
@@ -586,6 +607,83 @@ impl Lowerer<'_> {
                 Ok(self.apply_binary(entry, x, y, None, m.span()))
             }
         }
+    }
+
+    /// `x.map(|e| body)`: the body becomes a scalar function of `e` with its own IR.
+    fn lower_map(&mut self, m: &syn::ExprMethodCall, c: &syn::ExprClosure) -> Res<VarId> {
+        let param = match c.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [syn::Pat::Ident(pi)] => pi.ident.clone(),
+            [syn::Pat::Type(pt)] => match &*pt.pat {
+                syn::Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.error(
+                        other,
+                        "the `map` closure takes one named argument: `|e| ...`",
+                    );
+                    return Err(());
+                }
+            },
+            _ => {
+                self.error(
+                    &c.inputs,
+                    "the `map` closure takes one named argument: `|e| ...`",
+                );
+                return Err(());
+            }
+        };
+        let pname = param.to_string();
+        if self
+            .refs_except(&c.body, &pname)
+            .iter()
+            .any(|v| self.vars[*v].varied)
+        {
+            self.error(
+                &c.body,
+                "a `map` closure may read only its argument and values that are not differentiated; compute differentiated values outside the closure",
+            );
+            return Err(());
+        }
+        let body = self.rename_except(&c.body, &pname);
+        let x = self.lower_expr(&m.receiver)?;
+        // The closure's variables are numbered after the enclosing function's, so its
+        // generated names never shadow an enclosing value the body reads.
+        let placeholder = VarInfo {
+            name: None,
+            by_ref: false,
+            varied: false,
+            useful: false,
+            live: false,
+            ty: None,
+            span: c.span(),
+        };
+        let mut nested = Lowerer {
+            errors: &mut *self.errors,
+            vars: vec![placeholder; self.vars.len()],
+            scopes: vec![Vec::new()],
+            stmts: vec![Vec::new()],
+        };
+        let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
+        nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
+        nested.bind(pname, pvar, false);
+        let ret = nested.lower_expr(&body);
+        let func_body = Block {
+            stmts: nested.stmts.pop().unwrap_or_default(),
+        };
+        let mut func = Func {
+            vars: nested.vars,
+            params: vec![Param {
+                ident: param,
+                wrt: true,
+                var: pvar,
+            }],
+            body: func_body,
+            ret: ret?,
+        };
+        crate::pass::activity::run(&mut func);
+        crate::pass::dce::run(&mut func);
+        let varied = self.vars[x].varied;
+        let out = self.new_var(None, m.span(), varied);
+        Ok(self.push_eqn(out, Op::Map(Box::new(func)), vec![x], m.span()))
     }
 
     fn lower_call(&mut self, c: &syn::ExprCall) -> Res<VarId> {

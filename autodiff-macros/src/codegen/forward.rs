@@ -176,6 +176,17 @@ impl Forward<'_> {
                 let b = operand(f, e.args[1]);
                 quote_spanned!(span=> let #out #ty = ::autodiff::__private::binary(#rule, #a, #b);)
             }
+            Op::Map(inner) => {
+                let x = operand(f, e.args[0]);
+                let param = &inner.params[0].ident;
+                let body = Forward {
+                    f: inner,
+                    record: false,
+                }
+                .block(&inner.body);
+                let ret = primal(inner.ret);
+                quote_spanned!(span=> let #out #ty = ::autodiff::__private::map(#x, |#param| { #body #ret });)
+            }
             Op::StopGradient => {
                 let x = operand(f, e.args[0]);
                 quote_spanned!(span=> let #out #ty = ::core::clone::Clone::clone(#x);)

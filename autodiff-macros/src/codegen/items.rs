@@ -2,9 +2,8 @@
 //! `name_grad`, `name_vjp`, `NameGrad`, `name_graph`, and the `wrt` table callers check.
 
 use super::forward::Forward;
-use super::reverse::Reverse;
-use super::tape::{defined_in, reverse_reads};
-use super::{adjoint, operand, primal};
+use super::primal;
+use super::tape::reverse_reads;
 use crate::ir::{Block, Func, Op, Stmt};
 use crate::sig::Signature;
 use proc_macro2::TokenStream;
@@ -307,23 +306,6 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
     }
 }
 
-/// Whether the adjoint of `v` receives a contribution on every path: `v` is an active
-/// operand of an active operation in the function's top-level block (not only inside
-/// branches or loops, which may run zero times).
-fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
-    f.body.stmts.iter().any(|s| match s {
-        Stmt::Eqn(e) => {
-            f.active(e.out)
-                && e.args.contains(&v)
-                && matches!(
-                    e.op,
-                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. }
-                )
-        }
-        _ => false,
-    }) || (f.ret == v)
-}
-
 /// Every item for an ordinary differentiable function.
 pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let names = Names::new(&item.sig.ident);
@@ -347,39 +329,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         }
     };
 
+    let body = super::vjp_body(f);
     let recorded = Forward { f, record: true }.block(&f.body);
-    let rev = Reverse { f };
-    let top = {
-        let mut d = defined_in(&f.body);
-        d.extend(f.params.iter().map(|p| p.var));
-        d
-    };
-    let declare = rev.declare(&top);
-    let seed = if f.active(f.ret) {
-        let a = adjoint(f.ret);
-        quote!(::autodiff::__private::accumulate(&mut #a, &__ad_dout);)
-    } else {
-        quote!()
-    };
-    let body_rev = rev.block(&f.body);
-    let cots: Vec<TokenStream> = f
-        .params
-        .iter()
-        .map(|p| {
-            if !p.wrt {
-                return quote!(::autodiff::__private::NotDifferentiated);
-            }
-            let primal_ref = operand(f, p.var);
-            if f.active(p.var) && definitely_contributed(f, p.var) {
-                let a = adjoint(p.var);
-                quote!(::autodiff::__private::finish_contributed(#a, #primal_ref))
-            } else if f.active(p.var) {
-                let a = adjoint(p.var);
-                quote!(::autodiff::__private::finish(#a, #primal_ref))
-            } else {
-                quote!(::autodiff::__private::finish(::autodiff::__private::adjoint_zero(), #primal_ref))
-            }
-        })
+    let reverse = super::reverse_body(f);
+    let cots: Vec<TokenStream> = (0..f.params.len())
+        .map(|i| super::param_cotangent(f, i))
         .collect();
     let cot = super::tuple(&cots);
     let value = if reverse_reads(f, &f.body).contains(&f.ret) {
@@ -395,9 +349,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         #pb_sig {
             #recorded
             (#value, move |__ad_dout: #ret_ty| {
-                #declare
-                #seed
-                #body_rev
+                #reverse
                 #cot
             })
         }
@@ -408,10 +360,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         #[inline(always)]
         #lints
         #direct_sig {
-            #recorded
-            #declare
-            #seed
-            #body_rev
+            #body
             (#ret_var, #cot)
         }
     };

@@ -7,7 +7,7 @@ pub mod items;
 pub mod reverse;
 pub mod tape;
 
-use crate::ir::{Func, VarId};
+use crate::ir::{Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -69,4 +69,65 @@ pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
         }
         None => quote!(#ty),
     }
+}
+
+/// The reverse pass of `f` after its recorded forward code: adjoint declarations, the
+/// seed `__ad_dout`, and the statements in reverse.
+pub fn reverse_body(f: &Func) -> TokenStream {
+    let rev = reverse::Reverse { f };
+    let mut top = tape::defined_in(&f.body);
+    top.extend(f.params.iter().map(|p| p.var));
+    let declare = rev.declare(&top);
+    let seed = if f.active(f.ret) {
+        let a = adjoint(f.ret);
+        quote!(::autodiff::__private::accumulate(&mut #a, &__ad_dout);)
+    } else {
+        quote!()
+    };
+    let body = rev.block(&f.body);
+    quote!(#declare #seed #body)
+}
+
+/// Straight-line vector-Jacobian product code of `f` for cotangent `__ad_dout`: the
+/// recorded forward code then the reverse code. Leaves every adjoint in scope.
+pub fn vjp_body(f: &Func) -> TokenStream {
+    let fwd = forward::Forward { f, record: true }.block(&f.body);
+    let rev = reverse_body(f);
+    quote!(#fwd #rev)
+}
+
+/// The cotangent of parameter `i` after [`vjp_body`]: its finished adjoint, a zero of its
+/// shape when nothing reached it, or `NotDifferentiated` when it is excluded by `wrt`.
+pub fn param_cotangent(f: &Func, i: usize) -> TokenStream {
+    let p = &f.params[i];
+    if !p.wrt {
+        return quote!(::autodiff::__private::NotDifferentiated);
+    }
+    let primal_ref = operand(f, p.var);
+    if f.active(p.var) && definitely_contributed(f, p.var) {
+        let a = adjoint(p.var);
+        quote!(::autodiff::__private::finish_contributed(#a, #primal_ref))
+    } else if f.active(p.var) {
+        let a = adjoint(p.var);
+        quote!(::autodiff::__private::finish(#a, #primal_ref))
+    } else {
+        quote!(::autodiff::__private::finish(::autodiff::__private::adjoint_zero(), #primal_ref))
+    }
+}
+
+/// Whether the adjoint of `v` receives a contribution on every path: `v` is an active
+/// operand of an active operation in the function's top-level block (not only inside
+/// branches or loops, which may run zero times).
+pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
+    f.body.stmts.iter().any(|s| match s {
+        Stmt::Eqn(e) => {
+            f.active(e.out)
+                && e.args.contains(&v)
+                && matches!(
+                    e.op,
+                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. }
+                )
+        }
+        _ => false,
+    }) || (f.ret == v)
 }

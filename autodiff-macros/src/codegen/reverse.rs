@@ -210,6 +210,19 @@ impl Reverse<'_> {
                     #(#adds)*
                 }
             }
+            Op::Map(inner) => {
+                let x = e.args[0];
+                if !f.active(x) {
+                    return quote!();
+                }
+                let (xo, gx) = (operand(f, x), adjoint(x));
+                let param = &inner.params[0].ident;
+                let body = super::vjp_body(inner);
+                let cot = super::param_cotangent(inner, 0);
+                quote_spanned! {span=>
+                    ::autodiff::__private::map_vjp(#xo, &#g, &mut #gx, |#param, __ad_dout| { #body #cot });
+                }
+            }
             Op::Param(_) | Op::Opaque(_) | Op::StopGradient => quote!(),
         }
     }

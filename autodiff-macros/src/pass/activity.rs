@@ -34,7 +34,7 @@ fn walk(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
             Stmt::Eqn(e) => {
                 let differentiable = matches!(
                     e.op,
-                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. }
+                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. } | Op::Map(_)
                 );
                 if differentiable && vars[e.out].useful {
                     for &a in &e.args {

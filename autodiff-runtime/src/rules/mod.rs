@@ -14,6 +14,7 @@ mod binary;
 mod dispatch;
 mod elementwise;
 mod gemm;
+mod map;
 mod matrix;
 mod matrix_binary;
 mod matrix_elementwise;
@@ -27,6 +28,7 @@ mod shape;
 pub use binary::*;
 pub use dispatch::*;
 pub use elementwise::*;
+pub use map::{map, map_vjp, MapElements};
 pub use matrix::ensure_shape;
 pub use matrix_binary::{
     broadcast_shape, BroadcastDim, ComponentDiv, ComponentMul, ElementwiseBinary,
