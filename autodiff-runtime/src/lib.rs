@@ -6,6 +6,8 @@
 
 pub mod graph;
 pub mod rules;
+pub mod tangent;
 
 pub use graph::Graph;
 pub use nalgebra;
+pub use tangent::Tangent;
