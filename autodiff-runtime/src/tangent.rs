@@ -40,6 +40,10 @@
 //! reports a mismatch as an error instead, and the optimizers, clipping and
 //! [`gradcheck`](crate::gradcheck::gradcheck) call it before they touch anything.
 
+// The visitor signatures (`&mut dyn FnMut(&mut [S], &[S])`) are the public API; aliases
+// would only hide them.
+#![allow(clippy::type_complexity)]
+
 use std::fmt;
 
 use nalgebra::allocator::Allocator;
