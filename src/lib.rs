@@ -27,7 +27,9 @@ pub use autodiff_runtime::rules;
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
+    pub use autodiff_macros::Tangent;
     pub use autodiff_runtime::rules::stop_gradient;
+    pub use autodiff_runtime::Tangent;
 }
 
 /// Implementation details used by the code `#[differentiable]` generates. Not public API.
@@ -35,4 +37,7 @@ pub mod prelude {
 pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
+    pub use autodiff_runtime::tangent::{
+        child_path as tangent_child_path, StructureMismatch, Tangent,
+    };
 }
