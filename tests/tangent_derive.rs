@@ -114,7 +114,8 @@ fn nested_structs_get_dotted_names_and_skip_their_config() {
     let z = d.zero_like();
     assert_eq!(z.activation, Activation::Relu);
     assert_eq!(z.num_elements(), d.num_elements());
-    assert_eq!(d.locate(13), Some(("layers.1.w1".to_string(), 0)));
+    let at = d.locate(13).unwrap();
+    assert_eq!((at.parameter.as_str(), at.index), ("layers.1.w1", 0));
 
     let mut other = d.clone();
     other.layers[1].w2 = DMatrix::zeros(1, 3);

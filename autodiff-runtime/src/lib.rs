@@ -5,9 +5,11 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod optim;
 pub mod rules;
 pub mod tangent;
 
 pub use graph::Graph;
 pub use nalgebra;
+pub use optim::{Adam, AdamW, LearningRate, LrScheduler, OptimError, Optimizer, RmsProp, Sgd};
 pub use tangent::Tangent;

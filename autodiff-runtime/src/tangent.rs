@@ -161,20 +161,37 @@ pub trait Tangent {
 
     /// Whether every element is finite (neither NaN nor infinite).
     fn is_finite(&self) -> bool {
-        let mut finite = true;
-        self.visit(&mut |a| finite &= a.iter().all(|x| num_traits::Float::is_finite(*x)));
-        finite
+        self.first_non_finite().is_none()
     }
 
-    /// The leaf that holds flat index `index`: its name (as in
+    /// The flat index and value of the first element that is NaN or infinite.
+    fn first_non_finite(&self) -> Option<(usize, f64)> {
+        let mut start = 0;
+        let mut found = None;
+        self.visit(&mut |leaf| {
+            if found.is_none() {
+                if let Some(i) = leaf.iter().position(|x| !num_traits::Float::is_finite(*x)) {
+                    found = Some((start + i, leaf[i].to_f64_lossless()));
+                }
+            }
+            start += leaf.len();
+        });
+        found
+    }
+
+    /// Where flat index `index` lives: the leaf's name (as in
     /// [`visit_named`](Tangent::visit_named) with an empty prefix) and the index inside
     /// the leaf. `None` when `index >= self.num_elements()`.
-    fn locate(&self, index: usize) -> Option<(String, usize)> {
+    fn locate(&self, index: usize) -> Option<ElementLocation> {
         let mut start = 0;
         let mut found = None;
         self.visit_named("", &mut |name, leaf| {
             if found.is_none() && index < start + leaf.len() {
-                found = Some((name.to_string(), index - start));
+                found = Some(ElementLocation {
+                    flat_index: index,
+                    parameter: name.to_string(),
+                    index: index - start,
+                });
             }
             start += leaf.len();
         });
@@ -233,6 +250,41 @@ impl fmt::Display for StructureMismatch {
 }
 
 impl std::error::Error for StructureMismatch {}
+
+/// One element of a [`Tangent`]: its flat index, and the leaf and index inside it.
+///
+/// Displays as `` `w1`[3] (flat index 7) ``; a leaf at the root is shown as `the value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementLocation {
+    /// Index in the flat view.
+    pub flat_index: usize,
+    /// The leaf's dotted path (`"layers.0.w"`), `""` for a leaf at the root.
+    pub parameter: String,
+    /// Index inside the leaf (column-major for matrices).
+    pub index: usize,
+}
+
+impl ElementLocation {
+    /// The location of `index` in `value`, or a bare flat index if it is out of range.
+    pub fn of<P: Tangent + ?Sized>(value: &P, index: usize) -> Self {
+        value.locate(index).unwrap_or(ElementLocation {
+            flat_index: index,
+            parameter: String::new(),
+            index,
+        })
+    }
+}
+
+impl fmt::Display for ElementLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.parameter.is_empty() {
+            write!(f, "the value[{}]", self.index)?;
+        } else {
+            write!(f, "`{}`[{}]", self.parameter, self.index)?;
+        }
+        write!(f, " (flat index {})", self.flat_index)
+    }
+}
 
 /// The path of child `name` below `prefix`: `"name"` at the root, else `"prefix.name"`.
 /// Used by `visit_named` implementations, including the derived ones.
@@ -613,11 +665,20 @@ mod tests {
                 "model.3:3"
             ]
         );
-        assert_eq!(p.locate(0), Some(("0.0".to_string(), 0)));
-        assert_eq!(p.locate(4), Some(("0.1".to_string(), 2)));
-        assert_eq!(p.locate(9), Some(("2".to_string(), 0)));
-        assert_eq!(p.locate(12), Some(("3".to_string(), 2)));
-        assert_eq!(p.locate(13), None);
+        let at = |i| p.locate(i).map(|l| (l.parameter, l.index));
+        assert_eq!(at(0), Some(("0.0".to_string(), 0)));
+        assert_eq!(at(4), Some(("0.1".to_string(), 2)));
+        assert_eq!(at(9), Some(("2".to_string(), 0)));
+        assert_eq!(at(12), Some(("3".to_string(), 2)));
+        assert_eq!(at(13), None);
+        assert_eq!(
+            ElementLocation::of(&p, 4).to_string(),
+            "`0.1`[2] (flat index 4)"
+        );
+        assert_eq!(
+            ElementLocation::of(&2.0_f64, 0).to_string(),
+            "the value[0] (flat index 0)"
+        );
     }
 
     #[test]
@@ -653,5 +714,8 @@ mod tests {
         assert!(p.is_finite());
         p.1[1] = f32::NAN;
         assert!(!p.is_finite());
+        let (index, value) = p.first_non_finite().unwrap();
+        assert_eq!(index, 2);
+        assert!(value.is_nan());
     }
 }
