@@ -4,11 +4,15 @@
 //! Users normally depend on the `autodiff` facade crate, which re-exports everything here.
 #![warn(missing_docs)]
 
+pub mod clip;
+pub mod gradcheck;
 pub mod graph;
 pub mod optim;
 pub mod rules;
 pub mod tangent;
 
+pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
+pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;
 pub use nalgebra;
 pub use optim::{Adam, AdamW, LearningRate, LrScheduler, OptimError, Optimizer, RmsProp, Sgd};
