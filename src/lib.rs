@@ -22,12 +22,16 @@ pub use autodiff_macros::differentiable;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 pub use autodiff_runtime::rules;
+pub use autodiff_runtime::{clip, gradcheck, optim, tangent, train};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
     pub use autodiff_macros::Tangent;
+    pub use autodiff_runtime::clip::{clip_grad_norm, clip_grad_value};
+    pub use autodiff_runtime::gradcheck::gradcheck;
+    pub use autodiff_runtime::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::rules::stop_gradient;
     pub use autodiff_runtime::Tangent;
 }

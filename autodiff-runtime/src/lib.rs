@@ -10,6 +10,7 @@ pub mod graph;
 pub mod optim;
 pub mod rules;
 pub mod tangent;
+pub mod train;
 
 pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
 pub use gradcheck::{gradcheck, GradcheckError};
