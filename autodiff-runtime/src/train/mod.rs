@@ -6,9 +6,8 @@
 //! `FnMut(&P, &B) -> (loss, grads)` for one batch `B` and parameters `P: Tangent`.
 //!
 //! ```
-//! use autodiff_runtime::nalgebra::DVector;
 //! use autodiff_runtime::optim::Sgd;
-//! use autodiff_runtime::train::{Metrics, Trainer};
+//! use autodiff_runtime::train::Trainer;
 //!
 //! // Fit y = 2x + 1 with parameters (w, b); a batch is a slice of (x, y) pairs.
 //! let data: Vec<(f64, f64)> = (0..20).map(|i| (i as f64 / 10.0, 2.0 * i as f64 / 10.0 + 1.0)).collect();
@@ -25,7 +24,7 @@
 //!     (loss, (gw, gb))
 //! };
 //! let mut params = (0.0, 0.0);
-//! let mut trainer = Trainer::new(Sgd::new(0.1).momentum(0.9)).epochs(60).clip_grad_norm(10.0);
+//! let mut trainer = Trainer::new(Sgd::new(0.2).momentum(0.5)).epochs(150).clip_grad_norm(10.0);
 //! let history = trainer.fit(&mut params, &batches, grad_fn)?;
 //! assert!((params.0 - 2.0).abs() < 1e-2 && (params.1 - 1.0).abs() < 1e-2);
 //! assert!(history.last().unwrap().train_loss < 1e-4);
