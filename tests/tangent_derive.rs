@@ -119,7 +119,7 @@ fn nested_structs_get_dotted_names_and_skip_their_config() {
 
     let mut other = d.clone();
     other.layers[1].w2 = DMatrix::zeros(1, 3);
-    let err = d.check_structure(&other, "").unwrap_err();
+    let err = d.check_structure(&other).unwrap_err();
     assert_eq!(err.path, "layers.1.w2");
     assert_eq!(
         (err.expected.as_str(), err.found.as_str()),

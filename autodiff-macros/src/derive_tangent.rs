@@ -251,9 +251,9 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
             fn check_structure(
                 &self,
                 other: &Self,
-                path: &::core::primitive::str,
             ) -> ::core::result::Result<(), ::autodiff::__private::StructureMismatch> {
-                #(#tangent::check_structure(&self.#members, &other.#members, &#child(path, #names))?;)*
+                #(#tangent::check_structure(&self.#members, &other.#members)
+                    .map_err(|e| e.within(#names))?;)*
                 ::core::result::Result::Ok(())
             }
         }
@@ -318,7 +318,6 @@ fn with_fallback(ident: &Ident, generics: &Generics, err: syn::Error) -> TokenSt
             fn check_structure(
                 &self,
                 _: &Self,
-                _: &::core::primitive::str,
             ) -> ::core::result::Result<(), ::autodiff::__private::StructureMismatch> {
                 ::core::result::Result::Ok(())
             }

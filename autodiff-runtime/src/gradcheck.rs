@@ -128,7 +128,7 @@ where
     }
     let analytic = grad(point);
     point
-        .check_structure(&analytic, "")
+        .check_structure(&analytic)
         .map_err(GradcheckError::Structure)?;
     let analytic = flatten(&analytic);
     let h = <P::Scalar as Real>::c(eps);

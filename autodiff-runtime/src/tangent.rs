@@ -102,8 +102,10 @@ pub trait Tangent {
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[Self::Scalar]));
 
     /// `Ok` when `other` has the same structure as `self`; otherwise the first leaf that
-    /// differs, with both shapes. `path` is the name of `self` (`""` at the root).
-    fn check_structure(&self, other: &Self, path: &str) -> Result<(), StructureMismatch>;
+    /// differs, with its path and both shapes. Allocation-free when the structures match:
+    /// containers add their segment of the path on the way out of an error
+    /// ([`StructureMismatch::within`]).
+    fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch>;
 
     /// The number of scalars in the flat view.
     fn num_elements(&self) -> usize {
@@ -249,6 +251,19 @@ impl fmt::Display for StructureMismatch {
     }
 }
 
+impl StructureMismatch {
+    /// The same mismatch seen from the parent: `segment` (a field name or an index) is
+    /// put in front of the path.
+    pub fn within(mut self, segment: &str) -> Self {
+        self.path = if self.path.is_empty() {
+            segment.to_string()
+        } else {
+            format!("{segment}.{}", self.path)
+        };
+        self
+    }
+}
+
 impl std::error::Error for StructureMismatch {}
 
 /// One element of a [`Tangent`]: its flat index, and the leaf and index inside it.
@@ -330,7 +345,7 @@ macro_rules! scalar_tangent {
             fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[$t])) {
                 f(prefix, std::slice::from_ref(self))
             }
-            fn check_structure(&self, _other: &Self, _path: &str) -> Result<(), StructureMismatch> {
+            fn check_structure(&self, _other: &Self) -> Result<(), StructureMismatch> {
                 Ok(())
             }
             #[inline]
@@ -383,12 +398,12 @@ where
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[T])) {
         f(prefix, self.as_slice())
     }
-    fn check_structure(&self, other: &Self, path: &str) -> Result<(), StructureMismatch> {
+    fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
         if self.shape() == other.shape() {
             Ok(())
         } else {
             Err(StructureMismatch {
-                path: path.to_string(),
+                path: String::new(),
                 expected: shape_name(self.shape()),
                 found: shape_name(other.shape()),
             })
@@ -479,18 +494,17 @@ mod items {
     pub(super) fn check_structure<P: Tangent>(
         items: &[P],
         other: &[P],
-        path: &str,
         kind: &str,
     ) -> Result<(), StructureMismatch> {
         if items.len() != other.len() {
             return Err(StructureMismatch {
-                path: path.to_string(),
+                path: String::new(),
                 expected: format!("{kind} of length {}", items.len()),
                 found: format!("{kind} of length {}", other.len()),
             });
         }
         for (i, (a, b)) in items.iter().zip(other).enumerate() {
-            a.check_structure(b, &child_path(path, &i.to_string()))?;
+            a.check_structure(b).map_err(|e| e.within(&i.to_string()))?;
         }
         Ok(())
     }
@@ -517,8 +531,8 @@ impl<P: Tangent> Tangent for Vec<P> {
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[P::Scalar])) {
         items::visit_named(self, prefix, f)
     }
-    fn check_structure(&self, other: &Self, path: &str) -> Result<(), StructureMismatch> {
-        items::check_structure(self, other, path, "Vec")
+    fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
+        items::check_structure(self, other, "Vec")
     }
 }
 
@@ -543,8 +557,8 @@ impl<P: Tangent, const N: usize> Tangent for [P; N] {
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[P::Scalar])) {
         items::visit_named(self, prefix, f)
     }
-    fn check_structure(&self, other: &Self, path: &str) -> Result<(), StructureMismatch> {
-        items::check_structure(self, other, path, "array")
+    fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
+        items::check_structure(self, other, "array")
     }
 }
 
@@ -577,8 +591,8 @@ macro_rules! tuple_tangent {
             fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[Self::Scalar])) {
                 $(self.$idx.visit_named(&child_path(prefix, stringify!($idx)), f);)+
             }
-            fn check_structure(&self, other: &Self, path: &str) -> Result<(), StructureMismatch> {
-                $(self.$idx.check_structure(&other.$idx, &child_path(path, stringify!($idx)))?;)+
+            fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
+                $(self.$idx.check_structure(&other.$idx).map_err(|e| e.within(stringify!($idx)))?;)+
                 Ok(())
             }
         }
@@ -685,7 +699,7 @@ mod tests {
     fn structure_mismatches_name_the_leaf_and_both_shapes() {
         let a = (3.0_f64, vec![DMatrix::<f64>::zeros(2, 3)]);
         let b = (1.0_f64, vec![DMatrix::<f64>::zeros(3, 2)]);
-        let err = a.check_structure(&b, "").unwrap_err();
+        let err = a.check_structure(&b).unwrap_err();
         assert_eq!(err.path, "1.0");
         assert_eq!(
             err.to_string(),
@@ -693,12 +707,13 @@ mod tests {
              gradients and optimizer state must have the shapes of the parameters"
         );
         let short = vec![1.0_f64];
-        let err = vec![1.0_f64, 2.0].check_structure(&short, "v").unwrap_err();
+        let err = vec![1.0_f64, 2.0].check_structure(&short).unwrap_err();
+        assert_eq!(err.path, "");
         assert_eq!(
             (err.expected.as_str(), err.found.as_str()),
             ("Vec of length 2", "Vec of length 1")
         );
-        assert!(a.check_structure(&a.zero_like(), "").is_ok());
+        assert!(a.check_structure(&a.zero_like()).is_ok());
     }
 
     #[test]

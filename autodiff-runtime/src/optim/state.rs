@@ -42,7 +42,7 @@ impl<const K: usize> FlatState<K> {
         grads: &P,
         mut rule: impl FnMut(f64, f64, &mut [f64; K]) -> f64,
     ) -> Result<(), OptimError> {
-        params.check_structure(grads, "")?;
+        params.check_structure(grads)?;
         let n = params.num_elements();
         if let Some(bufs) = &self.bufs {
             let state = bufs.first().map_or(n, Vec::len);
