@@ -7,13 +7,14 @@
 //! floating-point operations, so any difference comes from the optimizers. API.md asks
 //! for the same trajectory to 1e-12; the tolerance below is relative, `1e-12 * max(1, |x|)`.
 
+use autodiff_runtime::clip::clip_grad_norm;
 use autodiff_runtime::nalgebra::{DMatrix, DVector};
 use autodiff_runtime::optim::{
     Adam, AdamW, CosineAnnealingLr, ExponentialLr, LearningRate, LrScheduler, Optimizer, RmsProp,
     Sgd, StepLr,
 };
 
-#[allow(dead_code)]
+#[rustfmt::skip] // generated: keep the script's layout
 #[path = "reference/torch_optim_data.rs"]
 mod torch;
 
@@ -167,4 +168,32 @@ fn schedules_match_torch() {
         &torch::COSINE_LR,
         "CosineAnnealingLR",
     );
+}
+
+#[test]
+fn clip_grad_norm_matches_torch() {
+    let mut g = DVector::from_row_slice(&[3.0, 4.0]);
+    assert_eq!(clip_grad_norm(&mut g, 1.0).unwrap(), torch::CLIP_3_4_NORM);
+    for (a, e) in g.iter().zip(torch::CLIP_3_4) {
+        assert_close(*a, e, "clip [3, 4]");
+    }
+    // Two tensors: torch takes the norm of the per-tensor norms.
+    let mut g: Params = (
+        DMatrix::from_row_slice(2, 2, &[0.3, -1.7, 2.2, 0.4]),
+        DVector::from_row_slice(&[1.1, -0.9, 0.05]),
+    );
+    let norm = clip_grad_norm(&mut g, 0.5).unwrap();
+    assert_close(norm, torch::CLIP_MULTI_NORM, "clip norm");
+    let ours = [
+        g.0[(0, 0)],
+        g.0[(0, 1)],
+        g.0[(1, 0)],
+        g.0[(1, 1)],
+        g.1[0],
+        g.1[1],
+        g.1[2],
+    ];
+    for (a, e) in ours.iter().zip(torch::CLIP_MULTI) {
+        assert_close(*a, e, "clip two tensors");
+    }
 }
