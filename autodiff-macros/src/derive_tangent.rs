@@ -179,9 +179,11 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(where));
     // Bounds only on field types that mention a type parameter: a bound on a concrete
-    // type (`DMatrix<f64>: Tangent`) shadows its impl and makes `Scalar` unnormalizable.
-    // Concrete fields are checked by the calls in the bodies, spanned on their types.
+    // type (`DMatrix<f64>: Tangent`, or `RowDVector<f64>: Tangent<Scalar = ..>`) sends
+    // rustc's trait solver into an overflow while normalizing `Scalar`. Concrete fields
+    // are checked by the calls in the bodies, which are spanned on their types.
     let params: Vec<&Ident> = generics.type_params().map(|p| &p.ident).collect();
+    let first_index = fields.iter().position(|f| !f.skip).unwrap_or(0);
     for (i, f) in fields.iter().enumerate() {
         let ty = f.ty;
         if !mentions_any(ty, &params) {
@@ -189,7 +191,7 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
         }
         let bound: syn::WherePredicate = if f.skip {
             syn::parse_quote_spanned!(ty.span()=> #ty: ::core::clone::Clone)
-        } else if i == fields.iter().position(|f| !f.skip).unwrap_or(0) {
+        } else if i == first_index {
             syn::parse_quote_spanned!(ty.span()=> #ty: #tangent)
         } else {
             syn::parse_quote_spanned!(ty.span()=> #ty: #tangent<Scalar = #scalar>)
@@ -203,16 +205,45 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
         if f.skip {
             quote_spanned!(f.ty.span()=> #m: ::core::clone::Clone::clone(&self.#m))
         } else {
-            quote_spanned!(f.ty.span()=> #m: #tangent::zero_like(&self.#m))
+            quote_spanned!(f.ty.span()=> #m: ::autodiff::__private::Tangent::zero_like(&self.#m))
         }
     });
-    let members: Vec<&Member> = active.iter().map(|f| &f.member).collect();
-    let names: Vec<&str> = active.iter().map(|f| f.name.as_str()).collect();
     let child = quote!(::autodiff::__private::tangent_child_path);
     let slice = quote!(&[#scalar]);
     let slice_mut = quote!(&mut [#scalar]);
     let visitor = format_ident!("__ad_visit", span = Span::mixed_site());
-
+    // One statement per field and method, spanned on the field's type, so that a field
+    // that is not `Tangent` or has another scalar type is reported on that field.
+    let stmts = |method: Method| -> Vec<TokenStream> {
+        active
+            .iter()
+            .map(|f| {
+                let (m, name) = (&f.member, f.name.as_str());
+                // The visitor as an argument: located on the field, resolved like the parameter.
+                let visitor = Ident::new("__ad_visit", f.ty.span().resolved_at(Span::mixed_site()));
+                match method {
+                    Method::Visit => quote_spanned!(f.ty.span()=> ::autodiff::__private::Tangent::visit(&self.#m, #visitor);),
+                    Method::VisitMut => {
+                        quote_spanned!(f.ty.span()=> ::autodiff::__private::Tangent::visit_mut(&mut self.#m, #visitor);)
+                    }
+                    Method::VisitZip => quote_spanned!(f.ty.span()=>
+                        ::autodiff::__private::Tangent::visit_zip(&self.#m, &other.#m, #visitor);),
+                    Method::VisitZipMut => quote_spanned!(f.ty.span()=>
+                        ::autodiff::__private::Tangent::visit_zip_mut(&mut self.#m, &other.#m, #visitor);),
+                    Method::VisitNamed => quote_spanned!(f.ty.span()=>
+                        ::autodiff::__private::Tangent::visit_named(&self.#m, &#child(prefix, #name), #visitor);),
+                    Method::Check => quote_spanned!(f.ty.span()=>
+                        ::autodiff::__private::Tangent::check_structure(&self.#m, &other.#m).map_err(|e| e.within(#name))?;),
+                }
+            })
+            .collect()
+    };
+    let visit = stmts(Method::Visit);
+    let visit_mut = stmts(Method::VisitMut);
+    let visit_zip = stmts(Method::VisitZip);
+    let visit_zip_mut = stmts(Method::VisitZipMut);
+    let visit_named = stmts(Method::VisitNamed);
+    let check = stmts(Method::Check);
     quote! {
         #[automatically_derived]
         impl #impl_generics #tangent for #ident #ty_generics #where_clause {
@@ -222,42 +253,52 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
                 Self { #(#zero_fields,)* }
             }
             fn visit(&self, #visitor: &mut dyn ::core::ops::FnMut(#slice)) {
-                #(#tangent::visit(&self.#members, #visitor);)*
+                #(#visit)*
             }
             fn visit_mut(&mut self, #visitor: &mut dyn ::core::ops::FnMut(#slice_mut)) {
-                #(#tangent::visit_mut(&mut self.#members, #visitor);)*
+                #(#visit_mut)*
             }
             fn visit_zip(
                 &self,
                 other: &Self,
                 #visitor: &mut dyn ::core::ops::FnMut(#slice, #slice),
             ) {
-                #(#tangent::visit_zip(&self.#members, &other.#members, #visitor);)*
+                #(#visit_zip)*
             }
             fn visit_zip_mut(
                 &mut self,
                 other: &Self,
                 #visitor: &mut dyn ::core::ops::FnMut(#slice_mut, #slice),
             ) {
-                #(#tangent::visit_zip_mut(&mut self.#members, &other.#members, #visitor);)*
+                #(#visit_zip_mut)*
             }
             fn visit_named(
                 &self,
                 prefix: &::core::primitive::str,
                 #visitor: &mut dyn ::core::ops::FnMut(&::core::primitive::str, #slice),
             ) {
-                #(#tangent::visit_named(&self.#members, &#child(prefix, #names), #visitor);)*
+                #(#visit_named)*
             }
             fn check_structure(
                 &self,
                 other: &Self,
             ) -> ::core::result::Result<(), ::autodiff::__private::StructureMismatch> {
-                #(#tangent::check_structure(&self.#members, &other.#members)
-                    .map_err(|e| e.within(#names))?;)*
+                #(#check)*
                 ::core::result::Result::Ok(())
             }
         }
     }
+}
+
+/// The trait methods whose bodies visit every field.
+#[derive(Clone, Copy)]
+enum Method {
+    Visit,
+    VisitMut,
+    VisitZip,
+    VisitZipMut,
+    VisitNamed,
+    Check,
 }
 
 /// Whether `ty` names one of the type parameters `params`.
