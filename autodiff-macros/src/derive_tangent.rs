@@ -42,10 +42,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, ItemStruct, Member, Type};
 
-/// Expands `#[derive(Tangent)]`. On error, the result is the error together with a
-/// placeholder impl (see [`fallback`]), and `Err` is never returned for a struct or
-/// enum whose name is known; `Err` is kept in the signature for the entry point's
-/// `unwrap_or_else(syn::Error::into_compile_error)`.
+/// Expands `#[derive(Tangent)]`. A rejected input still gives `Ok`: the compile error
+/// next to a placeholder impl (see [`with_fallback`]), so that one mistake is one error.
+/// The `Result` fits the entry point's `unwrap_or_else(syn::Error::into_compile_error)`.
 pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let fields = match &input.data {
         Data::Struct(data) => &data.fields,
