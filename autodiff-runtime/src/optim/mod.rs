@@ -89,6 +89,29 @@ pub trait Optimizer<P: Tangent>: LearningRate {
     fn reset(&mut self);
 }
 
+impl<L: LearningRate + ?Sized> LearningRate for Box<L> {
+    fn lr(&self) -> f64 {
+        (**self).lr()
+    }
+    fn set_lr(&mut self, lr: f64) {
+        (**self).set_lr(lr)
+    }
+}
+
+/// A boxed optimizer is an optimizer, so one chosen at run time
+/// (`Box<dyn Optimizer<P>>`) works wherever a concrete one does, the training loop included.
+impl<P: Tangent, O: Optimizer<P> + ?Sized> Optimizer<P> for Box<O> {
+    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), OptimError> {
+        (**self).step(params, grads)
+    }
+    fn steps_taken(&self) -> u64 {
+        (**self).steps_taken()
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
 /// `torch.lerp(start, end, weight)` as ATen computes it on the CPU.
 #[inline(always)]
 pub(crate) fn lerp(start: f64, end: f64, weight: f64) -> f64 {

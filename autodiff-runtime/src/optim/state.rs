@@ -224,6 +224,25 @@ mod tests {
     }
 
     #[test]
+    fn an_optimizer_chosen_at_run_time_works_boxed() {
+        use crate::optim::{AdamW, LearningRate};
+        let choices: Vec<Box<dyn Optimizer<Params>>> = vec![
+            Box::new(Sgd::new(0.1).momentum(0.9)),
+            Box::new(AdamW::new(0.1)),
+            Box::new(RmsProp::new(0.1)),
+        ];
+        for mut opt in choices {
+            let mut p = params();
+            let start = p.clone();
+            opt.step(&mut p, &start).unwrap();
+            assert_ne!(p, start);
+            assert_eq!(opt.steps_taken(), 1);
+            opt.set_lr(0.5);
+            assert_eq!(opt.lr(), 0.5);
+        }
+    }
+
+    #[test]
     fn f32_parameters_follow_the_f64_update_rounded_once() {
         let mut p32 = [0.3_f32, -1.1];
         let mut p64 = [0.3_f32 as f64, -1.1_f32 as f64];
