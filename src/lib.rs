@@ -22,15 +22,21 @@ pub use autodiff_macros::differentiable;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 pub use autodiff_runtime::rules;
+pub use autodiff_runtime::{clip, gradcheck, optim, tangent, train};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
+    pub use autodiff_macros::Tangent;
+    pub use autodiff_runtime::clip::{clip_grad_norm, clip_grad_value};
+    pub use autodiff_runtime::gradcheck::gradcheck;
     pub use autodiff_runtime::ops::{
         cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid, softmax, softplus,
     };
+    pub use autodiff_runtime::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::rules::stop_gradient;
+    pub use autodiff_runtime::Tangent;
 }
 
 /// Implementation details used by the code `#[differentiable]` generates. Not public API.
@@ -38,6 +44,9 @@ pub mod prelude {
 pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
+    pub use autodiff_runtime::tangent::{
+        child_path as tangent_child_path, StructureMismatch, Tangent,
+    };
 }
 
 /// The README's examples, compiled and run as doctests.

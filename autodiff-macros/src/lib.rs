@@ -10,6 +10,7 @@
 mod args;
 mod check;
 mod codegen;
+mod derive_tangent;
 mod errors;
 mod expand;
 mod ir;
@@ -39,4 +40,28 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::differentiable(attr.into(), item.into()).into()
+}
+
+/// Implements `Tangent` for a struct, field by field (named or tuple fields).
+///
+/// Every field must implement `Tangent` with the same scalar type (`f32` or `f64`);
+/// `visit_named` names the leaves after the fields (`w1`, `layers.0`). A field marked
+/// `#[tangent(skip)]` (a configuration value, an activation choice) is not a parameter:
+/// `zero_like` clones it and the visits ignore it. Generic structs are supported.
+///
+/// ```text
+/// #[derive(Clone, Tangent)]
+/// struct Mlp {
+///     w1: DMatrix<f64>,
+///     b1: RowDVector<f64>,
+///     w2: DMatrix<f64>,
+///     b2: RowDVector<f64>,
+/// }
+/// ```
+#[proc_macro_derive(Tangent, attributes(tangent))]
+pub fn derive_tangent(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive_tangent::expand(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

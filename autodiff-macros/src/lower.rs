@@ -58,6 +58,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         // A borrowed differentiable value is used as the reference it is (`x * w` on
         // `&DMatrix`); a borrowed constant (`&[usize]`) is passed on as a whole value.
         l.vars[var].by_ref = p.by_ref && p.kind != crate::sig::Kind::Constant;
+        l.vars[var].ty = Some(p.owned_ty.clone());
         l.stmts[0].push(Stmt::Eqn(Eqn {
             out: var,
             op: Op::Param(i),

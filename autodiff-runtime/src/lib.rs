@@ -4,9 +4,18 @@
 //! Users normally depend on the `autodiff` facade crate, which re-exports everything here.
 #![warn(missing_docs)]
 
+pub mod clip;
+pub mod gradcheck;
 pub mod graph;
 pub mod ops;
+pub mod optim;
 pub mod rules;
+pub mod tangent;
+pub mod train;
 
+pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
+pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;
 pub use nalgebra;
+pub use optim::{Adam, AdamW, LearningRate, LrScheduler, OptimError, Optimizer, RmsProp, Sgd};
+pub use tangent::Tangent;

@@ -241,12 +241,18 @@ fn entry_points(
     } else {
         quote!(,)
     };
-    quote! {
+    let grad_struct_item: syn::ItemStruct = syn::parse_quote! {
         #[doc = #struct_doc]
         #[derive(Debug, Clone)]
         #vis struct #grad_struct {
             #(#fields,)*
         }
+    };
+    let tangent_impl = crate::derive_tangent::expand_struct(&grad_struct_item)
+        .unwrap_or_else(syn::Error::into_compile_error);
+    quote! {
+        #grad_struct_item
+        #tangent_impl
 
         #grad_fn
 

@@ -23,7 +23,16 @@ impl Reverse<'_> {
     pub fn declare(&self, defined: &BTreeSet<VarId>) -> TokenStream {
         let decls = defined.iter().filter(|&&v| self.f.active(v)).map(|&v| {
             let a = adjoint(v);
-            quote!(let mut #a = ::autodiff::__private::adjoint_zero();)
+            // The adjoint has its primal's type: name it where it is known (parameters,
+            // annotated `let`s), so that field adjoints of struct parameters resolve.
+            let info = &self.f.vars[v];
+            let owned = !info.by_ref || self.f.params.iter().any(|p| p.var == v);
+            match (&info.ty, owned) {
+                (Some(ty), true) if !matches!(ty, syn::Type::Reference(_)) => {
+                    quote!(let mut #a: #ty = ::autodiff::__private::adjoint_zero();)
+                }
+                _ => quote!(let mut #a = ::autodiff::__private::adjoint_zero();),
+            }
         });
         quote!(#(#decls)*)
     }

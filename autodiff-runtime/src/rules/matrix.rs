@@ -132,3 +132,13 @@ pub(crate) fn label(torch_name: &str) -> &str {
         .find("Backward")
         .map_or(torch_name, |i| &torch_name[..i])
 }
+
+impl<T: Real, R: Dim, C: Dim> super::Cotangent<OMatrix<T, R, C>> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn add_to(&self, acc: &mut OMatrix<T, R, C>) {
+        super::Adjoint::accumulate(acc, self)
+    }
+}

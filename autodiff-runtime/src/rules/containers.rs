@@ -1,0 +1,72 @@
+//! `Adjoint` and `Cotangent` for containers of adjoints (`Vec`, arrays), so that a
+//! `#[derive(Tangent)]` struct holding layers in a `Vec` can be a differentiated parameter.
+
+use super::{Adjoint, Cotangent};
+
+impl<X: Adjoint + Clone> Adjoint for Vec<X> {
+    /// An empty `Vec`: the symbolic zero, sized by the first contribution.
+    fn adjoint_zero() -> Self {
+        Vec::new()
+    }
+
+    fn accumulate(&mut self, other: &Self) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
+        assert_eq!(
+            self.len(),
+            other.len(),
+            "adjoint length mismatch: {} elements against {}",
+            self.len(),
+            other.len()
+        );
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+
+    fn finish(self, primal: &Self) -> Self {
+        if self.is_empty() {
+            return primal.iter().map(|p| X::adjoint_zero().finish(p)).collect();
+        }
+        self.into_iter()
+            .zip(primal)
+            .map(|(a, p)| a.finish(p))
+            .collect()
+    }
+}
+
+impl<X: Adjoint + Clone> Cotangent<Vec<X>> for Vec<X> {
+    fn add_to(&self, acc: &mut Vec<X>) {
+        acc.accumulate(self)
+    }
+}
+
+impl<X: Adjoint, const N: usize> Adjoint for [X; N] {
+    fn adjoint_zero() -> Self {
+        std::array::from_fn(|_| X::adjoint_zero())
+    }
+
+    fn accumulate(&mut self, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+
+    fn finish(mut self, primal: &Self) -> Self {
+        for (a, p) in self.iter_mut().zip(primal) {
+            *a = std::mem::replace(a, X::adjoint_zero()).finish(p);
+        }
+        self
+    }
+}
+
+impl<X: Adjoint, const N: usize> Cotangent<[X; N]> for [X; N] {
+    fn add_to(&self, acc: &mut [X; N]) {
+        acc.accumulate(self)
+    }
+}

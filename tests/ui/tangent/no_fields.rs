@@ -1,0 +1,12 @@
+use autodiff::prelude::*;
+
+#[derive(Clone, Tangent)]
+struct Empty;
+
+#[derive(Clone, Tangent)]
+struct OnlySkipped {
+    #[tangent(skip)]
+    name: String,
+}
+
+fn main() {}
