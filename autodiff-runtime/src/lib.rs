@@ -4,7 +4,9 @@
 //! Users normally depend on the `autodiff` facade crate, which re-exports everything here.
 #![warn(missing_docs)]
 
+pub mod dynamic;
 pub mod graph;
+mod graph_svg;
 pub mod rules;
 
 pub use graph::Graph;
