@@ -185,14 +185,14 @@ fn ops_with_constants_on_either_side() {
     let mut rng = Rng(4);
     let s = shape(&mut rng);
     let x = rng.signed(s, 0.5, 2.0);
-    check("x + 3", &[x.clone()], |t| &t[0] + 3.0);
-    check("3 + x", &[x.clone()], |t| 3.0 + &t[0]);
-    check("x - 3", &[x.clone()], |t| &t[0] - 3.0);
-    check("3 - x", &[x.clone()], |t| 3.0 - &t[0]);
-    check("x * 3", &[x.clone()], |t| &t[0] * 3.0);
-    check("3 * x", &[x.clone()], |t| 3.0 * &t[0]);
-    check("x / 3", &[x.clone()], |t| &t[0] / 3.0);
-    check("3 / x", &[x.clone()], |t| 3.0 / &t[0]);
+    check("x + 3", std::slice::from_ref(&x), |t| &t[0] + 3.0);
+    check("3 + x", std::slice::from_ref(&x), |t| 3.0 + &t[0]);
+    check("x - 3", std::slice::from_ref(&x), |t| &t[0] - 3.0);
+    check("3 - x", std::slice::from_ref(&x), |t| 3.0 - &t[0]);
+    check("x * 3", std::slice::from_ref(&x), |t| &t[0] * 3.0);
+    check("3 * x", std::slice::from_ref(&x), |t| 3.0 * &t[0]);
+    check("x / 3", std::slice::from_ref(&x), |t| &t[0] / 3.0);
+    check("3 / x", std::slice::from_ref(&x), |t| 3.0 / &t[0]);
     check("owned operands", &[x.clone(), x], |t| {
         (t[0].clone() * t[1].clone() - t[0].clone()) / 2.0
     });
@@ -206,15 +206,17 @@ fn matrix_ops_and_reductions() {
         let a = rng.signed((m, k), 0.1, 2.0);
         let b = rng.signed((k, n), 0.1, 2.0);
         check("matmul", &[a.clone(), b], |t| t[0].matmul(&t[1]));
-        check("t", &[a.clone()], |t| t[0].t());
-        check("sum", &[a.clone()], |t| t[0].sum());
-        check("mean", &[a.clone()], |t| t[0].mean());
-        check("softmax", &[a.clone()], |t| t[0].softmax());
-        check("log_softmax", &[a.clone()], |t| t[0].log_softmax());
+        check("t", std::slice::from_ref(&a), |t| t[0].t());
+        check("sum", std::slice::from_ref(&a), |t| t[0].sum());
+        check("mean", std::slice::from_ref(&a), |t| t[0].mean());
+        check("softmax", std::slice::from_ref(&a), |t| t[0].softmax());
+        check("log_softmax", std::slice::from_ref(&a), |t| {
+            t[0].log_softmax()
+        });
         let target = rng.signed((m, k), 0.1, 2.0);
         check("mse", &[a.clone(), target], |t| t[0].mse(&t[1]));
         let labels: Vec<usize> = (0..m).map(|i| (i * 7 + 3) % k).collect();
-        check("cross_entropy", &[a.clone()], |t| {
+        check("cross_entropy", std::slice::from_ref(&a), |t| {
             t[0].cross_entropy(&labels)
         });
         check("nll_loss", &[a], |t| t[0].try_nll_loss(&labels).unwrap());
@@ -226,8 +228,8 @@ fn composite_graphs_share_and_reuse_values() {
     let mut rng = Rng(6);
     // x used twice, a diamond, and a two-layer perceptron with a bias row.
     let x = rng.signed((3, 4), 0.2, 1.5);
-    check("x * x", &[x.clone()], |t| &t[0] * &t[0]);
-    check("diamond", &[x.clone()], |t| {
+    check("x * x", std::slice::from_ref(&x), |t| &t[0] * &t[0]);
+    check("diamond", std::slice::from_ref(&x), |t| {
         let y = t[0].tanh();
         (&y * &y.exp() + y.sin()).sum()
     });
