@@ -469,3 +469,18 @@ fn clone_shares_the_tensor() -> Result<(), GradError> {
     assert_eq!(w.item(), 0.0);
     Ok(())
 }
+
+#[test]
+fn copy_overwrites_the_value_under_the_in_place_rules() -> Result<(), GradError> {
+    let w = row(&[1.0, 2.0]).requires_grad();
+    let src = row(&[5.0, 6.0]);
+    assert_eq!(w.copy_(&src), Err(GradError::InPlaceOnLeaf { op: "copy_" }));
+    no_grad(|| w.copy_(&src))?;
+    assert_eq!(w.value().as_slice(), &[5.0, 6.0]);
+    // The source is not affected by later in-place updates of the copy.
+    no_grad(|| w.add_(&Tensor::scalar(1.0)))?;
+    assert_eq!(src.value().as_slice(), &[5.0, 6.0]);
+    let err = no_grad(|| w.copy_(&Tensor::scalar(1.0))).unwrap_err();
+    assert!(err.to_string().contains("(1, 2) and (1, 1)"), "{err}");
+    Ok(())
+}

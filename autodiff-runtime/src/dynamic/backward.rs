@@ -2,13 +2,13 @@
 //! `retain_grad`, accumulation into leaves, and freeing the saved values.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
 use super::error::GradError;
 use super::node::{Edge, GradSink, Hook, Node};
+use super::ptr_map::PtrIndex;
 use super::tensor::{Tensor, TensorData};
 
 /// A gradient target of the pass: an op node or a leaf.
@@ -47,27 +47,27 @@ struct Plan {
 /// ops cannot overflow the stack), failing before any gradient moves if a node on the
 /// way was freed.
 fn plan(root: Target) -> Result<Plan, GradError> {
-    let mut index: HashMap<*const (), usize> = HashMap::new();
+    let mut index = PtrIndex::new();
     let mut plan = Plan {
-        targets: Vec::new(),
-        children: Vec::new(),
-        post_order: Vec::new(),
+        targets: Vec::with_capacity(8),
+        children: Vec::with_capacity(8),
+        post_order: Vec::with_capacity(8),
     };
-    let discover = |target: Target, plan: &mut Plan, index: &mut HashMap<*const (), usize>| {
+    let discover = |target: Target, plan: &mut Plan, index: &mut PtrIndex| {
         if let Target::Node(node) = &target {
             if node.func.borrow().is_none() {
                 return Err(GradError::GraphFreed { op: node.name });
             }
         }
-        let id = plan.targets.len();
-        index.insert(target.key(), id);
+        let id = index.insert(target.key());
         plan.targets.push(target);
         plan.children.push([None, None]);
         Ok(id)
     };
     let root = discover(root, &mut plan, &mut index)?;
     // (target, next input to visit)
-    let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+    let mut stack: Vec<(usize, usize)> = Vec::with_capacity(8);
+    stack.push((root, 0));
     while let Some(&mut (id, ref mut next)) = stack.last_mut() {
         let edge_target = match &plan.targets[id] {
             Target::Node(node) if *next < 2 => {
@@ -84,8 +84,8 @@ fn plan(root: Target) -> Result<Plan, GradError> {
             }
         };
         if let Some((input, target)) = edge_target {
-            let child = match index.get(&target.key()) {
-                Some(&child) => child,
+            let child = match index.get(target.key()) {
+                Some(child) => child,
                 None => {
                     let child = discover(target, &mut plan, &mut index)?;
                     stack.push((child, 0));

@@ -70,11 +70,41 @@ pub(crate) fn add_reduced(
     sink.add_with(input, operand, |acc, _beta| {
         // `acc` holds zeros when beta is 0, so adding is right in both cases.
         let (rows, cols) = out;
-        let (r1, c1) = (operand.0 == 1, operand.1 == 1);
-        for j in 0..cols {
-            let jj = if c1 { 0 } else { j };
-            for i in 0..rows {
-                acc[(if r1 { 0 } else { i }, jj)] += f(i, j);
+        match operand {
+            (1, 1) => {
+                let mut total = 0.0;
+                for j in 0..cols {
+                    for i in 0..rows {
+                        total += f(i, j);
+                    }
+                }
+                acc[0] += total;
+            }
+            (1, _) => {
+                // A row (a bias): one sum down each column.
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let mut total = 0.0;
+                    for i in 0..rows {
+                        total += f(i, j);
+                    }
+                    *a += total;
+                }
+            }
+            (_, 1) => {
+                let acc = acc.as_mut_slice();
+                for j in 0..cols {
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        *a += f(i, j);
+                    }
+                }
+            }
+            _ => {
+                let acc = acc.as_mut_slice();
+                for j in 0..cols {
+                    for i in 0..rows {
+                        acc[i + j * rows] += f(i, j);
+                    }
+                }
             }
         }
     });

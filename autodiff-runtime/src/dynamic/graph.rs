@@ -1,10 +1,10 @@
 //! `Tensor::graph()`: the recorded graph as a [`Graph`], like torchviz's `make_dot`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::node::{Edge, Node};
+use super::ptr_map::PtrMap;
 use super::tensor::{Tensor, TensorData};
 use crate::graph::Graph;
 
@@ -45,7 +45,7 @@ impl Tensor {
             return graph;
         };
         // Iterative post-order, so inputs come before the ops that read them.
-        let mut index: HashMap<*const (), usize> = HashMap::new();
+        let mut index: PtrMap<usize> = PtrMap::default();
         let mut stack: Vec<(Rc<Node>, usize)> = vec![(Rc::clone(root), 0)];
         while let Some((node, next)) = stack.pop() {
             if next < node.inputs.len() {

@@ -49,6 +49,7 @@ mod graph;
 mod no_grad;
 mod node;
 mod ops;
+mod ptr_map;
 mod tensor;
 
 pub use error::{GradError, Shape};

@@ -355,7 +355,7 @@ impl Tensor {
         } else if right == (1, 1) {
             let b = rhs[0];
             value.iter_mut().for_each(|a| f(a, b));
-        } else if right.0 == 1 && right.1 == left.1 || right.1 == 1 && right.0 == left.0 {
+        } else if (right.0 == 1 && right.1 == left.1) || (right.1 == 1 && right.0 == left.0) {
             let (rows, cols) = left;
             for j in 0..cols {
                 for i in 0..rows {
@@ -404,6 +404,32 @@ impl Tensor {
     /// `self *= other` elementwise in place; errors as [`Tensor::sub_`].
     pub fn mul_(&self, other: &Tensor) -> Result<(), GradError> {
         self.update_in_place("mul_", other, |a, b| *a *= b)
+    }
+
+    /// Overwrites the value with `src`'s (same shape), as `tensor.copy_(src)`; errors
+    /// as [`Tensor::sub_`]. Under `no_grad` this is how an optimizer writes new values.
+    ///
+    /// ```
+    /// use autodiff_runtime::dynamic::{no_grad, Tensor};
+    /// let w = Tensor::vector(&[1.0, 2.0]).requires_grad();
+    /// no_grad(|| w.copy_(&Tensor::vector(&[3.0, 4.0])))?;
+    /// assert_eq!(w.value().as_slice(), &[3.0, 4.0]);
+    /// # Ok::<(), autodiff_runtime::dynamic::GradError>(())
+    /// ```
+    pub fn copy_(&self, src: &Tensor) -> Result<(), GradError> {
+        self.check_in_place("copy_", Some(src))?;
+        let (left, right) = (self.shape(), src.shape());
+        if left != right {
+            return Err(GradError::ShapeMismatch {
+                op: "copy_",
+                left,
+                right,
+                hint: "the source must have the tensor's shape",
+            });
+        }
+        let value = src.value_rc();
+        self.data.borrow_mut().value = value;
+        Ok(())
     }
 
     /// Sets every element to 0 in place; errors as [`Tensor::sub_`].
