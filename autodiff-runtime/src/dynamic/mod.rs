@@ -24,7 +24,35 @@
 //! # Ok::<(), autodiff_runtime::dynamic::GradError>(())
 //! ```
 //!
-//! Semantics, as in PyTorch:
+//! # Ops
+//!
+//! | op | `grad_fn` | notes |
+//! | --- | --- | --- |
+//! | `a + b`, `a - b` | `AddBackward0`, `SubBackward0` (`RsubBackward1` for `c - x`) | broadcasting |
+//! | `a * b`, `a / b` | `MulBackward0`, `DivBackward0` | elementwise, broadcasting |
+//! | `-a` | `NegBackward0` | |
+//! | `matmul`, `t` | `MmBackward0`, `TBackward0` | matrix product, transpose |
+//! | `powi(n)`, `powf(e)`, `pow(&t)` | `PowBackward0`, `PowBackward0`, `PowBackward1` | |
+//! | `exp`, `ln`, `log10`, `log2`, `sqrt`, `recip` | `ExpBackward0`, `LogBackward0`, ... | elementwise |
+//! | `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `abs`, `exp_m1`, `ln_1p` | `SinBackward0`, ... | elementwise |
+//! | `sigmoid`, `relu`, `softplus` | `SigmoidBackward0`, `ReluBackward0`, `SoftplusBackward0` | stable for any input |
+//! | `maximum`, `minimum` | `MaximumBackward0`, `MinimumBackward0` | ties split the gradient |
+//! | `sum`, `mean` | `SumBackward0`, `MeanBackward0` | over all elements, 1x1 result |
+//! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
+//! | `cross_entropy(&labels)` | `NllLossBackward0` after `LogSoftmaxBackward0` | mean over rows |
+//! | `mse(&target)` | `MseLossBackward0` | mean |
+//!
+//! Broadcasting follows PyTorch on two dimensions: each dimension of the two operands
+//! is equal or 1 in one of them (a 1x1 scalar, a `1 x n` row such as a bias, an `m x 1`
+//! column); the gradient of a broadcast operand is summed back to its shape. An `f64`
+//! on either side of an operator is a 1x1 constant. Operators and the methods above
+//! panic on shapes they cannot combine, with a message naming both shapes; `try_add`,
+//! `try_sub`, `try_mul`, `try_div`, `try_matmul`, `try_mse`, `try_cross_entropy` and
+//! `try_nll_loss` return the [`GradError`] instead.
+//!
+//! # Semantics
+//!
+//! As in PyTorch:
 //! - a result requires grad (and records a node, its `grad_fn`) when grad mode is on
 //!   and one of its inputs requires grad;
 //! - `backward()` adds into the `grad` of every leaf that requires grad, so gradients
@@ -34,7 +62,7 @@
 //!   (ops that save nothing, like `AddBackward0`, can run again);
 //! - in-place updates of a leaf that requires grad must run under [`no_grad`].
 //!
-//! Differences: in-place ops are never recorded (outside `no_grad` they are refused on
+//! Differences from PyTorch: in-place ops are never recorded (outside `no_grad` they are refused on
 //! anything a graph would need), and a value saved by the graph is copied on write, so
 //! an in-place update never corrupts a pending `backward()`; `detach()` shares the value
 //! until one of the two is updated in place.

@@ -173,6 +173,7 @@ fn binary<R: BinaryRule + 'static>(
 /// per element.
 fn linear<R: BinaryRule + 'static>(
     rule: R,
+    name: &'static str,
     op: &'static str,
     a: Operand<'_>,
     b: Operand<'_>,
@@ -188,7 +189,7 @@ fn linear<R: BinaryRule + 'static>(
     };
     Ok(Tensor::from_op(
         y,
-        R::TORCH_NAME,
+        name,
         [operand_tensor(a), operand_tensor(b)],
         |_| Box::new(backward),
     ))
@@ -329,12 +330,24 @@ impl Tensor {
     /// # Errors
     /// [`GradError::ShapeMismatch`] naming both shapes if they do not broadcast.
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        linear(Add, "add", Operand::Tensor(self), Operand::Tensor(other))
+        linear(
+            Add,
+            Add::TORCH_NAME,
+            "add",
+            Operand::Tensor(self),
+            Operand::Tensor(other),
+        )
     }
 
     /// `self - other` with broadcasting (`SubBackward0`); errors as [`Tensor::try_add`].
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        linear(Sub, "sub", Operand::Tensor(self), Operand::Tensor(other))
+        linear(
+            Sub,
+            Sub::TORCH_NAME,
+            "sub",
+            Operand::Tensor(self),
+            Operand::Tensor(other),
+        )
     }
 
     /// `self * other` elementwise with broadcasting (`MulBackward0`); errors as
@@ -365,8 +378,10 @@ impl Tensor {
 /// `a op b` for any pair of operands; a shape mismatch panics.
 fn apply(op: char, a: Operand<'_>, b: Operand<'_>) -> Tensor {
     or_panic(match op {
-        '+' => linear(Add, "add", a, b),
-        '-' => linear(Sub, "sub", a, b),
+        '+' => linear(Add, Add::TORCH_NAME, "add", a, b),
+        // PyTorch records `c - x` for a constant `c` as `RsubBackward1`.
+        '-' if matches!(a, Operand::Const(_)) => linear(Sub, "RsubBackward1", "sub", a, b),
+        '-' => linear(Sub, Sub::TORCH_NAME, "sub", a, b),
         '*' => binary(Mul, Mul::TORCH_NAME, "mul", a, b),
         _ => binary(Div, Div::TORCH_NAME, "div", a, b),
     })
