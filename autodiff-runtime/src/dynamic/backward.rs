@@ -26,10 +26,19 @@ impl Target {
     }
 
     fn key(&self) -> *const () {
+        // The same addresses as `edge_key`, so a target is found from the edge to it.
         match self {
             Target::Node(node) => Rc::as_ptr(node).cast(),
             Target::Leaf(data) => Rc::as_ptr(data).cast(),
         }
+    }
+}
+
+/// The address identifying the node or leaf an edge leads to.
+fn edge_key(edge: &Edge) -> *const () {
+    match edge {
+        Edge::Node(node) => Rc::as_ptr(node).cast(),
+        Edge::Leaf(data) => Rc::as_ptr(data).cast(),
     }
 }
 
@@ -65,17 +74,22 @@ fn plan(root: Target) -> Result<Plan, GradError> {
         Ok(id)
     };
     let root = discover(root, &mut plan, &mut index)?;
-    // (target, next input to visit)
+    // Frames of (target, next input to visit).
     let mut stack: Vec<(usize, usize)> = Vec::with_capacity(8);
     stack.push((root, 0));
-    while let Some(&mut (id, ref mut next)) = stack.last_mut() {
-        let edge_target = match &plan.targets[id] {
-            Target::Node(node) if *next < 2 => {
-                let input = *next;
-                *next += 1;
-                node.inputs[input]
-                    .as_ref()
-                    .map(|edge| (input, Target::of(edge)))
+    while let Some(frame) = stack.last_mut() {
+        let (id, input) = *frame;
+        let target = match &plan.targets[id] {
+            Target::Node(node) if input < node.inputs.len() => {
+                frame.1 += 1;
+                let Some(edge) = &node.inputs[input] else {
+                    continue;
+                };
+                if let Some(child) = index.get(edge_key(edge)) {
+                    plan.children[id][input] = Some(child);
+                    continue;
+                }
+                Target::of(edge)
             }
             _ => {
                 plan.post_order.push(id);
@@ -83,17 +97,9 @@ fn plan(root: Target) -> Result<Plan, GradError> {
                 continue;
             }
         };
-        if let Some((input, target)) = edge_target {
-            let child = match index.get(target.key()) {
-                Some(child) => child,
-                None => {
-                    let child = discover(target, &mut plan, &mut index)?;
-                    stack.push((child, 0));
-                    child
-                }
-            };
-            plan.children[id][input] = Some(child);
-        }
+        let child = discover(target, &mut plan, &mut index)?;
+        plan.children[id][input] = Some(child);
+        stack.push((child, 0));
     }
     Ok(plan)
 }
