@@ -28,7 +28,8 @@ pub(crate) struct TensorData {
 ///
 /// A `Tensor` is a cheap handle: `clone()` shares the same tensor (value, gradient,
 /// graph node). Values live in an `nalgebra::DMatrix<f64>`; a scalar is 1x1 and
-/// [`Tensor::vector`] makes an n x 1 column.
+/// [`Tensor::vector`] makes an n x 1 column. `Display` and `Debug` print like PyTorch,
+/// an n x 1 tensor (so a scalar too) as PyTorch prints a 1-d tensor: `tensor([9.])`.
 ///
 /// Arithmetic operators (`+ - * /`, unary `-`) work on `Tensor` and `&Tensor`, with an
 /// `f64` on either side, elementwise with broadcasting: equal shapes, a 1x1 tensor with
