@@ -28,6 +28,9 @@ pub use autodiff_runtime::rules;
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
+    pub use autodiff_runtime::ops::{
+        cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid, softmax, softplus,
+    };
     pub use autodiff_runtime::rules::stop_gradient;
 }
 
@@ -37,3 +40,8 @@ pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -7,6 +7,7 @@
 pub mod dynamic;
 pub mod graph;
 mod graph_svg;
+pub mod ops;
 pub mod rules;
 
 pub use graph::Graph;

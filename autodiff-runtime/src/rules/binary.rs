@@ -24,6 +24,10 @@ macro_rules! binary_rule {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
 
+        impl super::OpName for $name {
+            const TORCH_NAME: &'static str = $torch;
+        }
+
         impl BinaryRule for $name {
             const TORCH_NAME: &'static str = $torch;
             #[inline(always)]

@@ -7,7 +7,7 @@
 //! function *adds* its contribution into the adjoint it is given, so adjoints are
 //! accumulated in place and nothing is allocated for scalars.
 
-use super::{BinaryRule, ElementwiseRule, Real};
+use super::{BinaryRule, ElementwiseRule, OpName, Real};
 
 /// An adjoint (cotangent) accumulator of the same type as its primal value.
 ///
@@ -22,6 +22,12 @@ pub trait Adjoint: Sized {
     fn accumulate(&mut self, other: &Self);
     /// The final adjoint of `primal`: a real zero where nothing was accumulated.
     fn finish(self, primal: &Self) -> Self;
+    /// [`Adjoint::finish`] for an adjoint that received at least one contribution on every
+    /// path: a no-op for scalars (whose sum is already exact), a shape check for matrices
+    /// (whose contributions may all have been symbolic zeros).
+    fn finish_contributed(self, primal: &Self) -> Self {
+        self.finish(primal)
+    }
 }
 
 macro_rules! scalar_adjoint {
@@ -39,6 +45,10 @@ macro_rules! scalar_adjoint {
             fn finish(self, _primal: &Self) -> Self {
                 // -0.0 + 0.0 == +0.0: a gradient that received nothing reads as a plain zero.
                 self + 0.0
+            }
+            #[inline(always)]
+            fn finish_contributed(self, _primal: &Self) -> Self {
+                self
             }
         }
     )*};
@@ -65,6 +75,15 @@ pub trait BinaryOp<Op, B>: Sized {
     fn vjp_lhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, ga: &mut Self);
     /// Adds the vector-Jacobian product for the right operand into `gb`.
     fn vjp_rhs(&self, op: Op, b: &B, y: &Self::Output, g: &Self::Output, gb: &mut B);
+    /// PyTorch's backward-node name for this op on these operand types: the marker's
+    /// [`OpName::TORCH_NAME`], unless the types change the op (`Mul` between two
+    /// matrices is the matrix product, `"MmBackward0"`).
+    fn torch_name() -> &'static str
+    where
+        Op: OpName,
+    {
+        Op::TORCH_NAME
+    }
 }
 
 macro_rules! scalar_dispatch {
@@ -144,6 +163,17 @@ pub fn binary_vjp_rhs<Op, A: BinaryOp<Op, B>, B>(
     a.vjp_rhs(op, b, y, g, gb)
 }
 
+/// PyTorch's backward-node name of a binary op on the operands' types
+/// (`"MulBackward0"` for scalars, `"MmBackward0"` for the matrix product).
+#[inline(always)]
+pub fn binary_torch_name<Op: OpName, A: BinaryOp<Op, B>, B>(
+    _op: &Op,
+    _a: &A,
+    _b: &B,
+) -> &'static str {
+    A::torch_name()
+}
+
 /// The symbolic zero adjoint, its type inferred from how it is used.
 #[inline(always)]
 pub fn adjoint_zero<X: Adjoint>() -> X {
@@ -162,6 +192,12 @@ pub fn finish<X: Adjoint>(adjoint: X, primal: &X) -> X {
     adjoint.finish(primal)
 }
 
+/// The final adjoint of `primal`, which received a contribution on every path.
+#[inline(always)]
+pub fn finish_contributed<X: Adjoint>(adjoint: X, primal: &X) -> X {
+    adjoint.finish_contributed(primal)
+}
+
 /// The seed `1` of a scalar output, for `name_grad`.
 #[inline(always)]
 pub fn one<T: Real>() -> T {
@@ -177,4 +213,42 @@ pub fn one<T: Real>() -> T {
 #[inline(always)]
 pub fn stop_gradient<X>(x: X) -> X {
     x
+}
+
+/// The cotangent a pullback returns for a parameter its function does not differentiate
+/// (excluded with `wrt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotDifferentiated;
+
+/// A cotangent returned by a callee's pullback for one argument: the adjoint itself for
+/// a differentiated parameter, [`NotDifferentiated`] for one the callee excludes.
+///
+/// Implemented per adjoint type (not as a blanket impl), so that for
+/// `NotDifferentiated` the adjoint's type is left to the other uses to decide.
+pub trait Cotangent<X> {
+    /// Adds this cotangent into `acc`.
+    fn add_to(&self, acc: &mut X);
+}
+
+macro_rules! scalar_cotangent {
+    ($($t:ty),*) => {$(
+        impl Cotangent<$t> for $t {
+            #[inline(always)]
+            fn add_to(&self, acc: &mut $t) {
+                *acc += *self;
+            }
+        }
+    )*};
+}
+scalar_cotangent!(f32, f64);
+
+impl<X> Cotangent<X> for NotDifferentiated {
+    #[inline(always)]
+    fn add_to(&self, _acc: &mut X) {}
+}
+
+/// `acc += cotangent` for the cotangent of one argument of a call.
+#[inline(always)]
+pub fn accumulate_cotangent<X, C: Cotangent<X>>(acc: &mut X, cotangent: &C) {
+    cotangent.add_to(acc)
 }

@@ -21,6 +21,10 @@ macro_rules! elementwise_rule {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
 
+        impl super::OpName for $name {
+            const TORCH_NAME: &'static str = $torch;
+        }
+
         impl ElementwiseRule for $name {
             const TORCH_NAME: &'static str = $torch;
             #[inline(always)]
@@ -112,7 +116,7 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `max(x, 0)`; derivative 1 where `x > 0`, else 0 (0 at 0, as in PyTorch).
-    Relu, "ReluBackward0", |x| if x > T::zero() { x } else if x.is_nan() { x } else { T::zero() },
+    Relu, "ReluBackward0", |x| if x > T::zero() || x.is_nan() { x } else { T::zero() },
     |x, y| if x > T::zero() { T::one() } else if x.is_nan() { x } else { T::zero() }
 );
 elementwise_rule!(
@@ -140,6 +144,10 @@ elementwise_rule!(
 /// `x^n` for an integer `n` known when the op runs; derivative `n x^(n-1)`, and 0 for `n = 0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowI(pub i32);
+
+impl super::OpName for PowI {
+    const TORCH_NAME: &'static str = "PowBackward0";
+}
 
 impl ElementwiseRule for PowI {
     const TORCH_NAME: &'static str = "PowBackward0";

@@ -13,9 +13,29 @@
 mod binary;
 mod dispatch;
 mod elementwise;
+mod gemm;
+mod map;
+mod matrix;
+mod matrix_binary;
+mod matrix_elementwise;
+mod name;
+mod nn;
+mod product;
 mod real;
+mod reductions;
+mod shape;
 
 pub use binary::*;
 pub use dispatch::*;
 pub use elementwise::*;
+pub use map::{map, map_vjp, MapElements};
+pub use matrix::ensure_shape;
+pub use matrix_binary::{
+    broadcast_shape, BroadcastDim, ComponentDiv, ComponentMul, ElementwiseBinary,
+};
+pub use name::OpName;
+pub use nn::{CrossEntropy, LogSoftmax, LogSumExp, Mse, Softmax};
+pub use product::{Dot, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
 pub use real::Real;
+pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
+pub use shape::{Index, Index2, Transpose};

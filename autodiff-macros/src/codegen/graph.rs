@@ -1,0 +1,194 @@
+//! `name_graph()`: the graph the macro built, as runtime code that rebuilds it.
+
+use super::primal;
+use crate::ir::{Block, Func, Op, Stmt, VarId};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, ToTokens};
+use std::collections::BTreeSet;
+
+fn node(v: VarId) -> syn::Ident {
+    format_ident!("__n_{}", v)
+}
+
+/// The body of `name_graph()`, returning an `::autodiff::Graph`.
+pub fn body(f: &Func, fn_name: &str) -> TokenStream {
+    let mut used = BTreeSet::new();
+    collect_op_args(&f.body, &mut used);
+    let mut code = Vec::new();
+    for p in &f.params {
+        let n = node(p.var);
+        let label = p.ident.to_string();
+        if p.wrt {
+            code.push(quote!(let #n = __g.input(#label);));
+        } else {
+            code.push(quote!(let #n = __g.constant(#label);));
+        }
+    }
+    block(f, &f.body, &used, &mut code);
+    let _ = fn_name;
+    quote! {
+        let mut __g = ::autodiff::Graph::new();
+        #(#code)*
+        __g
+    }
+}
+
+fn collect_op_args(b: &Block, used: &mut BTreeSet<VarId>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Eqn(e) => {
+                if !matches!(e.op, Op::Opaque(_)) {
+                    used.extend(e.args.iter().copied());
+                }
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                then_outs,
+                else_outs,
+                ..
+            } => {
+                used.extend(then_outs.iter().chain(else_outs).copied());
+                collect_op_args(then_block, used);
+                collect_op_args(else_block, used);
+            }
+            Stmt::For {
+                carried_in,
+                body,
+                body_outs,
+                ..
+            } => {
+                used.extend(carried_in.iter().chain(body_outs).copied());
+                collect_op_args(body, used);
+            }
+        }
+    }
+}
+
+fn camel(name: &str) -> String {
+    name.split('_')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Eqn(e) => {
+                let n = node(e.out);
+                let inputs: Vec<syn::Ident> = e.args.iter().map(|&a| node(a)).collect();
+                match &e.op {
+                    Op::Param(_) => {}
+                    Op::Opaque(expr) => {
+                        if used.contains(&e.out) {
+                            let mut label = expr.to_token_stream().to_string();
+                            if label.len() > 40 {
+                                label.truncate(37);
+                                label.push_str("...");
+                            }
+                            code.push(quote!(let #n = __g.constant(#label);));
+                        }
+                    }
+                    Op::Unary(r) | Op::Binary(r) => {
+                        let (ty, tr) = (&r.ty, &r.name_trait);
+                        code.push(
+                            quote!(let #n = __g.op(<#ty as #tr>::TORCH_NAME, &[#(#inputs),*]);),
+                        );
+                    }
+                    Op::Map(_) => {
+                        code.push(quote!(let #n = __g.op("MapBackward0", &[#(#inputs),*]);));
+                    }
+                    Op::StopGradient => {
+                        code.push(quote!(let #n = __g.constant("detach");));
+                    }
+                    Op::Field(_) => {
+                        let label = f.vars[e.out].name.clone().unwrap_or_default();
+                        if f.vars[e.args[0]].varied {
+                            code.push(quote!(let #n = __g.input(#label);));
+                        } else {
+                            code.push(quote!(let #n = __g.constant(#label);));
+                        }
+                    }
+                    Op::Call { path, .. } => {
+                        let name = path
+                            .segments
+                            .last()
+                            .map(|s| format!("{}Backward0", camel(&s.ident.to_string())))
+                            .unwrap_or_default();
+                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                    }
+                }
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                outs,
+                then_outs,
+                else_outs,
+                ..
+            } => {
+                block(f, then_block, used, code);
+                block(f, else_block, used, code);
+                for k in 0..outs.len() {
+                    let (n, t, e) = (node(outs[k]), node(then_outs[k]), node(else_outs[k]));
+                    code.push(quote!(let #n = __g.op("WhereBackward0", &[#t, #e]);));
+                }
+            }
+            Stmt::For {
+                index,
+                carried_in,
+                params,
+                body,
+                body_outs,
+                outs,
+                ..
+            } => {
+                let idx = node(*index);
+                let _ = primal(*index);
+                code.push(quote!(let #idx = __g.constant("loop index");));
+                for k in 0..params.len() {
+                    let (p, c) = (node(params[k]), node(carried_in[k]));
+                    code.push(quote!(let #p = __g.op("LoopCarry", &[#c]);));
+                }
+                block(f, body, used, code);
+                for k in 0..outs.len() {
+                    let (o, b, p) = (node(outs[k]), node(body_outs[k]), node(params[k]));
+                    code.push(quote!(let #o = __g.op("LoopCarry", &[#b, #p]);));
+                }
+            }
+        }
+    }
+}
+
+/// The graph of a function with a custom VJP: one node for the whole function.
+pub fn custom_body(params: &[(String, bool)], fn_name: &str) -> TokenStream {
+    let mut code = Vec::new();
+    let mut inputs = Vec::new();
+    for (i, (label, wrt)) in params.iter().enumerate() {
+        let n = format_ident!("__n_{}", i);
+        if *wrt {
+            code.push(quote!(let #n = __g.input(#label);));
+        } else {
+            code.push(quote!(let #n = __g.constant(#label);));
+        }
+        inputs.push(n);
+    }
+    let name = format!("{}Backward0", camel(fn_name));
+    quote! {
+        let mut __g = ::autodiff::Graph::new();
+        #(#code)*
+        __g.op(#name, &[#(#inputs),*]);
+        __g
+    }
+}
+
+/// `mlp_loss` gives `MlpLoss`.
+pub fn upper_camel(name: &str) -> String {
+    camel(name)
+}

@@ -1,0 +1,469 @@
+//! The items `#[differentiable]` emits: the forward function, the hidden pullback,
+//! `name_grad`, `name_vjp`, `NameGrad`, `name_graph`, and the `wrt` table callers check.
+
+use super::forward::Forward;
+use super::primal;
+use super::tape::reverse_reads;
+use crate::ir::{Block, Func, Op, Stmt};
+use crate::sig::Signature;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::visit_mut::VisitMut;
+
+/// Lints that generated code may trip and the user cannot act on.
+pub fn allow_lints() -> TokenStream {
+    quote!(#[allow(unused_variables, unused_mut, unused_parens, unused_braces, non_snake_case, clippy::all, clippy::pedantic)])
+}
+
+/// The hidden pullback of `name`.
+pub fn pullback_ident(name: &syn::Ident) -> syn::Ident {
+    format_ident!("__ad_pullback_{}", name)
+}
+
+/// The hidden `wrt` table of `name`.
+pub fn wrt_ident(name: &syn::Ident) -> syn::Ident {
+    format_ident!("__ad_wrt_{}", name)
+}
+
+fn with_last(path: &syn::Path, f: impl Fn(&syn::Ident) -> syn::Ident) -> syn::Path {
+    let mut p = path.clone();
+    if let Some(last) = p.segments.last_mut() {
+        last.ident = f(&last.ident);
+        last.arguments = syn::PathArguments::None;
+    }
+    p
+}
+
+/// `path::to::g` gives `path::to::__ad_pullback_g`.
+pub fn pullback_path(path: &syn::Path) -> syn::Path {
+    with_last(path, pullback_ident)
+}
+
+/// `path::to::g` gives `path::to::__ad_wrt_g`.
+pub fn wrt_path(path: &syn::Path) -> syn::Path {
+    with_last(path, wrt_ident)
+}
+
+/// Names of the generated items of one function.
+pub struct Names {
+    /// `name`.
+    pub name: syn::Ident,
+    /// `name_grad`.
+    pub grad: syn::Ident,
+    /// `name_vjp`.
+    pub vjp: syn::Ident,
+    /// `name_graph`.
+    pub graph: syn::Ident,
+    /// `NameGrad`.
+    pub grad_struct: syn::Ident,
+    /// The hidden pullback.
+    pub pullback: syn::Ident,
+    /// The hidden wrt table.
+    pub wrt: syn::Ident,
+    /// The hidden straight-line vector-Jacobian product behind `name_grad` and `name_vjp`.
+    pub direct: syn::Ident,
+}
+
+impl Names {
+    /// The names for function `name`.
+    pub fn new(name: &syn::Ident) -> Self {
+        let camel = super::graph::upper_camel(&name.to_string());
+        Names {
+            name: name.clone(),
+            grad: format_ident!("{}_grad", name),
+            vjp: format_ident!("{}_vjp", name),
+            graph: format_ident!("{}_graph", name),
+            grad_struct: format_ident!("{}Grad", camel),
+            pullback: pullback_ident(name),
+            wrt: wrt_ident(name),
+            direct: format_ident!("__ad_vjp_{}", name),
+        }
+    }
+}
+
+/// The signature's parameters with every elided reference lifetime named, and the names.
+fn named_lifetimes(sig: &syn::Signature) -> (Vec<syn::FnArg>, Vec<syn::Lifetime>) {
+    struct Namer(Vec<syn::Lifetime>);
+    impl VisitMut for Namer {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                let lt = syn::Lifetime::new(&format!("'__ad_l{}", self.0.len()), r.and_token.span);
+                r.lifetime = Some(lt.clone());
+                self.0.push(lt);
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut namer = Namer(Vec::new());
+    let mut inputs: Vec<syn::FnArg> = sig.inputs.iter().cloned().collect();
+    for input in &mut inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            namer.visit_type_mut(&mut pt.ty);
+        }
+    }
+    (inputs, namer.0)
+}
+
+/// The pullback's declared result: `(R, impl FnOnce(R) -> (cotangents...) + use<..>)`.
+fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
+    let (inputs, lifetimes) = named_lifetimes(&item.sig);
+    let ret = &sig.ret;
+    let cots: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let t = &p.owned_ty;
+            if p.wrt {
+                quote!(#t)
+            } else {
+                quote!(::autodiff::__private::NotDifferentiated)
+            }
+        })
+        .collect();
+    let cot = super::tuple(&cots);
+    let vis = &item.vis;
+    let name = &names.pullback;
+    quote! {
+        #vis fn #name<#(#lifetimes),*>(#(#inputs),*) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #cot + use<#(#lifetimes),*>)
+    }
+}
+
+/// The signature of the hidden straight-line VJP: the parameters plus `__ad_dout`,
+/// returning the value and one cotangent per parameter.
+fn direct_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
+    let inputs = &item.sig.inputs;
+    let ret = &sig.ret;
+    let cots: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let t = &p.owned_ty;
+            if p.wrt {
+                quote!(#t)
+            } else {
+                quote!(::autodiff::__private::NotDifferentiated)
+            }
+        })
+        .collect();
+    let cot = super::tuple(&cots);
+    let vis = &item.vis;
+    let name = &names.direct;
+    let comma = if inputs.is_empty() || inputs.trailing_punct() {
+        quote!()
+    } else {
+        quote!(,)
+    };
+    quote!(#vis fn #name(#inputs #comma __ad_dout: #ret) -> (#ret, #cot))
+}
+
+/// The entry points shared by ordinary and custom-VJP functions: `name_grad`, `name_vjp`,
+/// `NameGrad`, the wrt table, and `name_graph` with the given body.
+fn entry_points(
+    item: &syn::ItemFn,
+    sig: &Signature,
+    names: &Names,
+    graph_body: TokenStream,
+    stub: bool,
+) -> TokenStream {
+    let vis = &item.vis;
+    let ret = &sig.ret;
+    let inputs = &item.sig.inputs;
+    let args: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
+    let Names {
+        name,
+        grad,
+        vjp,
+        graph,
+        grad_struct,
+        pullback: _,
+        wrt,
+        direct,
+    } = names;
+    let fields: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .filter(|p| p.wrt)
+        .map(|p| {
+            let (id, t) = (&p.ident, &p.owned_ty);
+            let doc = format!("Gradient with respect to `{id}`.");
+            quote!(#[doc = #doc] pub #id: #t)
+        })
+        .collect();
+    let inits: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.wrt)
+        .map(|(k, p)| {
+            let id = &p.ident;
+            let k = syn::Index::from(k);
+            quote!(#id: __ad_cot.#k)
+        })
+        .collect();
+    let flags: Vec<bool> = sig.params.iter().map(|p| p.wrt).collect();
+    let n = flags.len();
+    let struct_doc = format!("Gradient of [`{name}`], one field per differentiated parameter.");
+    let vjp_doc =
+        format!("Value of [`{name}`] and the vector-Jacobian product with cotangent `d_out`.");
+    let grad_doc = format!("Value of [`{name}`] and its gradient.");
+    let graph_doc = format!("The computation graph of [`{name}`], built at compile time.");
+    let lints = allow_lints();
+    let (grad_body, vjp_body) = if stub {
+        (
+            quote!(::core::unreachable!()),
+            quote!(::core::unreachable!()),
+        )
+    } else {
+        (
+            quote! {
+                let (__ad_value, __ad_cot) = #direct(#(#args,)* ::autodiff::__private::one());
+                (__ad_value, #grad_struct { #(#inits),* })
+            },
+            quote! {
+                let (__ad_value, __ad_cot) = #direct(#(#args,)* d_out);
+                (__ad_value, #grad_struct { #(#inits),* })
+            },
+        )
+    };
+    let grad_fn = if sig.ret_scalar {
+        quote! {
+            #[doc = #grad_doc]
+            #lints
+            #vis fn #grad(#inputs) -> (#ret, #grad_struct) {
+                #grad_body
+            }
+        }
+    } else {
+        quote!()
+    };
+    let comma = if inputs.is_empty() || inputs.trailing_punct() {
+        quote!()
+    } else {
+        quote!(,)
+    };
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(Debug, Clone)]
+        #vis struct #grad_struct {
+            #(#fields,)*
+        }
+
+        #grad_fn
+
+        #[doc = #vjp_doc]
+        #lints
+        #vis fn #vjp(#inputs #comma d_out: #ret) -> (#ret, #grad_struct) {
+            #vjp_body
+        }
+
+        #[doc = #graph_doc]
+        #lints
+        #vis fn #graph() -> ::autodiff::Graph {
+            #graph_body
+        }
+
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        #vis const #wrt: [bool; #n] = [#(#flags),*];
+    }
+}
+
+/// Compile-time checks that no differentiated value flows into a parameter a callee
+/// excludes with `wrt`.
+fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
+    for s in &block.stmts {
+        match s {
+            Stmt::Eqn(e) => {
+                if let Op::Call { path, .. } = &e.op {
+                    let table = wrt_path(path);
+                    let callee = path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    for (k, &a) in e.args.iter().enumerate() {
+                        if f.vars[a].varied {
+                            let span = f.vars[a].span;
+                            let msg = format!(
+                                "argument {} of `{callee}` depends on a differentiated parameter, but `{callee}` does not differentiate with respect to that parameter (see its `wrt`); wrap the argument in `stop_gradient(..)` if that is intended",
+                                k + 1
+                            );
+                            out.push(quote_spanned!(span=> const _: () = ::core::assert!(#table[#k], #msg);));
+                        }
+                    }
+                }
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                call_checks(f, then_block, out);
+                call_checks(f, else_block, out);
+            }
+            Stmt::For { body, .. } => call_checks(f, body, out),
+        }
+    }
+}
+
+/// Every item for an ordinary differentiable function.
+pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
+    let names = Names::new(&item.sig.ident);
+    let ret_var = primal(f.ret);
+    let ret_ty = &sig.ret;
+
+    let plain = Forward { f, record: false }.block(&f.body);
+    let mut checks = Vec::new();
+    call_checks(f, &f.body, &mut checks);
+    let attrs = &item.attrs;
+    let vis = &item.vis;
+    let fn_sig = &item.sig;
+    let lints = allow_lints();
+    let forward_fn = quote! {
+        #(#attrs)*
+        #lints
+        #vis #fn_sig {
+            #(#checks)*
+            #plain
+            #ret_var
+        }
+    };
+
+    let body = super::vjp_body(f);
+    let recorded = Forward { f, record: true }.block(&f.body);
+    let reverse = super::reverse_body(f);
+    let cots: Vec<TokenStream> = (0..f.params.len())
+        .map(|i| super::param_cotangent(f, i))
+        .collect();
+    let cot = super::tuple(&cots);
+    let value = if reverse_reads(f, &f.body).contains(&f.ret) {
+        quote!(::core::clone::Clone::clone(&#ret_var))
+    } else {
+        quote!(#ret_var)
+    };
+    let pb_sig = pullback_signature(item, sig, &names);
+    let pullback_fn = quote! {
+        #[doc(hidden)]
+        #[inline]
+        #lints
+        #pb_sig {
+            #recorded
+            (#value, move |__ad_dout: #ret_ty| {
+                #reverse
+                #cot
+            })
+        }
+    };
+    let direct_sig = direct_signature(item, sig, &names);
+    let direct_fn = quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #lints
+        #direct_sig {
+            #body
+            (#ret_var, #cot)
+        }
+    };
+    let graph_body = super::graph::body(f, &names.name.to_string());
+    let entries = entry_points(item, sig, &names, graph_body, false);
+    quote! {
+        #forward_fn
+        #pullback_fn
+        #direct_fn
+        #entries
+    }
+}
+
+/// Every item for a function with a user-supplied backward (`custom_vjp = backward`).
+pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path) -> TokenStream {
+    let names = Names::new(&item.sig.ident);
+    let name = &names.name;
+    let ret_ty = &sig.ret;
+    let lints = allow_lints();
+    let call_args: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let id = &p.ident;
+            if p.by_ref {
+                quote!(#id)
+            } else {
+                quote!(::core::clone::Clone::clone(&#id))
+            }
+        })
+        .collect();
+    let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
+    let single = sig.params.len() == 1;
+    let cots: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            if !p.wrt {
+                quote!(::autodiff::__private::NotDifferentiated)
+            } else if single {
+                quote!(__ad_c)
+            } else {
+                let k = syn::Index::from(k);
+                quote!(__ad_c.#k)
+            }
+        })
+        .collect();
+    let cot = super::tuple(&cots);
+    let pb_sig = pullback_signature(item, sig, &names);
+    let span = syn::spanned::Spanned::span(backward);
+    let pullback_fn = quote! {
+        #[doc(hidden)]
+        #[inline]
+        #lints
+        #pb_sig {
+            let __ad_value = #name(#(#call_args),*);
+            (__ad_value, move |__ad_dout: #ret_ty| {
+                let __ad_c = #backward(#(#idents,)* __ad_dout);
+                #cot
+            })
+        }
+    };
+    let _ = span;
+    let direct_sig = direct_signature(item, sig, &names);
+    let pullback = &names.pullback;
+    let direct_fn = quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #lints
+        #direct_sig {
+            let (__ad_value, __ad_pb) = #pullback(#(#idents),*);
+            (__ad_value, __ad_pb(__ad_dout))
+        }
+    };
+    let labels: Vec<(String, bool)> = sig
+        .params
+        .iter()
+        .map(|p| (p.ident.to_string(), p.wrt))
+        .collect();
+    let graph_body = super::graph::custom_body(&labels, &name.to_string());
+    let entries = entry_points(item, sig, &names, graph_body, false);
+    quote! {
+        #item
+        #pullback_fn
+        #direct_fn
+        #entries
+    }
+}
+
+/// What is emitted when the function has errors: the user's function as written, the
+/// generated items with bodies that never run (so callers see one error, not ten), and
+/// the errors.
+pub fn fallback(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) -> TokenStream {
+    let err = error.to_compile_error();
+    let Some(sig) = sig else {
+        return quote!(#item #err);
+    };
+    let names = Names::new(&item.sig.ident);
+    let entries = entry_points(item, sig, &names, quote!(::core::unreachable!()), true);
+    quote! {
+        #item
+        #entries
+        #err
+    }
+}

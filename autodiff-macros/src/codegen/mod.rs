@@ -1,0 +1,133 @@
+//! Code generation from the IR: the forward code, the reverse (adjoint) code, the
+//! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
+
+pub mod forward;
+pub mod graph;
+pub mod items;
+pub mod reverse;
+pub mod tape;
+
+use crate::ir::{Func, Op, Stmt, VarId};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+pub use crate::lower::var_ident as primal;
+
+/// The adjoint of `v`.
+pub fn adjoint(v: VarId) -> syn::Ident {
+    format_ident!("__adj_{}", v)
+}
+
+/// The pullback closure of the call defining `v`.
+pub fn pullback(v: VarId) -> syn::Ident {
+    format_ident!("__pb_{}", v)
+}
+
+/// The tape of the control-flow statement whose first output is `v`.
+pub fn tape(v: VarId) -> syn::Ident {
+    format_ident!("__tape_{}", v)
+}
+
+/// `v` as an operand: a reference to its value (`&__ad_3`, or `__ad_3` when it is one).
+pub fn operand(f: &Func, v: VarId) -> TokenStream {
+    let id = primal(v);
+    if f.vars[v].by_ref {
+        quote!(#id)
+    } else {
+        quote!(&#id)
+    }
+}
+
+/// An owned copy of `v` (a no-op for scalars; shares the reference for borrowed values).
+pub fn cloned(f: &Func, v: VarId) -> TokenStream {
+    let id = primal(v);
+    let span = f.vars[v].span;
+    quote_spanned!(span=> ::core::clone::Clone::clone(&#id))
+}
+
+/// A tuple expression or pattern of `items`: `()`, `(a,)`, `(a, b,)`.
+pub fn tuple(items: &[TokenStream]) -> TokenStream {
+    if items.is_empty() {
+        quote!(())
+    } else {
+        quote!((#(#items,)*))
+    }
+}
+
+/// The rule value of an op (`::autodiff::__private::Exp` or `...::PowI(__ad_4)`).
+pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
+    let ty = &r.ty;
+    match r.param {
+        // `m[(i, j)]`: the index is one tuple value, the rule takes two fields.
+        Some(p) if r.ty.to_string().ends_with("Index2") => {
+            let p = primal(p);
+            quote!(#ty(#p.0, #p.1))
+        }
+        Some(p) => {
+            let p = primal(p);
+            quote!(#ty(#p))
+        }
+        None => quote!(#ty),
+    }
+}
+
+/// The reverse pass of `f` after its recorded forward code: adjoint declarations, the
+/// seed `__ad_dout`, and the statements in reverse.
+pub fn reverse_body(f: &Func) -> TokenStream {
+    let rev = reverse::Reverse { f };
+    let mut top = tape::defined_in(&f.body);
+    top.extend(f.params.iter().map(|p| p.var));
+    let declare = rev.declare(&top);
+    let seed = if f.active(f.ret) {
+        let a = adjoint(f.ret);
+        quote!(::autodiff::__private::accumulate(&mut #a, &__ad_dout);)
+    } else {
+        quote!()
+    };
+    let body = rev.block(&f.body);
+    quote!(#declare #seed #body)
+}
+
+/// Straight-line vector-Jacobian product code of `f` for cotangent `__ad_dout`: the
+/// recorded forward code then the reverse code. Leaves every adjoint in scope.
+pub fn vjp_body(f: &Func) -> TokenStream {
+    let fwd = forward::Forward { f, record: true }.block(&f.body);
+    let rev = reverse_body(f);
+    quote!(#fwd #rev)
+}
+
+/// The cotangent of parameter `i` after [`vjp_body`]: its finished adjoint, a zero of its
+/// shape when nothing reached it, or `NotDifferentiated` when it is excluded by `wrt`.
+pub fn param_cotangent(f: &Func, i: usize) -> TokenStream {
+    let p = &f.params[i];
+    if !p.wrt {
+        return quote!(::autodiff::__private::NotDifferentiated);
+    }
+    let primal_ref = operand(f, p.var);
+    if f.active(p.var) && definitely_contributed(f, p.var) {
+        let a = adjoint(p.var);
+        quote!(::autodiff::__private::finish_contributed(#a, #primal_ref))
+    } else if f.active(p.var) {
+        let a = adjoint(p.var);
+        quote!(::autodiff::__private::finish(#a, #primal_ref))
+    } else {
+        quote!(::autodiff::__private::finish(::autodiff::__private::adjoint_zero(), #primal_ref))
+    }
+}
+
+/// Whether the adjoint of `v` receives a contribution on every path: `v` is an active
+/// operand of an active operation in the function's top-level block (not only inside
+/// branches or loops, which may run zero times).
+pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
+    f.body.stmts.iter().any(|s| match s {
+        Stmt::Eqn(e) => {
+            f.active(e.out)
+                && e.args.contains(&v)
+                && matches!(
+                    e.op,
+                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. }
+                )
+        }
+        _ => false,
+    }) || (f.ret == v)
+}

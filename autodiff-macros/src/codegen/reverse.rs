@@ -1,0 +1,229 @@
+//! The reverse code: adjoints accumulated in place, statements visited backwards.
+//!
+//! Every active variable gets one adjoint, declared as a symbolic zero at the start of
+//! the reverse of the block that defines it; every rule call adds its contribution into
+//! the operand's adjoint. Branches replay the arm the forward pass took (read from the
+//! tape) and loops pop their tape, so iterations run in reverse.
+
+use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
+use super::{adjoint, operand, primal, pullback, rule_value, tape, tuple};
+use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::BTreeSet;
+
+/// Reverse code generator.
+pub struct Reverse<'f> {
+    /// The function.
+    pub f: &'f Func,
+}
+
+impl Reverse<'_> {
+    /// Declarations of the symbolic-zero adjoints of the active variables in `defined`.
+    pub fn declare(&self, defined: &BTreeSet<VarId>) -> TokenStream {
+        let decls = defined.iter().filter(|&&v| self.f.active(v)).map(|&v| {
+            let a = adjoint(v);
+            quote!(let mut #a = ::autodiff::__private::adjoint_zero();)
+        });
+        quote!(#(#decls)*)
+    }
+
+    /// `adjoint(target) += value` when `target` is active.
+    fn add_into(&self, target: VarId, value: TokenStream) -> TokenStream {
+        if self.f.active(target) {
+            let a = adjoint(target);
+            quote!(::autodiff::__private::accumulate(&mut #a, &#value);)
+        } else {
+            quote!()
+        }
+    }
+
+    /// The adjoint of `v` as a value (moved), or a symbolic zero when `v` has none.
+    fn take(&self, v: VarId) -> TokenStream {
+        if self.f.active(v) {
+            let a = adjoint(v);
+            quote!(#a)
+        } else {
+            quote!(::autodiff::__private::adjoint_zero())
+        }
+    }
+
+    /// The reverse of `block`'s statements (adjoints must already be declared).
+    pub fn block(&self, block: &Block) -> TokenStream {
+        let stmts = block.stmts.iter().rev().map(|s| self.stmt(s));
+        quote!(#(#stmts)*)
+    }
+
+    fn stmt(&self, s: &Stmt) -> TokenStream {
+        if !has_reverse(self.f, s) {
+            return quote!();
+        }
+        match s {
+            Stmt::Eqn(e) => self.eqn(e),
+            Stmt::If {
+                then_block,
+                else_block,
+                outs,
+                then_outs,
+                else_outs,
+                span,
+                ..
+            } => {
+                let t = tape(outs[0]);
+                let arm = |block: &Block, branch_outs: &[VarId]| {
+                    let defined = defined_in(block);
+                    let pat = saved(self.f, block, &defined, true);
+                    let decl = self.declare(&defined);
+                    let joins = outs
+                        .iter()
+                        .zip(branch_outs)
+                        .filter(|(o, _)| self.f.active(**o))
+                        .map(|(&o, &b)| {
+                            let ao = adjoint(o);
+                            self.add_into(b, quote!(#ao))
+                        });
+                    let rev = self.block(block);
+                    (pat, quote!(#decl #(#joins)* #rev))
+                };
+                let (then_pat, then_rev) = arm(then_block, then_outs);
+                let (else_pat, else_rev) = arm(else_block, else_outs);
+                quote_spanned! {*span=>
+                    match #t {
+                        (::core::option::Option::Some(#then_pat), _) => { #then_rev }
+                        (_, ::core::option::Option::Some(#else_pat)) => { #else_rev }
+                        _ => {}
+                    }
+                }
+            }
+            Stmt::For {
+                index,
+                carried_in,
+                params,
+                body,
+                body_outs,
+                outs,
+                span,
+                ..
+            } => {
+                let t = tape(outs[0]);
+                let carry = format_ident!("__adjc_{}", outs[0]);
+                let slots: Vec<usize> = (0..outs.len())
+                    .filter(|&k| self.f.active(outs[k]) || self.f.active(params[k]))
+                    .collect();
+                let init = tuple(
+                    &slots
+                        .iter()
+                        .map(|&k| self.take(outs[k]))
+                        .collect::<Vec<_>>(),
+                );
+                let incoming: Vec<syn::Ident> = slots
+                    .iter()
+                    .map(|&k| format_ident!("__adjin_{}", body_outs[k]))
+                    .collect();
+                let incoming_pat = tuple(&incoming.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+                let defined = defined_in_loop(body, params, *index);
+                let pat = saved(self.f, body, &defined, true);
+                let decl = self.declare(&defined);
+                let joins = slots
+                    .iter()
+                    .zip(&incoming)
+                    .map(|(&k, inc)| self.add_into(body_outs[k], quote!(#inc)));
+                let rev = self.block(body);
+                let next = tuple(
+                    &slots
+                        .iter()
+                        .map(|&k| self.take(params[k]))
+                        .collect::<Vec<_>>(),
+                );
+                let exits = slots.iter().enumerate().map(|(j, &k)| {
+                    let j = syn::Index::from(j);
+                    self.add_into(carried_in[k], quote!(#carry.#j))
+                });
+                quote_spanned! {*span=>
+                    let mut #carry = #init;
+                    while let ::core::option::Option::Some(#pat) = #t.pop() {
+                        let #incoming_pat = #carry;
+                        #decl
+                        #(#joins)*
+                        #rev
+                        #carry = #next;
+                    }
+                    #(#exits)*
+                }
+            }
+        }
+    }
+
+    fn eqn(&self, e: &Eqn) -> TokenStream {
+        let f = self.f;
+        let out = primal(e.out);
+        let g = adjoint(e.out);
+        let span = e.span;
+        match &e.op {
+            Op::Unary(r) => {
+                let rule = rule_value(r);
+                let x = e.args[0];
+                if !f.active(x) {
+                    return quote!();
+                }
+                let (xo, gx) = (operand(f, x), adjoint(x));
+                quote_spanned!(span=> ::autodiff::__private::unary_vjp(#rule, #xo, &#out, &#g, &mut #gx);)
+            }
+            Op::Binary(r) => {
+                let rule = rule_value(r);
+                let (a, b) = (e.args[0], e.args[1]);
+                let (ao, bo) = (operand(f, a), operand(f, b));
+                let mut code = quote!();
+                if f.active(a) {
+                    let ga = adjoint(a);
+                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_lhs(#rule, #ao, #bo, &#out, &#g, &mut #ga);));
+                }
+                if f.active(b) {
+                    let gb = adjoint(b);
+                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_rhs(#rule, #ao, #bo, &#out, &#g, &mut #gb);));
+                }
+                code
+            }
+            Op::Field(member) => {
+                let base = e.args[0];
+                if !f.active(base) {
+                    return quote!();
+                }
+                let gb = adjoint(base);
+                quote_spanned!(span=> ::autodiff::__private::accumulate(&mut #gb.#member, &#g);)
+            }
+            Op::Call { .. } => {
+                let pb = pullback(e.out);
+                let cot = format_ident!("__cot_{}", e.out);
+                let adds = e
+                    .args
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| f.active(**a))
+                    .map(|(k, &a)| {
+                        let k = syn::Index::from(k);
+                        let ga = adjoint(a);
+                        quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
+                    });
+                quote_spanned! {span=>
+                    let #cot = #pb(#g);
+                    #(#adds)*
+                }
+            }
+            Op::Map(inner) => {
+                let x = e.args[0];
+                if !f.active(x) {
+                    return quote!();
+                }
+                let (xo, gx) = (operand(f, x), adjoint(x));
+                let param = &inner.params[0].ident;
+                let body = super::vjp_body(inner);
+                let cot = super::param_cotangent(inner, 0);
+                quote_spanned! {span=>
+                    ::autodiff::__private::map_vjp(#xo, &#g, &mut #gx, |#param, __ad_dout| { #body #cot });
+                }
+            }
+            Op::Param(_) | Op::Opaque(_) | Op::StopGradient => quote!(),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `#[differentiable]` from tokens to tokens: parse, check, lower, run the passes,
+//! generate; on any error, the fallback items plus every error found.
+
+use crate::args::Args;
+use crate::codegen::items;
+use crate::errors::Errors;
+use crate::{lower, pass, sig};
+use proc_macro2::TokenStream;
+
+/// Expands `#[differentiable(attr)] item`. Never panics: bad input gives `compile_error!`s.
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[differentiable] applies to a function (`fn name(...) -> f64 { ... }`)",
+            )
+            .to_compile_error();
+            return quote::quote!(#item #err);
+        }
+    };
+    let args: Args = match syn::parse2(attr) {
+        Ok(a) => a,
+        Err(e) => return items::fallback(&func, None, e),
+    };
+    let mut errors = Errors::default();
+    let sig = sig::analyze(&func, &args, &mut errors);
+    if let (Some(backward), Some(s)) = (&args.custom_vjp, &sig) {
+        return match errors.finish() {
+            Ok(()) => items::generate_custom(&func, s, backward),
+            Err(e) => items::fallback(&func, Some(s), e),
+        };
+    }
+    let lowered = match &sig {
+        Some(s) => lower::lower(&func, s, &mut errors),
+        None => None,
+    };
+    match (errors.finish(), lowered, &sig) {
+        (Ok(()), Some(mut f), Some(s)) => {
+            pass::activity::run(&mut f);
+            pass::dce::run(&mut f);
+            items::generate(&func, s, &f)
+        }
+        (Err(e), _, s) => items::fallback(&func, s.as_ref(), e),
+        (Ok(()), _, s) => items::fallback(
+            &func,
+            s.as_ref(),
+            syn::Error::new_spanned(
+                &func.sig.ident,
+                "#[differentiable] could not lower this function",
+            ),
+        ),
+    }
+}

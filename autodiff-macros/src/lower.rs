@@ -1,0 +1,1018 @@
+//! Lowering: `syn` function body to [`ir::Func`] in A-normal form.
+//!
+//! Each operation becomes one equation whose operands are variables; an expression that
+//! reads no differentiated value (a literal, a loop bound, `i as f64`, a comparison) is
+//! kept as one opaque equation, emitted as written with its variables renamed.
+//! Mutable variables are put in SSA form: an assignment makes a new variable, `if` joins
+//! what its branches assigned, `for` carries what its body assigns. Forward activity
+//! (`varied`: depends on a differentiated parameter) is computed while lowering, with a
+//! fixpoint over loop bodies.
+
+use crate::errors::Errors;
+use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
+use crate::rules::{self, Entry, Shape};
+use crate::sig::Signature;
+use proc_macro2::Span;
+use quote::{format_ident, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+use syn::{BinOp, Expr, UnOp};
+
+/// The name of variable `v` in generated code.
+pub fn var_ident(v: VarId) -> syn::Ident {
+    format_ident!("__ad_{}", v)
+}
+
+struct Binding {
+    name: String,
+    id: VarId,
+    mutable: bool,
+}
+
+struct Lowerer<'e> {
+    errors: &'e mut Errors,
+    vars: Vec<VarInfo>,
+    scopes: Vec<Vec<Binding>>,
+    stmts: Vec<Vec<Stmt>>,
+}
+
+type Res<T> = Result<T, ()>;
+
+/// Lowers `item`'s body. Records problems in `errors` and returns `None` if there were any.
+pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option<Func> {
+    let before = errors.len();
+    crate::check::unsupported_syntax(&item.block, errors);
+    if errors.len() > before {
+        return None;
+    }
+    let mut l = Lowerer {
+        errors,
+        vars: Vec::new(),
+        scopes: vec![Vec::new()],
+        stmts: vec![Vec::new()],
+    };
+    let mut params = Vec::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let var = l.new_var(Some(p.ident.to_string()), p.ident.span(), p.wrt);
+        // A borrowed differentiable value is used as the reference it is (`x * w` on
+        // `&DMatrix`); a borrowed constant (`&[usize]`) is passed on as a whole value.
+        l.vars[var].by_ref = p.by_ref && p.kind != crate::sig::Kind::Constant;
+        l.stmts[0].push(Stmt::Eqn(Eqn {
+            out: var,
+            op: Op::Param(i),
+            args: Vec::new(),
+            span: p.ident.span(),
+        }));
+        l.bind(p.ident.to_string(), var, false);
+        params.push(Param {
+            ident: p.ident.clone(),
+            wrt: p.wrt,
+            var,
+        });
+    }
+    let ret = l.lower_stmts(&item.block.stmts, true);
+    let body = Block {
+        stmts: l.stmts.pop().unwrap_or_default(),
+    };
+    let ret = match ret {
+        Ok(Some(r)) => Some(r),
+        Ok(None) => {
+            l.errors.push(syn::Error::new(
+                item.block.brace_token.span.close(),
+                "a #[differentiable] function must end with the expression it returns",
+            ));
+            None
+        }
+        Err(()) => None,
+    };
+    let vars = l.vars;
+    if errors.len() > before {
+        return None;
+    }
+    Some(Func {
+        vars,
+        params,
+        body,
+        ret: ret?,
+    })
+}
+
+impl Lowerer<'_> {
+    fn new_var(&mut self, name: Option<String>, span: Span, varied: bool) -> VarId {
+        self.vars.push(VarInfo {
+            name,
+            by_ref: false,
+            varied,
+            useful: false,
+            live: false,
+            ty: None,
+            span,
+        });
+        self.vars.len() - 1
+    }
+
+    fn bind(&mut self, name: String, id: VarId, mutable: bool) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(Binding { name, id, mutable });
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|b| b.name == name)
+    }
+
+    fn lookup_mut(&mut self, name: &str) -> Option<&mut Binding> {
+        self.scopes
+            .iter_mut()
+            .rev()
+            .flat_map(|s| s.iter_mut().rev())
+            .find(|b| b.name == name)
+    }
+
+    /// The ids of every visible binding, innermost last (to detect and undo assignments).
+    fn snapshot(&self) -> Vec<VarId> {
+        self.scopes
+            .iter()
+            .flat_map(|s| s.iter().map(|b| b.id))
+            .collect()
+    }
+
+    fn restore(&mut self, snap: &[VarId]) {
+        for (b, id) in self.scopes.iter_mut().flat_map(|s| s.iter_mut()).zip(snap) {
+            b.id = *id;
+        }
+    }
+
+    fn binding_names(&self) -> Vec<(String, bool)> {
+        self.scopes
+            .iter()
+            .flat_map(|s| s.iter().map(|b| (b.name.clone(), b.mutable)))
+            .collect()
+    }
+
+    fn set_binding_ids(&mut self, ids: &[VarId]) {
+        self.restore(ids)
+    }
+
+    fn push_eqn(&mut self, out: VarId, op: Op, args: Vec<VarId>, span: Span) -> VarId {
+        if let Some(s) = self.stmts.last_mut() {
+            s.push(Stmt::Eqn(Eqn {
+                out,
+                op,
+                args,
+                span,
+            }));
+        }
+        out
+    }
+
+    /// The bindings an expression reads, in order of appearance.
+    fn refs(&self, e: &Expr) -> Vec<VarId> {
+        self.refs_except(e, "")
+    }
+
+    /// The bindings an expression reads, except `shadowed` (a closure's argument).
+    fn refs_except(&self, e: &Expr, shadowed: &str) -> Vec<VarId> {
+        struct Refs<'a, 'e> {
+            l: &'a Lowerer<'e>,
+            out: Vec<VarId>,
+            shadowed: &'a str,
+        }
+        impl<'ast> Visit<'ast> for Refs<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(id) = p.path.get_ident().filter(|_| p.qself.is_none()) {
+                    if *id == self.shadowed {
+                        return;
+                    }
+                    if let Some(b) = self.l.lookup(&id.to_string()) {
+                        if !self.out.contains(&b.id) {
+                            self.out.push(b.id);
+                        }
+                    }
+                }
+            }
+        }
+        let mut r = Refs {
+            l: self,
+            out: Vec::new(),
+            shadowed,
+        };
+        r.visit_expr(e);
+        r.out
+    }
+
+    /// `e` with every variable it reads renamed to its SSA name.
+    fn rename(&self, e: &Expr) -> Expr {
+        self.rename_except(e, "")
+    }
+
+    /// [`Self::rename`], leaving `shadowed` (a closure's argument) as written.
+    fn rename_except(&self, e: &Expr, shadowed: &str) -> Expr {
+        struct Rename<'a, 'e> {
+            l: &'a Lowerer<'e>,
+            shadowed: &'a str,
+        }
+        impl VisitMut for Rename<'_, '_> {
+            fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
+                let found = p
+                    .path
+                    .get_ident()
+                    .filter(|id| p.qself.is_none() && **id != self.shadowed)
+                    .and_then(|id| self.l.lookup(&id.to_string()).map(|b| (b.id, id.span())));
+                if let Some((id, span)) = found {
+                    let mut ident = var_ident(id);
+                    ident.set_span(span);
+                    p.path = ident.into();
+                }
+            }
+        }
+        let mut e = e.clone();
+        Rename { l: self, shadowed }.visit_expr_mut(&mut e);
+        e
+    }
+
+    fn reads_varied(&self, e: &Expr) -> bool {
+        self.refs(e).iter().any(|v| self.vars[*v].varied)
+    }
+
+    /// Whether `e` can be kept whole as an opaque expression (no nested control flow).
+    fn is_simple(e: &Expr) -> bool {
+        struct Simple(bool);
+        impl<'ast> Visit<'ast> for Simple {
+            fn visit_expr(&mut self, e: &'ast Expr) {
+                match e {
+                    Expr::Block(_) | Expr::If(_) | Expr::ForLoop(_) | Expr::Assign(_) => {
+                        self.0 = false
+                    }
+                    _ => syn::visit::visit_expr(self, e),
+                }
+            }
+        }
+        let mut s = Simple(true);
+        s.visit_expr(e);
+        s.0
+    }
+
+    fn opaque(&mut self, e: &Expr) -> VarId {
+        let args = self.refs(e);
+        let renamed = self.rename(e);
+        let out = self.new_var(None, e.span(), false);
+        self.push_eqn(out, Op::Opaque(renamed), args, e.span())
+    }
+
+    fn error(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.errors.push_spanned(tokens, msg);
+    }
+
+    /// Lowers statements; returns the value of the tail expression when `want_value`.
+    fn lower_stmts(&mut self, stmts: &[syn::Stmt], want_value: bool) -> Res<Option<VarId>> {
+        let mut value = None;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            // A statement that fails is reported and skipped, so later ones are checked too.
+            match stmt {
+                syn::Stmt::Local(local) => {
+                    let _ = self.lower_local(local);
+                }
+                syn::Stmt::Expr(e, semi) => {
+                    if last && semi.is_none() && want_value {
+                        value = Some(self.lower_expr(e)?);
+                    } else {
+                        let _ = self.lower_stmt_expr(e);
+                    }
+                }
+                syn::Stmt::Item(item) => self.error(
+                    item,
+                    "items are not supported in #[differentiable] functions; define them outside the function",
+                ),
+                syn::Stmt::Macro(m) => self.error(
+                    &m.mac,
+                    "macro calls are not supported in #[differentiable] functions; compute values outside and pass them in",
+                ),
+            }
+        }
+        Ok(value)
+    }
+
+    fn lower_local(&mut self, local: &syn::Local) -> Res<()> {
+        let (pat, ty) = match &local.pat {
+            syn::Pat::Type(pt) => (&*pt.pat, Some((*pt.ty).clone())),
+            p => (p, None),
+        };
+        let Some(init) = &local.init else {
+            self.error(
+                local,
+                "a `let` in a #[differentiable] function needs a value: `let x = ...;`",
+            );
+            return Err(());
+        };
+        match pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                let before = self.vars.len();
+                let v = self.lower_expr(&init.expr)?;
+                let fresh = v >= before;
+                if fresh {
+                    if self.vars[v].name.is_none() {
+                        self.vars[v].name = Some(pi.ident.to_string());
+                    }
+                    if ty.is_some() {
+                        self.vars[v].ty = ty;
+                    }
+                }
+                self.bind(pi.ident.to_string(), v, pi.mutability.is_some());
+                Ok(())
+            }
+            syn::Pat::Wild(_) => {
+                self.lower_expr(&init.expr)?;
+                Ok(())
+            }
+            other => {
+                self.error(
+                    other,
+                    "only simple bindings `let x = ...;` (or `let mut x`) are supported in #[differentiable] functions",
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, value: VarId) -> Res<()> {
+        let name = match target {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        let Some(name) = name else {
+            self.error(
+                target,
+                "only assignment to a variable (`x = ...`) is supported in #[differentiable] functions",
+            );
+            return Err(());
+        };
+        match self.lookup_mut(&name) {
+            Some(b) if b.mutable => {
+                b.id = value;
+                if self.vars[value].name.is_none() {
+                    self.vars[value].name = Some(name);
+                }
+                Ok(())
+            }
+            Some(_) => {
+                self.error(
+                    target,
+                    format!("cannot assign twice to `{name}`: declare it with `let mut {name}`"),
+                );
+                Err(())
+            }
+            None => {
+                self.error(target, format!("cannot find variable `{name}`"));
+                Err(())
+            }
+        }
+    }
+
+    fn lower_stmt_expr(&mut self, e: &Expr) -> Res<()> {
+        match e {
+            Expr::Assign(a) => {
+                let v = self.lower_expr(&a.right)?;
+                self.assign(&a.left, v)
+            }
+            Expr::Binary(b)
+                if matches!(
+                    b.op,
+                    BinOp::AddAssign(_)
+                        | BinOp::SubAssign(_)
+                        | BinOp::MulAssign(_)
+                        | BinOp::DivAssign(_)
+                ) =>
+            {
+                let lhs = self.lower_expr(&b.left)?;
+                let rhs = self.lower_expr(&b.right)?;
+                let entry = rules::operator(&b.op).ok_or(())?;
+                let v = self.apply_binary(entry, lhs, rhs, None, e.span());
+                self.assign(&b.left, v)
+            }
+            Expr::If(i) => self.lower_if(i, false).map(|_| ()),
+            Expr::ForLoop(f) => self.lower_for(f),
+            Expr::Block(b) => {
+                self.scopes.push(Vec::new());
+                let r = self.lower_stmts(&b.block.stmts, false);
+                self.scopes.pop();
+                r.map(|_| ())
+            }
+            Expr::Paren(p) => self.lower_stmt_expr(&p.expr),
+            other => {
+                self.error(
+                    other,
+                    "this statement has no effect; statements in #[differentiable] functions are `let`, assignments, `if` and `for`",
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn apply_unary(&mut self, entry: Entry, x: VarId, param: Option<VarId>, span: Span) -> VarId {
+        let varied = self.vars[x].varied;
+        let out = self.new_var(None, span, varied);
+        let rule = RuleRef {
+            ty: entry.ty(),
+            name_trait: entry.name_trait(),
+            param,
+        };
+        self.push_eqn(out, Op::Unary(rule), vec![x], span)
+    }
+
+    fn apply_binary(
+        &mut self,
+        entry: Entry,
+        a: VarId,
+        b: VarId,
+        param: Option<VarId>,
+        span: Span,
+    ) -> VarId {
+        let varied = self.vars[a].varied || self.vars[b].varied;
+        let out = self.new_var(None, span, varied);
+        let rule = RuleRef {
+            ty: entry.ty(),
+            name_trait: entry.name_trait(),
+            param,
+        };
+        self.push_eqn(out, Op::Binary(rule), vec![a, b], span)
+    }
+
+    fn lower_expr(&mut self, e: &Expr) -> Res<VarId> {
+        match e {
+            Expr::Paren(p) => return self.lower_expr(&p.expr),
+            Expr::Group(g) => return self.lower_expr(&g.expr),
+            Expr::Reference(r) => return self.lower_expr(&r.expr),
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(Vec::new());
+                let r = self.lower_stmts(&b.block.stmts, true);
+                self.scopes.pop();
+                return match r? {
+                    Some(v) => Ok(v),
+                    None => {
+                        self.error(b, "this block has no value; end it with an expression");
+                        Err(())
+                    }
+                };
+            }
+            Expr::If(i) => {
+                return match self.lower_if(i, true)? {
+                    Some(v) => Ok(v),
+                    None => Err(()),
+                }
+            }
+            _ => {}
+        }
+        if let Expr::Path(p) = e {
+            if let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) {
+                if let Some(b) = self.lookup(&ident.to_string()) {
+                    return Ok(b.id);
+                }
+            }
+        }
+        if Self::is_simple(e) && !self.reads_varied(e) {
+            return Ok(self.opaque(e));
+        }
+        match e {
+            Expr::Unary(u) => match u.op {
+                UnOp::Neg(_) => {
+                    let x = self.lower_expr(&u.expr)?;
+                    Ok(self.apply_unary(rules::negation(), x, None, e.span()))
+                }
+                UnOp::Deref(_) => self.lower_expr(&u.expr),
+                _ => Ok(self.opaque(e)),
+            },
+            Expr::Binary(b) => match rules::operator(&b.op) {
+                Some(entry) if !is_compound(&b.op) => {
+                    let lhs = self.lower_expr(&b.left)?;
+                    let rhs = self.lower_expr(&b.right)?;
+                    Ok(self.apply_binary(entry, lhs, rhs, None, e.span()))
+                }
+                Some(_) => {
+                    self.error(
+                        e,
+                        "compound assignment is a statement; write it on its own line",
+                    );
+                    Err(())
+                }
+                None => Ok(self.opaque(e)),
+            },
+            Expr::Cast(_) => Ok(self.opaque(e)),
+            Expr::MethodCall(m) => self.lower_method(m),
+            Expr::Call(c) => self.lower_call(c),
+            Expr::Field(f) => {
+                let base = self.lower_expr(&f.base)?;
+                let varied = self.vars[base].varied;
+                let out = self.new_var(None, e.span(), varied);
+                self.vars[out].by_ref = true;
+                if let Some(name) = &self.vars[base].name {
+                    let field = match &f.member {
+                        syn::Member::Named(n) => n.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    self.vars[out].name = Some(format!("{name}.{field}"));
+                }
+                Ok(self.push_eqn(out, Op::Field(f.member.clone()), vec![base], e.span()))
+            }
+            Expr::Index(ix) => self.lower_index(ix),
+            Expr::Path(p) => Ok(self.opaque(&Expr::Path(p.clone()))),
+            other => {
+                self.error(
+                    other,
+                    "this expression is not supported on differentiated values in #[differentiable] functions",
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn lower_index(&mut self, ix: &syn::ExprIndex) -> Res<VarId> {
+        if self.reads_varied(&ix.index) {
+            self.error(
+                &ix.index,
+                "an index must not depend on a differentiated value",
+            );
+            return Err(());
+        }
+        let base = self.lower_expr(&ix.expr)?;
+        let (marker, idx) = match &*ix.index {
+            Expr::Tuple(t) if t.elems.len() == 2 => ("Index2", Expr::Tuple(t.clone())),
+            other => ("Index", other.clone()),
+        };
+        let idx_var = self.opaque(&idx);
+        let entry = Entry {
+            marker,
+            shape: Shape::UnaryParam,
+        };
+        Ok(self.apply_unary(entry, base, Some(idx_var), ix.span()))
+    }
+
+    fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Res<VarId> {
+        let name = m.method.to_string();
+        if name == "map" && m.args.len() == 1 {
+            if let Expr::Closure(c) = &m.args[0] {
+                return self.lower_map(m, c);
+            }
+        }
+        if name == "clone" && m.args.is_empty() {
+            return self.lower_expr(&m.receiver);
+        }
+        let Some(entry) = rules::method(&name) else {
+            self.error(
+                &m.method,
+                format!(
+                    "unknown method `{name}` on a differentiated value; #[differentiable] supports {}",
+                    rules::supported_methods()
+                ),
+            );
+            return Err(());
+        };
+        let expected = match entry.shape {
+            Shape::Unary => 0,
+            Shape::UnaryParam | Shape::Binary => 1,
+            Shape::NonDiff => return Ok(self.opaque(&Expr::MethodCall(m.clone()))),
+        };
+        if m.args.len() != expected {
+            self.error(
+                m,
+                format!(
+                    "`{name}` takes {expected} argument(s) here, found {}",
+                    m.args.len()
+                ),
+            );
+            return Err(());
+        }
+        let x = self.lower_expr(&m.receiver)?;
+        match entry.shape {
+            Shape::Unary => Ok(self.apply_unary(entry, x, None, m.span())),
+            Shape::UnaryParam => {
+                if self.reads_varied(&m.args[0]) {
+                    self.error(
+                        &m.args[0],
+                        format!("the argument of `{name}` must not depend on a differentiated value; use `powf` for a differentiated exponent"),
+                    );
+                    return Err(());
+                }
+                let p = self.opaque(&m.args[0]);
+                Ok(self.apply_unary(entry, x, Some(p), m.span()))
+            }
+            _ => {
+                let y = self.lower_expr(&m.args[0])?;
+                Ok(self.apply_binary(entry, x, y, None, m.span()))
+            }
+        }
+    }
+
+    /// `x.map(|e| body)`: the body becomes a scalar function of `e` with its own IR.
+    fn lower_map(&mut self, m: &syn::ExprMethodCall, c: &syn::ExprClosure) -> Res<VarId> {
+        let param = match c.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [syn::Pat::Ident(pi)] => pi.ident.clone(),
+            [syn::Pat::Type(pt)] => match &*pt.pat {
+                syn::Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.error(
+                        other,
+                        "the `map` closure takes one named argument: `|e| ...`",
+                    );
+                    return Err(());
+                }
+            },
+            _ => {
+                self.error(
+                    &c.inputs,
+                    "the `map` closure takes one named argument: `|e| ...`",
+                );
+                return Err(());
+            }
+        };
+        let pname = param.to_string();
+        if self
+            .refs_except(&c.body, &pname)
+            .iter()
+            .any(|v| self.vars[*v].varied)
+        {
+            self.error(
+                &c.body,
+                "a `map` closure may read only its argument and values that are not differentiated; compute differentiated values outside the closure",
+            );
+            return Err(());
+        }
+        let body = self.rename_except(&c.body, &pname);
+        let x = self.lower_expr(&m.receiver)?;
+        // The closure's variables are numbered after the enclosing function's, so its
+        // generated names never shadow an enclosing value the body reads.
+        let placeholder = VarInfo {
+            name: None,
+            by_ref: false,
+            varied: false,
+            useful: false,
+            live: false,
+            ty: None,
+            span: c.span(),
+        };
+        let mut nested = Lowerer {
+            errors: &mut *self.errors,
+            vars: vec![placeholder; self.vars.len()],
+            scopes: vec![Vec::new()],
+            stmts: vec![Vec::new()],
+        };
+        let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
+        nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
+        nested.bind(pname, pvar, false);
+        let ret = nested.lower_expr(&body);
+        let func_body = Block {
+            stmts: nested.stmts.pop().unwrap_or_default(),
+        };
+        let mut func = Func {
+            vars: nested.vars,
+            params: vec![Param {
+                ident: param,
+                wrt: true,
+                var: pvar,
+            }],
+            body: func_body,
+            ret: ret?,
+        };
+        crate::pass::activity::run(&mut func);
+        crate::pass::dce::run(&mut func);
+        let varied = self.vars[x].varied;
+        let out = self.new_var(None, m.span(), varied);
+        Ok(self.push_eqn(out, Op::Map(Box::new(func)), vec![x], m.span()))
+    }
+
+    fn lower_call(&mut self, c: &syn::ExprCall) -> Res<VarId> {
+        let Expr::Path(fp) = &*c.func else {
+            self.error(
+                &c.func,
+                "only calls of named functions are supported in #[differentiable] functions",
+            );
+            return Err(());
+        };
+        let last = fp
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if last == "stop_gradient" {
+            if c.args.len() != 1 {
+                self.error(c, "`stop_gradient` takes one argument");
+                return Err(());
+            }
+            let x = self.lower_expr(&c.args[0])?;
+            let out = self.new_var(None, c.span(), false);
+            self.vars[out].by_ref = false;
+            return Ok(self.push_eqn(out, Op::StopGradient, vec![x], c.span()));
+        }
+        if let Some(entry) = rules::function(&last) {
+            let expected = if entry.shape == Shape::Binary { 2 } else { 1 };
+            if c.args.len() != expected {
+                self.error(
+                    c,
+                    format!(
+                        "`{last}` takes {expected} argument(s), found {}",
+                        c.args.len()
+                    ),
+                );
+                return Err(());
+            }
+            let x = self.lower_expr(&c.args[0])?;
+            if entry.shape == Shape::Binary {
+                let y = self.lower_expr(&c.args[1])?;
+                return Ok(self.apply_binary(entry, x, y, None, c.span()));
+            }
+            return Ok(self.apply_unary(entry, x, None, c.span()));
+        }
+        let mut args = Vec::new();
+        let mut borrowed = Vec::new();
+        for a in &c.args {
+            borrowed.push(matches!(a, Expr::Reference(_)));
+            args.push(self.lower_expr(a)?);
+        }
+        let varied = args.iter().any(|a| self.vars[*a].varied);
+        let out = self.new_var(None, c.span(), varied);
+        Ok(self.push_eqn(
+            out,
+            Op::Call {
+                path: fp.path.clone(),
+                borrowed,
+            },
+            args,
+            c.span(),
+        ))
+    }
+
+    fn lower_branch(
+        &mut self,
+        stmts: &[syn::Stmt],
+        want_value: bool,
+    ) -> Res<(Block, Option<VarId>)> {
+        self.stmts.push(Vec::new());
+        self.scopes.push(Vec::new());
+        let r = self.lower_stmts(stmts, want_value);
+        self.scopes.pop();
+        let block = Block {
+            stmts: self.stmts.pop().unwrap_or_default(),
+        };
+        Ok((block, r?))
+    }
+
+    fn lower_if(&mut self, i: &syn::ExprIf, want_value: bool) -> Res<Option<VarId>> {
+        if self.reads_varied(&i.cond) && !Self::is_simple(&i.cond) {
+            self.error(
+                &i.cond,
+                "this condition is too complex; compute it with `let` first",
+            );
+            return Err(());
+        }
+        let cond_vars = self.refs(&i.cond);
+        let cond = self.rename(&i.cond);
+        let names = self.binding_names();
+        let before = self.snapshot();
+        let (then_block, then_val) = self.lower_branch(&i.then_branch.stmts, want_value)?;
+        let after_then = self.snapshot();
+        self.restore(&before);
+        let (else_block, else_val) = match &i.else_branch {
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => self.lower_branch(&b.block.stmts, want_value)?,
+                other => {
+                    // `else if`: a block holding the inner `if`.
+                    self.stmts.push(Vec::new());
+                    let v = if want_value {
+                        self.lower_expr(other).map(Some)
+                    } else {
+                        self.lower_stmt_expr(other).map(|_| None)
+                    };
+                    let block = Block {
+                        stmts: self.stmts.pop().unwrap_or_default(),
+                    };
+                    (block, v?)
+                }
+            },
+            None => (Block::default(), None),
+        };
+        let after_else = self.snapshot();
+        let mut outs = Vec::new();
+        let mut then_outs = Vec::new();
+        let mut else_outs = Vec::new();
+        let mut joined = before.clone();
+        for k in 0..before.len() {
+            if after_then[k] != before[k] || after_else[k] != before[k] {
+                let (t, e) = (after_then[k], after_else[k]);
+                let varied = self.vars[t].varied || self.vars[e].varied;
+                let out = self.new_var(Some(names[k].0.clone()), i.if_token.span, varied);
+                self.vars[out].by_ref = self.vars[t].by_ref && self.vars[e].by_ref;
+                outs.push(out);
+                then_outs.push(t);
+                else_outs.push(e);
+                joined[k] = out;
+            }
+        }
+        self.set_binding_ids(&joined);
+        let mut value = None;
+        if want_value {
+            match (then_val, else_val) {
+                (Some(t), Some(e)) => {
+                    let varied = self.vars[t].varied || self.vars[e].varied;
+                    let out = self.new_var(None, i.if_token.span, varied);
+                    self.vars[out].by_ref = self.vars[t].by_ref && self.vars[e].by_ref;
+                    outs.push(out);
+                    then_outs.push(t);
+                    else_outs.push(e);
+                    value = Some(out);
+                }
+                _ => {
+                    self.error(
+                        i.if_token,
+                        "this `if` is used as a value, so both branches must end with an expression and it needs an `else`",
+                    );
+                    return Err(());
+                }
+            }
+        }
+        if let Some(s) = self.stmts.last_mut() {
+            s.push(Stmt::If {
+                cond,
+                cond_vars,
+                then_block,
+                else_block,
+                outs,
+                then_outs,
+                else_outs,
+                span: i.if_token.span,
+            });
+        }
+        Ok(value)
+    }
+
+    fn lower_for(&mut self, f: &syn::ExprForLoop) -> Res<()> {
+        let mut range = &*f.expr;
+        while let Expr::Paren(p) = range {
+            range = &p.expr;
+        }
+        let (lo, hi, inclusive) = match range {
+            Expr::Range(r) => match (&r.start, &r.end) {
+                (Some(lo), Some(hi)) => (
+                    (**lo).clone(),
+                    (**hi).clone(),
+                    matches!(r.limits, syn::RangeLimits::Closed(_)),
+                ),
+                _ => {
+                    self.error(r, "a loop range needs both bounds: `for i in a..b`");
+                    return Err(());
+                }
+            },
+            other => {
+                self.error(
+                    other,
+                    "only loops over an integer range (`for i in a..b`) are supported in #[differentiable] functions",
+                );
+                return Err(());
+            }
+        };
+        if self.reads_varied(&lo) || self.reads_varied(&hi) {
+            self.error(
+                range,
+                "loop bounds must not depend on a differentiated value",
+            );
+            return Err(());
+        }
+        let index_name = match &*f.pat {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                Some(pi.ident.to_string())
+            }
+            syn::Pat::Wild(_) => None,
+            other => {
+                self.error(other, "the loop variable must be a plain name or `_`");
+                return Err(());
+            }
+        };
+        let mut bound_vars = self.refs(&lo);
+        bound_vars.extend(self.refs(&hi));
+        let (lo, hi) = (self.rename(&lo), self.rename(&hi));
+
+        // The outer mutable variables the body assigns are carried across iterations.
+        let assigned = assigned_names(&f.body);
+        let names = self.binding_names();
+        let start = self.snapshot();
+        let mut slots: Vec<usize> = Vec::new();
+        for name in &assigned {
+            if let Some(k) = names.iter().rposition(|(n, _)| n == name) {
+                if names[k].1 && !slots.contains(&k) {
+                    slots.push(k);
+                }
+            }
+        }
+        let carried_in: Vec<VarId> = slots.iter().map(|&k| start[k]).collect();
+        let mut assumed: Vec<bool> = carried_in.iter().map(|&v| self.vars[v].varied).collect();
+        loop {
+            let var_mark = self.vars.len();
+            let err_mark = self.errors.len();
+            let mut ids = start.clone();
+            let mut params = Vec::new();
+            for (j, &k) in slots.iter().enumerate() {
+                let p = self.new_var(Some(names[k].0.clone()), f.for_token.span, assumed[j]);
+                self.vars[p].by_ref = self.vars[carried_in[j]].by_ref;
+                ids[k] = p;
+                params.push(p);
+            }
+            self.set_binding_ids(&ids);
+            let index = self.new_var(index_name.clone(), f.pat.span(), false);
+            self.stmts.push(Vec::new());
+            self.scopes.push(Vec::new());
+            if let Some(n) = &index_name {
+                self.bind(n.clone(), index, false);
+            }
+            let r = self.lower_stmts(&f.body.stmts, false);
+            self.scopes.pop();
+            let body = Block {
+                stmts: self.stmts.pop().unwrap_or_default(),
+            };
+            let end = self.snapshot();
+            let body_outs: Vec<VarId> = slots.iter().map(|&k| end[k]).collect();
+            let grew: Vec<usize> = (0..slots.len())
+                .filter(|&j| self.vars[body_outs[j]].varied && !assumed[j])
+                .collect();
+            if !grew.is_empty() {
+                for j in grew {
+                    assumed[j] = true;
+                }
+                self.vars.truncate(var_mark);
+                self.errors.truncate(err_mark);
+                self.set_binding_ids(&start);
+                continue;
+            }
+            r?;
+            let mut after = start.clone();
+            let mut outs = Vec::new();
+            for (j, &k) in slots.iter().enumerate() {
+                let o = self.new_var(Some(names[k].0.clone()), f.for_token.span, assumed[j]);
+                self.vars[o].by_ref = self.vars[params[j]].by_ref;
+                after[k] = o;
+                outs.push(o);
+            }
+            self.set_binding_ids(&after);
+            if let Some(s) = self.stmts.last_mut() {
+                s.push(Stmt::For {
+                    index,
+                    lo,
+                    hi,
+                    inclusive,
+                    bound_vars,
+                    carried_in,
+                    params,
+                    body,
+                    body_outs,
+                    outs,
+                    span: f.for_token.span,
+                });
+            }
+            return Ok(());
+        }
+    }
+}
+
+fn is_compound(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
+    )
+}
+
+/// Names assigned (`x = ..`, `x += ..`) anywhere in `block`, in order of appearance.
+fn assigned_names(block: &syn::Block) -> Vec<String> {
+    struct Assigned(Vec<String>);
+    impl Assigned {
+        fn target(&mut self, e: &Expr) {
+            if let Expr::Path(p) = e {
+                if let Some(i) = p.path.get_ident() {
+                    let n = i.to_string();
+                    if !self.0.contains(&n) {
+                        self.0.push(n);
+                    }
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Assigned {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.target(&a.left);
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            if is_compound(&b.op) {
+                self.target(&b.left);
+            }
+            syn::visit::visit_expr_binary(self, b);
+        }
+    }
+    let mut a = Assigned(Vec::new());
+    a.visit_block(block);
+    a.0
+}

@@ -1,0 +1,4 @@
+//! Passes over the IR, one per file, each documenting what it guarantees.
+
+pub mod activity;
+pub mod dce;

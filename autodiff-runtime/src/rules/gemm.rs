@@ -1,0 +1,265 @@
+//! Matrix-product kernels on column-major slices, accumulating in place:
+//! `C += A B`, `C += A B^T` and `C += A^T B`.
+//!
+//! The transposed forms are what the adjoints of `Y = A B` need (`dA += G B^T`,
+//! `dB += A^T G`); they read the operands in place, so no transpose is materialised.
+//! Products with every dimension at least [`BLOCKED_MIN_DIM`] go to `matrixmultiply`
+//! (the cache-blocked kernel nalgebra itself uses) with explicit strides; smaller ones
+//! use column loops (axpy or dot over contiguous columns) that LLVM vectorises. Nothing
+//! here allocates except `matrixmultiply`'s own packing buffers.
+//!
+//! nalgebra's `gemm` is not used for the transposed forms: 0.35 has no `A B^T` variant,
+//! and its small-size path mishandles row-strided views.
+
+use std::any::TypeId;
+
+use super::Real;
+
+/// Below this size in any dimension the column loops beat `matrixmultiply`'s packing.
+pub(crate) const BLOCKED_MIN_DIM: usize = 8;
+
+/// `c (m x n) += a (m x k) * b (k x n)`.
+pub(crate) fn add_mul<T: Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T]) {
+    assert!(
+        a.len() == m * k && b.len() == k * n && c.len() == m * n,
+        "add_mul: slice sizes"
+    );
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    if blocked(m, k, n, (a, 1, m), (b, 1, k), (c, 1, m)) {
+        return;
+    }
+    for (ccol, bcol) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)) {
+        for (acol, &bpj) in a.chunks_exact(m).zip(bcol) {
+            for (ci, &ai) in ccol.iter_mut().zip(acol) {
+                *ci += ai * bpj;
+            }
+        }
+    }
+}
+
+/// `c (m x k) += g (m x n) * b^T`, where `b` is `k x n`.
+pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T], c: &mut [T]) {
+    assert!(
+        g.len() == m * n && b.len() == k * n && c.len() == m * k,
+        "add_mul_bt: slice sizes"
+    );
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    // b^T is n x k with row stride k and column stride 1.
+    if blocked(m, n, k, (g, 1, m), (b, k, 1), (c, 1, m)) {
+        return;
+    }
+    // c[:, p] += sum_j b[p, j] g[:, j]
+    for (gcol, bcol) in g.chunks_exact(m).zip(b.chunks_exact(k)) {
+        for (ccol, &bpj) in c.chunks_exact_mut(m).zip(bcol) {
+            for (ci, &gi) in ccol.iter_mut().zip(gcol) {
+                *ci += gi * bpj;
+            }
+        }
+    }
+}
+
+/// `c (k x n) += a^T * g (m x n)`, where `a` is `m x k`.
+pub(crate) fn add_mul_at<T: Real>(m: usize, k: usize, n: usize, a: &[T], g: &[T], c: &mut [T]) {
+    assert!(
+        a.len() == m * k && g.len() == m * n && c.len() == k * n,
+        "add_mul_at: slice sizes"
+    );
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    // a^T is k x m with row stride m and column stride 1.
+    if blocked(k, m, n, (a, m, 1), (g, 1, m), (c, 1, k)) {
+        return;
+    }
+    // c[p, j] = a[:, p] . g[:, j]
+    for (ccol, gcol) in c.chunks_exact_mut(k).zip(g.chunks_exact(m)) {
+        for (cp, acol) in ccol.iter_mut().zip(a.chunks_exact(m)) {
+            let mut s = T::zero();
+            for (&ai, &gi) in acol.iter().zip(gcol) {
+                s += ai * gi;
+            }
+            *cp += s;
+        }
+    }
+}
+
+/// One past the largest index of a `rows x cols` strided matrix (both non-zero).
+fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
+    (rows - 1) * rs + (cols - 1) * cs + 1
+}
+
+/// `c += a b` through `matrixmultiply` when the sizes are large and `T` is `f32` or
+/// `f64`; returns whether it did. Each operand is `(slice, row stride, column stride)`;
+/// `a` is `m x k`, `b` is `k x n`, `c` is `m x n`, all dimensions non-zero.
+fn blocked<T: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (&[T], usize, usize),
+    b: (&[T], usize, usize),
+    c: (&mut [T], usize, usize),
+) -> bool {
+    if m < BLOCKED_MIN_DIM || k < BLOCKED_MIN_DIM || n < BLOCKED_MIN_DIM {
+        return false;
+    }
+    // The kernel reads a[i rs + p cs] for i < m, p < k (and likewise b and c): these
+    // asserts are what makes the calls below sound.
+    assert!(
+        span(m, k, a.1, a.2) <= a.0.len(),
+        "gemm: left operand out of bounds"
+    );
+    assert!(
+        span(k, n, b.1, b.2) <= b.0.len(),
+        "gemm: right operand out of bounds"
+    );
+    assert!(
+        span(m, n, c.1, c.2) <= c.0.len(),
+        "gemm: output out of bounds"
+    );
+    let is = |id: TypeId| TypeId::of::<T>() == id;
+    if is(TypeId::of::<f64>()) {
+        // SAFETY: `T` is `f64` (checked just above), so the pointer casts change nothing;
+        // the asserts show every element the kernel touches lies inside its slice; `c` is
+        // a unique borrow, so it overlaps neither `a` nor `b`; strides fit in `isize`
+        // because the spans fit in allocated slices.
+        unsafe {
+            matrixmultiply::dgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.0.as_ptr().cast::<f64>(),
+                a.1 as isize,
+                a.2 as isize,
+                b.0.as_ptr().cast::<f64>(),
+                b.1 as isize,
+                b.2 as isize,
+                1.0,
+                c.0.as_mut_ptr().cast::<f64>(),
+                c.1 as isize,
+                c.2 as isize,
+            );
+        }
+        true
+    } else if is(TypeId::of::<f32>()) {
+        // SAFETY: as above, with `T` = `f32`.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.0.as_ptr().cast::<f32>(),
+                a.1 as isize,
+                a.2 as isize,
+                b.0.as_ptr().cast::<f32>(),
+                b.1 as isize,
+                b.2 as isize,
+                1.0,
+                c.0.as_mut_ptr().cast::<f32>(),
+                c.1 as isize,
+                c.2 as isize,
+            );
+        }
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook triple loop on column-major slices, as the independent reference.
+    fn reference(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: impl Fn(usize, usize) -> f64,
+        b: impl Fn(usize, usize) -> f64,
+    ) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for j in 0..n {
+            for i in 0..m {
+                c[i + j * m] = (0..k).map(|p| a(i, p) * b(p, j)).sum();
+            }
+        }
+        c
+    }
+
+    fn data(len: usize, seed: u64) -> Vec<f64> {
+        (0..len)
+            .map(|i| (((i as u64 + 1) * 2654435761 + seed) % 1000) as f64 / 250.0 - 2.0)
+            .collect()
+    }
+
+    fn close(x: &[f64], y: &[f64]) {
+        assert_eq!(x.len(), y.len());
+        for (a, b) in x.iter().zip(y) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+
+    /// Sizes on both sides of the blocked threshold, including 1 and 5 (nalgebra's
+    /// small-size fallback) and degenerate zeros.
+    const SIZES: [(usize, usize, usize); 7] = [
+        (1, 1, 1),
+        (5, 3, 4),
+        (9, 8, 10),
+        (16, 150, 3),
+        (33, 17, 12),
+        (0, 3, 2),
+        (4, 0, 3),
+    ];
+
+    #[test]
+    fn all_three_products_match_the_triple_loop_and_accumulate() {
+        for &(m, k, n) in &SIZES {
+            let a = data(m * k, 1);
+            let b = data(k * n, 2);
+            let bt = data(n * k, 3); // stored as k x n for a b^T with a: m x n
+            let g = data(m * n, 4);
+            let start = data(m * n, 5);
+
+            let mut c = start.clone();
+            add_mul(m, k, n, &a, &b, &mut c);
+            let r = reference(m, k, n, |i, p| a[i + p * m], |p, j| b[p + j * k]);
+            close(
+                &c,
+                &r.iter().zip(&start).map(|(x, s)| x + s).collect::<Vec<_>>(),
+            );
+
+            // c (m x k) += g (m x n) bt^T with bt k x n
+            let bt = &bt[..k * n];
+            let start2 = data(m * k, 6);
+            let mut c2 = start2.clone();
+            add_mul_bt(m, n, k, &g, bt, &mut c2);
+            let r2 = reference(m, n, k, |i, j| g[i + j * m], |j, p| bt[p + j * k]);
+            close(
+                &c2,
+                &r2.iter()
+                    .zip(&start2)
+                    .map(|(x, s)| x + s)
+                    .collect::<Vec<_>>(),
+            );
+
+            // c (k x n) += a^T (a: m x k) g (m x n)
+            let start3 = data(k * n, 7);
+            let mut c3 = start3.clone();
+            add_mul_at(m, k, n, &a, &g, &mut c3);
+            let r3 = reference(k, m, n, |p, i| a[i + p * m], |i, j| g[i + j * m]);
+            close(
+                &c3,
+                &r3.iter()
+                    .zip(&start3)
+                    .map(|(x, s)| x + s)
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Ops that rearrange or pick elements: `transpose` and indexing (`v[i]`, `m[(i, j)]`).
+//!
+//! They are linear, so each adjoint is the transposed map: the cotangent is transposed
+//! back, or added into the one element that was read.
+//!
+//! # Panics
+//! An index out of bounds panics with the index and the matrix's shape, as nalgebra's
+//! indexing does.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, OMatrix};
+
+use super::matrix::{check_cotangent, ensure_shape};
+use super::{OpName, Real, UnaryOp};
+
+/// `x.transpose()`; the adjoint is the transposed cotangent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Transpose;
+
+/// `v[i]`: the element at linear (column-major, as in nalgebra) index `i`, a scalar; the
+/// adjoint adds the cotangent at that index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index(pub usize);
+
+/// `m[(i, j)]`: the element in row `i` and column `j`, a scalar; the adjoint adds the
+/// cotangent at that position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index2(pub usize, pub usize);
+
+impl OpName for Transpose {
+    const TORCH_NAME: &'static str = "TBackward0";
+}
+
+/// PyTorch's `x[i]` with an integer index is a `select`.
+impl OpName for Index {
+    const TORCH_NAME: &'static str = "SelectBackward0";
+}
+
+/// PyTorch's `m[i, j]` with integer indices ends in a `select`.
+impl OpName for Index2 {
+    const TORCH_NAME: &'static str = "SelectBackward0";
+}
+
+impl<T: Real, R: Dim, C: Dim> UnaryOp<Transpose> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    type Output = OMatrix<T, C, R>;
+
+    #[inline]
+    fn forward(&self, _op: Transpose) -> Self::Output {
+        self.transpose()
+    }
+
+    /// `gx += g^T`.
+    fn vjp(&self, _op: Transpose, _y: &Self::Output, g: &Self::Output, gx: &mut Self) {
+        if g.is_empty() {
+            return;
+        }
+        let (m, n) = self.shape();
+        check_cotangent(<Transpose as OpName>::TORCH_NAME, g.shape(), (n, m));
+        ensure_shape(gx, m, n);
+        if m == 0 {
+            return;
+        }
+        let g = g.as_slice();
+        // gx[i, j] += g[j, i]; g is n x m, so g[j, i] = g[j + i n].
+        for (j, gcol) in gx.as_mut_slice().chunks_exact_mut(m).enumerate() {
+            for (i, v) in gcol.iter_mut().enumerate() {
+                *v += g[j + i * n];
+            }
+        }
+    }
+}
+
+fn linear_index(op: &str, index: (usize, usize), shape: (usize, usize)) -> usize {
+    assert!(
+        index.0 < shape.0 && index.1 < shape.1,
+        "{op}: index ({}, {}) is out of bounds for a {}x{} matrix",
+        index.0,
+        index.1,
+        shape.0,
+        shape.1
+    );
+    index.0 + index.1 * shape.0
+}
+
+impl<T: Real, R: Dim, C: Dim> UnaryOp<Index> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = T;
+
+    fn forward(&self, op: Index) -> T {
+        self.as_slice()[check_linear(op.0, self.shape())]
+    }
+
+    fn vjp(&self, op: Index, _y: &T, g: &T, gx: &mut Self) {
+        let i = check_linear(op.0, self.shape());
+        ensure_shape(gx, self.nrows(), self.ncols());
+        gx.as_mut_slice()[i] += *g;
+    }
+}
+
+fn check_linear(i: usize, shape: (usize, usize)) -> usize {
+    assert!(
+        i < shape.0 * shape.1,
+        "index: index {i} is out of bounds for a {}x{} matrix ({} elements)",
+        shape.0,
+        shape.1,
+        shape.0 * shape.1
+    );
+    i
+}
+
+impl<T: Real, R: Dim, C: Dim> UnaryOp<Index2> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = T;
+
+    fn forward(&self, op: Index2) -> T {
+        self.as_slice()[linear_index("index", (op.0, op.1), self.shape())]
+    }
+
+    fn vjp(&self, op: Index2, _y: &T, g: &T, gx: &mut Self) {
+        let i = linear_index("index", (op.0, op.1), self.shape());
+        ensure_shape(gx, self.nrows(), self.ncols());
+        gx.as_mut_slice()[i] += *g;
+    }
+}

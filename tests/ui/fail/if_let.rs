@@ -1,0 +1,12 @@
+use autodiff::prelude::*;
+
+#[differentiable(wrt(x))]
+fn f(x: f64, o: Option<f64>) -> f64 {
+    if let Some(v) = o {
+        x * v
+    } else {
+        x
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use autodiff::prelude::*;
+
+#[differentiable]
+fn f(x: f64) -> f64 {
+    x.cbrt() + 1.0
+}
+
+fn main() {}
