@@ -39,7 +39,7 @@
 //! | `maximum`, `minimum` | `MaximumBackward0`, `MinimumBackward0` | ties split the gradient |
 //! | `sum`, `mean` | `SumBackward0`, `MeanBackward0` | over all elements, 1x1 result |
 //! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
-//! | `cross_entropy(&labels)` | `NllLossBackward0` after `LogSoftmaxBackward0` | mean over rows |
+//! | `cross_entropy(&labels)` | `NllLossBackward0` | mean over rows, one fused node |
 //! | `mse(&target)` | `MseLossBackward0` | mean |
 //!
 //! Broadcasting follows PyTorch on two dimensions: each dimension of the two operands
@@ -47,8 +47,8 @@
 //! column); the gradient of a broadcast operand is summed back to its shape. An `f64`
 //! on either side of an operator is a 1x1 constant. Operators and the methods above
 //! panic on shapes they cannot combine, with a message naming both shapes; `try_add`,
-//! `try_sub`, `try_mul`, `try_div`, `try_matmul`, `try_mse`, `try_cross_entropy` and
-//! `try_nll_loss` return the [`GradError`] instead.
+//! `try_sub`, `try_mul`, `try_div`, `try_matmul`, `try_mse` and `try_cross_entropy` return the
+//! [`GradError`] instead.
 //!
 //! # Semantics
 //!
@@ -59,7 +59,8 @@
 //!   accumulate across calls until `zero_grad()`;
 //! - `backward()` frees the values the graph saved; backpropagating through them again
 //!   is [`GradError::GraphFreed`] unless the first call was `backward_retain_graph()`
-//!   (ops that save nothing, like `AddBackward0`, can run again);
+//!   (`AddBackward0`, `SubBackward0` and `NegBackward0`, which save nothing, can run
+//!   again);
 //! - in-place updates of a leaf that requires grad must run under [`no_grad`].
 //!
 //! Differences from PyTorch: in-place ops are never recorded (outside `no_grad` they are refused on
@@ -71,9 +72,8 @@ mod backward;
 mod broadcast;
 mod display;
 mod error;
-mod formulas;
-mod gemm;
 mod graph;
+mod matrix_ops;
 mod no_grad;
 mod node;
 mod ops;

@@ -121,16 +121,6 @@ impl GradSink<'_> {
         Some(&mut self.buffers[target])
     }
 
-    /// Adds `g` to input `i`'s gradient.
-    pub(crate) fn add(&mut self, i: usize, g: DMatrix<f64>) {
-        if let Some(slot) = self.slot(i) {
-            match slot {
-                Some(acc) => *acc += &g,
-                None => *slot = Some(g),
-            }
-        }
-    }
-
     /// Adds `c * g` to input `i`'s gradient, reusing `g`'s buffer when it can.
     pub(crate) fn add_scaled(&mut self, i: usize, c: f64, mut g: DMatrix<f64>) {
         if let Some(slot) = self.slot(i) {
