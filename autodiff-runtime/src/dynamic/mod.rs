@@ -69,7 +69,6 @@
 //! until one of the two is updated in place.
 
 mod backward;
-mod broadcast;
 mod display;
 mod error;
 mod graph;

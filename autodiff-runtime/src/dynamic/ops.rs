@@ -1,30 +1,54 @@
-//! Elementwise ops and the arithmetic operators. Every derivative here comes from the
-//! shared rules in [`crate::rules`]: unary ops apply an [`ElementwiseRule`]'s `f`/`df`
-//! elementwise, binary ops a [`BinaryRule`]'s `f`/`da`/`db` with broadcasting.
+//! Elementwise ops and the arithmetic operators. Every value and derivative here comes
+//! from the shared rules in [`crate::rules`]: unary ops apply an [`ElementwiseRule`]'s
+//! `f`/`df` elementwise, binary ops go through the rules' broadcasting dispatch
+//! ([`BinaryOp`] between matrices, and between a matrix and an `f64` constant).
 
 use std::ops;
 use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
-use super::broadcast::{add_reduced, at, broadcast_shape, zip_broadcast};
 use super::error::{GradError, Shape};
 use super::node::{BackwardFn, GradSink};
 use super::tensor::Tensor;
 use crate::rules::{
-    Abs, Add, BinaryRule, Cos, Cosh, Div, ElementwiseRule, Exp, ExpM1, Ln, Ln1p, Log10, Log2, Max,
-    Min, Mul, Neg, PowI, Powf, Recip, Relu, Sigmoid, Sin, Sinh, Softplus, Sqrt, Sub, Tan, Tanh,
+    binary, binary_vjp_lhs, binary_vjp_rhs, Abs, Add, BinaryOp, BinaryRule, ComponentMul, Cos,
+    Cosh, Div, ElementwiseBinary, ElementwiseRule, Exp, ExpM1, Ln, Ln1p, Log10, Log2, Max, Min,
+    Mul, Neg, PowI, Powf, Recip, Relu, Sigmoid, Sin, Sinh, Softplus, Sqrt, Sub, Tan, Tanh,
 };
 
-/// Backward of a unary elementwise op: `gx = g * df(x, y)`.
+type Matrix = DMatrix<f64>;
+
+/// What a binary op tells the user when its shapes do not broadcast.
+const BROADCAST_HINT: &str = "shapes must be equal, or one operand must be 1x1, a 1 x n row \
+                              or an m x 1 column that broadcasts to the other";
+
+/// Checks that `a` and `b` broadcast (each dimension equal, or 1 in one of them), as the
+/// rules' dispatch requires, and returns the error naming both shapes otherwise.
+fn check_broadcast(op: &'static str, a: Shape, b: Shape) -> Result<(), GradError> {
+    let fits = |x: usize, y: usize| x == y || x == 1 || y == 1;
+    if fits(a.0, b.0) && fits(a.1, b.1) {
+        Ok(())
+    } else {
+        Err(GradError::ShapeMismatch {
+            op,
+            left: a,
+            right: b,
+            hint: BROADCAST_HINT,
+        })
+    }
+}
+
+/// Backward of a unary elementwise op: `gx = g * df(x, y)`, computed in `g`'s buffer
+/// when the input has no gradient yet.
 struct Elementwise<R> {
     rule: R,
-    x: Rc<DMatrix<f64>>,
-    y: Rc<DMatrix<f64>>,
+    x: Rc<Matrix>,
+    y: Rc<Matrix>,
 }
 
 impl<R: ElementwiseRule> BackwardFn for Elementwise<R> {
-    fn backward(&self, g: DMatrix<f64>, sink: &mut GradSink<'_>) {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let (rule, x, y) = (self.rule, self.x.as_slice(), self.y.as_slice());
         sink.add_map(0, g, |k, gk| gk * rule.df(x[k], y[k]));
     }
@@ -37,7 +61,7 @@ struct Scale {
 }
 
 impl BackwardFn for Scale {
-    fn backward(&self, g: DMatrix<f64>, sink: &mut GradSink<'_>) {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         sink.add_scaled(0, self.c, g);
     }
 
@@ -46,72 +70,79 @@ impl BackwardFn for Scale {
     }
 }
 
-/// Backward of a binary elementwise op with broadcasting:
-/// `ga = reduce(g * da(a, b, y))`, `gb = reduce(g * db(a, b, y))`.
-struct Binary<R> {
-    rule: R,
-    a: Rc<DMatrix<f64>>,
-    b: Rc<DMatrix<f64>>,
-    y: Rc<DMatrix<f64>>,
+/// Backward of a binary elementwise op between two tensors, through the rules'
+/// broadcasting dispatch (which sums a broadcast operand's gradient back to its shape).
+struct Binary<Op> {
+    op: Op,
+    a: Rc<Matrix>,
+    b: Rc<Matrix>,
+    y: Rc<Matrix>,
 }
 
-impl<R: BinaryRule> BackwardFn for Binary<R> {
-    fn backward(&self, g: DMatrix<f64>, sink: &mut GradSink<'_>) {
-        let (rule, a, b, y) = (self.rule, &*self.a, &*self.b, &*self.y);
-        if a.shape() == b.shape() {
-            let (sa, sb, sy, sg) = (a.as_slice(), b.as_slice(), y.as_slice(), g.as_slice());
-            if sink.needs(1) {
-                sink.add_with(1, b.shape(), |acc, _beta| {
-                    for (k, acc) in acc.iter_mut().enumerate() {
-                        *acc += sg[k] * rule.db(sa[k], sb[k], sy[k]);
-                    }
-                });
-            }
-            sink.add_map(0, g, |k, gk| gk * rule.da(sa[k], sb[k], sy[k]));
-        } else {
-            let out = g.shape();
-            if sink.needs(1) {
-                add_reduced(sink, 1, b.shape(), out, |i, j| {
-                    g[(i, j)] * rule.db(at(a, i, j), at(b, i, j), y[(i, j)])
-                });
-            }
-            if sink.needs(0) {
-                add_reduced(sink, 0, a.shape(), out, |i, j| {
-                    g[(i, j)] * rule.da(at(a, i, j), at(b, i, j), y[(i, j)])
-                });
-            }
-        }
+impl<Op: Copy> BackwardFn for Binary<Op>
+where
+    Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
+{
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (op, a, b, y) = (self.op, &*self.a, &*self.b, &*self.y);
+        sink.add_with(0, a.shape(), |ga, _beta| {
+            binary_vjp_lhs(op, a, b, y, &g, ga)
+        });
+        sink.add_with(1, b.shape(), |gb, _beta| {
+            binary_vjp_rhs(op, a, b, y, &g, gb)
+        });
     }
 }
 
-/// Backward of `a + b` and `a - b`: `ga = ca * g`, `gb = cb * g`, each reduced to its
-/// operand's shape. Saves no values, as PyTorch's `AddBackward0`.
+/// Backward of `tensor op c` for an `f64` constant `c`.
+struct ConstRight<R> {
+    rule: R,
+    a: Rc<Matrix>,
+    c: f64,
+    y: Rc<Matrix>,
+}
+
+impl<R: BinaryRule> BackwardFn for ConstRight<R> {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (a, y) = (&*self.a, &*self.y);
+        sink.add_with(0, a.shape(), |ga, _beta| {
+            binary_vjp_lhs(self.rule, a, &self.c, y, &g, ga)
+        });
+    }
+}
+
+/// Backward of `c op tensor` for an `f64` constant `c`.
+struct ConstLeft<R> {
+    rule: R,
+    c: f64,
+    b: Rc<Matrix>,
+    y: Rc<Matrix>,
+}
+
+impl<R: BinaryRule> BackwardFn for ConstLeft<R> {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (b, y) = (&*self.b, &*self.y);
+        sink.add_with(0, b.shape(), |gb, _beta| {
+            binary_vjp_rhs(self.rule, &self.c, b, y, &g, gb)
+        });
+    }
+}
+
+/// Backward of `a + b` or `a - b` where no operand is broadcast (equal shapes, or an
+/// `f64` constant): `ga = ca * g`, `gb = cb * g`, the constant partials read from the
+/// rule once. It saves no values, so, as PyTorch's `AddBackward0`, it can be
+/// backpropagated more than once; the first contribution reuses `g`'s buffer.
 struct Linear {
     ca: f64,
     cb: f64,
-    a: Shape,
-    b: Shape,
 }
 
 impl BackwardFn for Linear {
-    fn backward(&self, g: DMatrix<f64>, sink: &mut GradSink<'_>) {
-        let out = g.shape();
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         if sink.needs(1) {
-            if self.b == out {
-                sink.add_scaled_ref(1, self.cb, &g);
-            } else {
-                let cb = self.cb;
-                add_reduced(sink, 1, self.b, out, |i, j| cb * g[(i, j)]);
-            }
+            sink.add_scaled_ref(1, self.cb, &g);
         }
-        if sink.needs(0) {
-            if self.a == out {
-                sink.add_scaled(0, self.ca, g);
-            } else {
-                let ca = self.ca;
-                add_reduced(sink, 0, self.a, out, |i, j| ca * g[(i, j)]);
-            }
-        }
+        sink.add_scaled(0, self.ca, g);
     }
 
     fn saves_values(&self) -> bool {
@@ -119,80 +150,107 @@ impl BackwardFn for Linear {
     }
 }
 
-/// An operand of a binary op: a tensor, or an `f64` constant (broadcast as 1x1).
+/// An operand of a binary op: a tensor, or an `f64` constant.
 #[derive(Clone, Copy)]
 enum Operand<'a> {
     Tensor(&'a Tensor),
     Const(f64),
 }
 
-impl Operand<'_> {
-    fn value(self) -> Rc<DMatrix<f64>> {
-        match self {
-            Operand::Tensor(t) => t.value_rc(),
-            Operand::Const(c) => Rc::new(DMatrix::from_element(1, 1, c)),
+/// `op(a, b)` elementwise with broadcasting, recorded as `name`; `rule` is `op`'s scalar
+/// rule, which the dispatch applies where an operand is a constant.
+fn binary_op<Op, R>(
+    (op, rule): (Op, R),
+    name: &'static str,
+    label: &'static str,
+    a: Operand<'_>,
+    b: Operand<'_>,
+) -> Result<Tensor, GradError>
+where
+    Op: Copy + 'static,
+    R: BinaryRule + 'static,
+    Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
+{
+    match (a, b) {
+        (Operand::Tensor(ta), Operand::Tensor(tb)) => {
+            let (av, bv) = (ta.value_rc(), tb.value_rc());
+            check_broadcast(label, av.shape(), bv.shape())?;
+            let y = Rc::new(binary(op, &*av, &*bv));
+            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |y| {
+                Box::new(Binary {
+                    op,
+                    a: av,
+                    b: bv,
+                    y: Rc::clone(y),
+                })
+            }))
         }
+        (Operand::Tensor(ta), Operand::Const(c)) => {
+            let av = ta.value_rc();
+            let y = Rc::new(binary(rule, &*av, &c));
+            Ok(Tensor::from_op(y, name, [Some(ta), None], |y| {
+                Box::new(ConstRight {
+                    rule,
+                    a: av,
+                    c,
+                    y: Rc::clone(y),
+                })
+            }))
+        }
+        (Operand::Const(c), Operand::Tensor(tb)) => {
+            let bv = tb.value_rc();
+            let y = Rc::new(binary(rule, &c, &*bv));
+            Ok(Tensor::from_op(y, name, [Some(tb), None], |y| {
+                Box::new(ConstLeft {
+                    rule,
+                    c,
+                    b: bv,
+                    y: Rc::clone(y),
+                })
+            }))
+        }
+        (Operand::Const(x), Operand::Const(z)) => Ok(Tensor::scalar(rule.f(x, z))),
     }
 }
 
-fn operand_tensor<'a>(operand: Operand<'a>) -> Option<&'a Tensor> {
-    match operand {
-        Operand::Tensor(t) => Some(t),
-        Operand::Const(_) => None,
+/// `a + b` or `a - b`: the [`Linear`] backward, which saves nothing, when no operand is
+/// broadcast; otherwise the general broadcasting one.
+fn linear<R>(
+    rule: R,
+    name: &'static str,
+    label: &'static str,
+    a: Operand<'_>,
+    b: Operand<'_>,
+) -> Result<Tensor, GradError>
+where
+    R: ElementwiseBinary + BinaryRule + 'static,
+    Matrix: BinaryOp<R, Matrix, Output = Matrix> + BinaryOp<R, f64, Output = Matrix>,
+    f64: BinaryOp<R, Matrix, Output = Matrix>,
+{
+    // The partial derivatives of Add and Sub are constants: read them from the rule.
+    let (ca, cb) = (rule.da(0.0, 0.0, 0.0), rule.db(0.0, 0.0, 0.0));
+    match (a, b) {
+        (Operand::Tensor(ta), Operand::Tensor(tb)) if ta.shape() == tb.shape() => {
+            let y = Rc::new(binary(rule, &*ta.value_rc(), &*tb.value_rc()));
+            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |_| {
+                Box::new(Linear { ca, cb })
+            }))
+        }
+        (Operand::Tensor(ta), Operand::Const(c)) => {
+            let y = Rc::new(binary(rule, &*ta.value_rc(), &c));
+            Ok(Tensor::from_op(y, name, [Some(ta), None], |_| {
+                Box::new(Linear { ca, cb: 0.0 })
+            }))
+        }
+        (Operand::Const(c), Operand::Tensor(tb)) => {
+            let y = Rc::new(binary(rule, &c, &*tb.value_rc()));
+            // The tensor is the node's only input, so it takes the right partial.
+            Ok(Tensor::from_op(y, name, [Some(tb), None], |_| {
+                Box::new(Linear { ca: cb, cb: 0.0 })
+            }))
+        }
+        _ => binary_op((rule, rule), name, label, a, b),
     }
-}
-
-/// `rule(a, b)` elementwise with broadcasting, recorded as `name`.
-fn binary<R: BinaryRule + 'static>(
-    rule: R,
-    name: &'static str,
-    op: &'static str,
-    a: Operand<'_>,
-    b: Operand<'_>,
-) -> Result<Tensor, GradError> {
-    let (av, bv) = (a.value(), b.value());
-    let shape = broadcast_shape(op, av.shape(), bv.shape())?;
-    let y = Rc::new(zip_broadcast(&av, &bv, shape, |x, z| rule.f(x, z)));
-    Ok(Tensor::from_op(
-        y,
-        name,
-        [operand_tensor(a), operand_tensor(b)],
-        |y| {
-            Box::new(Binary {
-                rule,
-                a: av,
-                b: bv,
-                y: Rc::clone(y),
-            })
-        },
-    ))
-}
-
-/// `rule(a, b)` for a rule whose partial derivatives are constants (`Add`, `Sub`): they
-/// are read once from the rule, and the backward scales `g` instead of evaluating them
-/// per element.
-fn linear<R: BinaryRule + 'static>(
-    rule: R,
-    name: &'static str,
-    op: &'static str,
-    a: Operand<'_>,
-    b: Operand<'_>,
-) -> Result<Tensor, GradError> {
-    let (av, bv) = (a.value(), b.value());
-    let shape = broadcast_shape(op, av.shape(), bv.shape())?;
-    let y = Rc::new(zip_broadcast(&av, &bv, shape, |x, z| rule.f(x, z)));
-    let backward = Linear {
-        ca: rule.da(0.0, 0.0, 0.0),
-        cb: rule.db(0.0, 0.0, 0.0),
-        a: av.shape(),
-        b: bv.shape(),
-    };
-    Ok(Tensor::from_op(
-        y,
-        name,
-        [operand_tensor(a), operand_tensor(b)],
-        |_| Box::new(backward),
-    ))
 }
 
 /// Operators cannot return errors: a shape mismatch panics with the error's message.
@@ -274,55 +332,44 @@ impl Tensor {
     /// `x^e` elementwise for a constant exponent (`PowBackward0`, PyTorch's name for a
     /// tensor raised to a scalar).
     pub fn powf(&self, e: f64) -> Tensor {
-        or_panic(binary(
-            Powf,
+        let (tensor, exponent) = (Operand::Tensor(self), Operand::Const(e));
+        or_panic(binary_op(
+            (Powf, Powf),
             "PowBackward0",
             "powf",
-            Operand::Tensor(self),
-            Operand::Const(e),
+            tensor,
+            exponent,
         ))
     }
 
     /// `x^e` elementwise with a tensor exponent, broadcast (`PowBackward1`).
     ///
     /// # Panics
-    /// If the shapes do not broadcast.
+    /// If the shapes do not broadcast, naming both.
     pub fn pow(&self, e: &Tensor) -> Tensor {
-        or_panic(binary(
-            Powf,
-            Powf::TORCH_NAME,
-            "pow",
-            Operand::Tensor(self),
-            Operand::Tensor(e),
-        ))
+        let name = <Powf as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(e));
+        or_panic(binary_op((Powf, Powf), name, "pow", a, b))
     }
 
     /// Elementwise maximum, broadcast; ties split the gradient (`MaximumBackward0`).
     ///
     /// # Panics
-    /// If the shapes do not broadcast.
+    /// If the shapes do not broadcast, naming both.
     pub fn maximum(&self, other: &Tensor) -> Tensor {
-        or_panic(binary(
-            Max,
-            Max::TORCH_NAME,
-            "maximum",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        ))
+        let name = <Max as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
+        or_panic(binary_op((Max, Max), name, "maximum", a, b))
     }
 
     /// Elementwise minimum, broadcast; ties split the gradient (`MinimumBackward0`).
     ///
     /// # Panics
-    /// If the shapes do not broadcast.
+    /// If the shapes do not broadcast, naming both.
     pub fn minimum(&self, other: &Tensor) -> Tensor {
-        or_panic(binary(
-            Min,
-            Min::TORCH_NAME,
-            "minimum",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        ))
+        let name = <Min as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
+        or_panic(binary_op((Min, Min), name, "minimum", a, b))
     }
 
     /// `self + other` with broadcasting (`AddBackward0`).
@@ -330,61 +377,45 @@ impl Tensor {
     /// # Errors
     /// [`GradError::ShapeMismatch`] naming both shapes if they do not broadcast.
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        linear(
-            Add,
-            Add::TORCH_NAME,
-            "add",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        )
+        apply('+', Operand::Tensor(self), Operand::Tensor(other))
     }
 
     /// `self - other` with broadcasting (`SubBackward0`); errors as [`Tensor::try_add`].
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        linear(
-            Sub,
-            Sub::TORCH_NAME,
-            "sub",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        )
+        apply('-', Operand::Tensor(self), Operand::Tensor(other))
     }
 
     /// `self * other` elementwise with broadcasting (`MulBackward0`); errors as
     /// [`Tensor::try_add`]. The matrix product is [`Tensor::matmul`].
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        binary(
-            Mul,
-            Mul::TORCH_NAME,
-            "mul",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        )
+        apply('*', Operand::Tensor(self), Operand::Tensor(other))
     }
 
     /// `self / other` elementwise with broadcasting (`DivBackward0`); errors as
     /// [`Tensor::try_add`].
     pub fn try_div(&self, other: &Tensor) -> Result<Tensor, GradError> {
-        binary(
-            Div,
-            Div::TORCH_NAME,
-            "div",
-            Operand::Tensor(self),
-            Operand::Tensor(other),
-        )
+        apply('/', Operand::Tensor(self), Operand::Tensor(other))
     }
 }
 
-/// `a op b` for any pair of operands; a shape mismatch panics.
-fn apply(op: char, a: Operand<'_>, b: Operand<'_>) -> Tensor {
-    or_panic(match op {
-        '+' => linear(Add, Add::TORCH_NAME, "add", a, b),
+/// `a op b` for any pair of operands and `op` one of `+ - * /`.
+fn apply(op: char, a: Operand<'_>, b: Operand<'_>) -> Result<Tensor, GradError> {
+    match op {
+        '+' => linear(Add, <Add as BinaryRule>::TORCH_NAME, "add", a, b),
         // PyTorch records `c - x` for a constant `c` as `RsubBackward1`.
         '-' if matches!(a, Operand::Const(_)) => linear(Sub, "RsubBackward1", "sub", a, b),
-        '-' => linear(Sub, Sub::TORCH_NAME, "sub", a, b),
-        '*' => binary(Mul, Mul::TORCH_NAME, "mul", a, b),
-        _ => binary(Div, Div::TORCH_NAME, "div", a, b),
-    })
+        '-' => linear(Sub, <Sub as BinaryRule>::TORCH_NAME, "sub", a, b),
+        // Between two matrices `Mul` is the matrix product; the elementwise one is
+        // `ComponentMul`, with `Mul`'s rule against a constant.
+        '*' => binary_op(
+            (ComponentMul, Mul),
+            <Mul as BinaryRule>::TORCH_NAME,
+            "mul",
+            a,
+            b,
+        ),
+        _ => binary_op((Div, Div), <Div as BinaryRule>::TORCH_NAME, "div", a, b),
+    }
 }
 
 macro_rules! binary_operator {
@@ -393,56 +424,56 @@ macro_rules! binary_operator {
             type Output = Tensor;
             /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
             fn $method(self, rhs: &Tensor) -> Tensor {
-                apply($op, Operand::Tensor(self), Operand::Tensor(rhs))
+                or_panic(apply($op, Operand::Tensor(self), Operand::Tensor(rhs)))
             }
         }
         impl ops::$Trait<Tensor> for Tensor {
             type Output = Tensor;
             /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
             fn $method(self, rhs: Tensor) -> Tensor {
-                apply($op, Operand::Tensor(&self), Operand::Tensor(&rhs))
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Tensor(&rhs)))
             }
         }
         impl ops::$Trait<&Tensor> for Tensor {
             type Output = Tensor;
             /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
             fn $method(self, rhs: &Tensor) -> Tensor {
-                apply($op, Operand::Tensor(&self), Operand::Tensor(rhs))
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Tensor(rhs)))
             }
         }
         impl ops::$Trait<Tensor> for &Tensor {
             type Output = Tensor;
             /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
             fn $method(self, rhs: Tensor) -> Tensor {
-                apply($op, Operand::Tensor(self), Operand::Tensor(&rhs))
+                or_panic(apply($op, Operand::Tensor(self), Operand::Tensor(&rhs)))
             }
         }
         impl ops::$Trait<f64> for &Tensor {
             type Output = Tensor;
             /// Elementwise with the constant broadcast.
             fn $method(self, rhs: f64) -> Tensor {
-                apply($op, Operand::Tensor(self), Operand::Const(rhs))
+                or_panic(apply($op, Operand::Tensor(self), Operand::Const(rhs)))
             }
         }
         impl ops::$Trait<f64> for Tensor {
             type Output = Tensor;
             /// Elementwise with the constant broadcast.
             fn $method(self, rhs: f64) -> Tensor {
-                apply($op, Operand::Tensor(&self), Operand::Const(rhs))
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Const(rhs)))
             }
         }
         impl ops::$Trait<&Tensor> for f64 {
             type Output = Tensor;
             /// Elementwise with the constant broadcast.
             fn $method(self, rhs: &Tensor) -> Tensor {
-                apply($op, Operand::Const(self), Operand::Tensor(rhs))
+                or_panic(apply($op, Operand::Const(self), Operand::Tensor(rhs)))
             }
         }
         impl ops::$Trait<Tensor> for f64 {
             type Output = Tensor;
             /// Elementwise with the constant broadcast.
             fn $method(self, rhs: Tensor) -> Tensor {
-                apply($op, Operand::Const(self), Operand::Tensor(&rhs))
+                or_panic(apply($op, Operand::Const(self), Operand::Tensor(&rhs)))
             }
         }
     };
