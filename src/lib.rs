@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub use autodiff_macros::differentiable;
+pub use autodiff_runtime::dynamic;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 pub use autodiff_runtime::rules;

@@ -5,8 +5,10 @@
 #![warn(missing_docs)]
 
 pub mod clip;
+pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;
+mod graph_svg;
 pub mod ops;
 pub mod optim;
 pub mod rules;

@@ -1,0 +1,162 @@
+//! [`GradError`]: everything the dynamic engine reports instead of panicking.
+
+use std::fmt;
+
+/// A shape as `(rows, columns)`.
+pub type Shape = (usize, usize);
+
+/// An error of the dynamic engine. Each message says what went wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GradError {
+    /// `backward()` reached an op whose saved values an earlier `backward()` freed.
+    GraphFreed {
+        /// The PyTorch name of the op (`"PowBackward0"`).
+        op: &'static str,
+    },
+    /// `backward()` (no seed) on a tensor of more than one element.
+    NonScalarBackward {
+        /// The tensor's shape.
+        shape: Shape,
+    },
+    /// `backward()` on a tensor that neither requires grad nor has a `grad_fn`.
+    NoGrad,
+    /// An in-place op on a leaf that requires grad, outside `no_grad`.
+    InPlaceOnLeaf {
+        /// The in-place op (`"sub_"`).
+        op: &'static str,
+    },
+    /// An in-place op that would have to be recorded in a graph (on a tensor with a
+    /// `grad_fn`, or with an operand that requires grad), outside `no_grad`.
+    InPlaceRecorded {
+        /// The in-place op (`"add_"`).
+        op: &'static str,
+    },
+    /// Two shapes that an op cannot combine.
+    ShapeMismatch {
+        /// The op (`"add"`, `"matmul"`, `"backward_with_grad"`).
+        op: &'static str,
+        /// The left (or only) operand's shape.
+        left: Shape,
+        /// The right operand's (or the expected) shape.
+        right: Shape,
+        /// What shapes the op accepts.
+        hint: &'static str,
+    },
+    /// `cross_entropy` was given a label outside `0..classes`.
+    LabelOutOfRange {
+        /// The row of the offending label.
+        row: usize,
+        /// The label.
+        label: usize,
+        /// The number of classes (columns of the logits).
+        classes: usize,
+    },
+    /// `cross_entropy` was given a number of labels different from the number of rows.
+    LabelCount {
+        /// How many labels were given.
+        labels: usize,
+        /// How many rows the logits have.
+        rows: usize,
+    },
+    /// `requires_grad_(false)` on a tensor that has a `grad_fn`.
+    NonLeafRequiresGrad {
+        /// The tensor's `grad_fn` name.
+        grad_fn: &'static str,
+    },
+    /// `register_hook` or `retain_grad` on a tensor that does not require grad.
+    HookOnConstant {
+        /// `"register_hook"` or `"retain_grad"`.
+        op: &'static str,
+    },
+    /// A hook returned a gradient of another shape than the one it was given.
+    HookShape {
+        /// The shape of the gradient the hook received.
+        expected: Shape,
+        /// The shape of the gradient it returned.
+        returned: Shape,
+    },
+}
+
+fn shape(s: Shape) -> String {
+    format!("({}, {})", s.0, s.1)
+}
+
+impl fmt::Display for GradError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GradError::GraphFreed { op } => write!(
+                f,
+                "trying to backward through the graph a second time: the values {op} saved were \
+                 freed by the first backward(); call backward_retain_graph() the first time if you \
+                 need to backward through the graph again"
+            ),
+            GradError::NonScalarBackward { shape: s } => write!(
+                f,
+                "backward() needs a tensor of one element, but this one has shape {}; call \
+                 backward_with_grad(seed) with a seed of that shape (often ones), or reduce the \
+                 tensor first with sum() or mean()",
+                shape(*s)
+            ),
+            GradError::NoGrad => write!(
+                f,
+                "this tensor does not require grad and has no grad_fn; call .requires_grad() on \
+                 the leaves you want gradients for, before computing with them and outside no_grad"
+            ),
+            GradError::InPlaceOnLeaf { op } => write!(
+                f,
+                "a leaf tensor that requires grad is used in the in-place operation {op}; wrap the \
+                 update in no_grad(|| ...) or hold a NoGradGuard, as in PyTorch"
+            ),
+            GradError::InPlaceRecorded { op } => write!(
+                f,
+                "the in-place operation {op} would have to be recorded in the graph, which this \
+                 engine does not do; use the out-of-place operator instead, or run it inside \
+                 no_grad(|| ...)"
+            ),
+            GradError::ShapeMismatch {
+                op,
+                left,
+                right,
+                hint,
+            } => write!(
+                f,
+                "{op}: shapes {} and {} do not match; {hint}",
+                shape(*left),
+                shape(*right)
+            ),
+            GradError::LabelOutOfRange {
+                row,
+                label,
+                classes,
+            } => write!(
+                f,
+                "cross_entropy: label {label} of row {row} is out of range for {classes} classes; \
+                 labels must be in 0..{classes}"
+            ),
+            GradError::LabelCount { labels, rows } => write!(
+                f,
+                "cross_entropy: {labels} labels for {rows} rows of logits; pass one label per row"
+            ),
+            GradError::NonLeafRequiresGrad { grad_fn } => write!(
+                f,
+                "requires_grad_(false) on a non-leaf tensor (grad_fn={grad_fn}); call detach() to \
+                 get a tensor outside the graph instead"
+            ),
+            GradError::HookOnConstant { op } => write!(
+                f,
+                "{op} on a tensor that does not require grad; call .requires_grad() on it (or on \
+                 the leaves it is computed from) first"
+            ),
+            GradError::HookShape { expected, returned } => write!(
+                f,
+                "a gradient hook returned a gradient of shape {} for a tensor of shape {}; return \
+                 a gradient of the tensor's shape, or None to keep the gradient",
+                shape(*returned),
+                shape(*expected)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GradError {}

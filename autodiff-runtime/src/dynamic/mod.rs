@@ -1,0 +1,84 @@
+//! The dynamic engine: tensors that record a graph as they compute, with PyTorch
+//! autograd's semantics (`requires_grad`, `grad_fn`, `backward()`, `no_grad`, hooks).
+//!
+//! It is the engine for code whose graph changes at run time, and the baseline that the
+//! compile-time `#[differentiable]` engine is measured against. Values are
+//! `nalgebra::DMatrix<f64>` (a scalar is 1x1); derivatives come from the shared rules in
+//! [`crate::rules`].
+//!
+//! ```
+//! use autodiff_runtime::dynamic::{no_grad, Tensor};
+//!
+//! let w = Tensor::scalar(1.0).requires_grad();
+//! let x = Tensor::scalar(2.0);
+//! let y = &w * &x;
+//! let loss = (&y - 5.0).powi(2);
+//! assert_eq!(loss.to_string(), "tensor([9.], grad_fn=<PowBackward0>)");
+//! loss.backward()?;
+//! assert_eq!(w.grad().unwrap().item(), -12.0);
+//!
+//! // A gradient step: in-place updates of a leaf that requires grad need no_grad.
+//! no_grad(|| w.sub_(&(w.grad().unwrap() * 0.1)))?;
+//! w.zero_grad();
+//! assert_eq!(w.item(), 2.2);
+//! # Ok::<(), autodiff_runtime::dynamic::GradError>(())
+//! ```
+//!
+//! # Ops
+//!
+//! | op | `grad_fn` | notes |
+//! | --- | --- | --- |
+//! | `a + b`, `a - b` | `AddBackward0`, `SubBackward0` (`RsubBackward1` for `c - x`) | broadcasting |
+//! | `a * b`, `a / b` | `MulBackward0`, `DivBackward0` | elementwise, broadcasting |
+//! | `-a` | `NegBackward0` | |
+//! | `matmul`, `t` | `MmBackward0`, `TBackward0` | matrix product, transpose |
+//! | `powi(n)`, `powf(e)`, `pow(&t)` | `PowBackward0`, `PowBackward0`, `PowBackward1` | |
+//! | `exp`, `ln`, `log10`, `log2`, `sqrt`, `recip` | `ExpBackward0`, `LogBackward0`, ... | elementwise |
+//! | `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `abs`, `exp_m1`, `ln_1p` | `SinBackward0`, ... | elementwise |
+//! | `sigmoid`, `relu`, `softplus` | `SigmoidBackward0`, `ReluBackward0`, `SoftplusBackward0` | stable for any input |
+//! | `maximum`, `minimum` | `MaximumBackward0`, `MinimumBackward0` | ties split the gradient |
+//! | `sum`, `mean` | `SumBackward0`, `MeanBackward0` | over all elements, 1x1 result |
+//! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
+//! | `cross_entropy(&labels)` | `NllLossBackward0` | mean over rows, one fused node |
+//! | `mse(&target)` | `MseLossBackward0` | mean |
+//!
+//! Broadcasting follows PyTorch on two dimensions: each dimension of the two operands
+//! is equal or 1 in one of them (a 1x1 scalar, a `1 x n` row such as a bias, an `m x 1`
+//! column); the gradient of a broadcast operand is summed back to its shape. An `f64`
+//! on either side of an operator is a 1x1 constant. Operators and the methods above
+//! panic on shapes they cannot combine, with a message naming both shapes; `try_add`,
+//! `try_sub`, `try_mul`, `try_div`, `try_matmul`, `try_mse` and `try_cross_entropy` return the
+//! [`GradError`] instead.
+//!
+//! # Semantics
+//!
+//! As in PyTorch:
+//! - a result requires grad (and records a node, its `grad_fn`) when grad mode is on
+//!   and one of its inputs requires grad;
+//! - `backward()` adds into the `grad` of every leaf that requires grad, so gradients
+//!   accumulate across calls until `zero_grad()`;
+//! - `backward()` frees the values the graph saved; backpropagating through them again
+//!   is [`GradError::GraphFreed`] unless the first call was `backward_retain_graph()`
+//!   (`AddBackward0`, `SubBackward0` and `NegBackward0`, which save nothing, can run
+//!   again);
+//! - in-place updates of a leaf that requires grad must run under [`no_grad`].
+//!
+//! Differences from PyTorch: in-place ops are never recorded (outside `no_grad` they are refused on
+//! anything a graph would need), and a value saved by the graph is copied on write, so
+//! an in-place update never corrupts a pending `backward()`; `detach()` shares the value
+//! until one of the two is updated in place.
+
+mod backward;
+mod display;
+mod error;
+mod graph;
+mod matrix_ops;
+mod no_grad;
+mod node;
+mod ops;
+mod ptr_map;
+mod tensor;
+
+pub use error::{GradError, Shape};
+pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
+pub use tensor::Tensor;

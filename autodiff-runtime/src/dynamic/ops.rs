@@ -1,0 +1,510 @@
+//! Elementwise ops and the arithmetic operators. Every value and derivative here comes
+//! from the shared rules in [`crate::rules`]: unary ops apply an [`ElementwiseRule`]'s
+//! `f`/`df` elementwise, binary ops go through the rules' broadcasting dispatch
+//! ([`BinaryOp`] between matrices, and between a matrix and an `f64` constant).
+
+use std::ops;
+use std::rc::Rc;
+
+use nalgebra::DMatrix;
+
+use super::error::{GradError, Shape};
+use super::node::{BackwardFn, GradSink};
+use super::tensor::Tensor;
+use crate::rules::{
+    binary, binary_vjp_lhs, binary_vjp_rhs, Abs, Add, BinaryOp, BinaryRule, ComponentMul, Cos,
+    Cosh, Div, ElementwiseBinary, ElementwiseRule, Exp, ExpM1, Ln, Ln1p, Log10, Log2, Max, Min,
+    Mul, Neg, PowI, Powf, Recip, Relu, Sigmoid, Sin, Sinh, Softplus, Sqrt, Sub, Tan, Tanh,
+};
+
+type Matrix = DMatrix<f64>;
+
+/// What a binary op tells the user when its shapes do not broadcast.
+const BROADCAST_HINT: &str = "shapes must be equal, or one operand must be 1x1, a 1 x n row \
+                              or an m x 1 column that broadcasts to the other";
+
+/// Checks that `a` and `b` broadcast (each dimension equal, or 1 in one of them), as the
+/// rules' dispatch requires, and returns the error naming both shapes otherwise.
+fn check_broadcast(op: &'static str, a: Shape, b: Shape) -> Result<(), GradError> {
+    let fits = |x: usize, y: usize| x == y || x == 1 || y == 1;
+    if fits(a.0, b.0) && fits(a.1, b.1) {
+        Ok(())
+    } else {
+        Err(GradError::ShapeMismatch {
+            op,
+            left: a,
+            right: b,
+            hint: BROADCAST_HINT,
+        })
+    }
+}
+
+/// Backward of a unary elementwise op: `gx = g * df(x, y)`, computed in `g`'s buffer
+/// when the input has no gradient yet.
+struct Elementwise<R> {
+    rule: R,
+    x: Rc<Matrix>,
+    y: Rc<Matrix>,
+}
+
+impl<R: ElementwiseRule> BackwardFn for Elementwise<R> {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (rule, x, y) = (self.rule, self.x.as_slice(), self.y.as_slice());
+        sink.add_map(0, g, |k, gk| gk * rule.df(x[k], y[k]));
+    }
+}
+
+/// Backward of an op whose derivative is a constant `c` (negation): `gx = c * g`.
+/// It saves no values, so (as in PyTorch) it can be backpropagated more than once.
+struct Scale {
+    c: f64,
+}
+
+impl BackwardFn for Scale {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        sink.add_scaled(0, self.c, g);
+    }
+
+    fn saves_values(&self) -> bool {
+        false
+    }
+}
+
+/// Backward of a binary elementwise op between two tensors, through the rules'
+/// broadcasting dispatch (which sums a broadcast operand's gradient back to its shape).
+struct Binary<Op> {
+    op: Op,
+    a: Rc<Matrix>,
+    b: Rc<Matrix>,
+    y: Rc<Matrix>,
+}
+
+impl<Op: Copy> BackwardFn for Binary<Op>
+where
+    Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
+{
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (op, a, b, y) = (self.op, &*self.a, &*self.b, &*self.y);
+        sink.add_with(0, a.shape(), |ga, _beta| {
+            binary_vjp_lhs(op, a, b, y, &g, ga)
+        });
+        sink.add_with(1, b.shape(), |gb, _beta| {
+            binary_vjp_rhs(op, a, b, y, &g, gb)
+        });
+    }
+}
+
+/// Backward of `tensor op c` for an `f64` constant `c`.
+struct ConstRight<R> {
+    rule: R,
+    a: Rc<Matrix>,
+    c: f64,
+    y: Rc<Matrix>,
+}
+
+impl<R: BinaryRule> BackwardFn for ConstRight<R> {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (a, y) = (&*self.a, &*self.y);
+        sink.add_with(0, a.shape(), |ga, _beta| {
+            binary_vjp_lhs(self.rule, a, &self.c, y, &g, ga)
+        });
+    }
+}
+
+/// Backward of `c op tensor` for an `f64` constant `c`.
+struct ConstLeft<R> {
+    rule: R,
+    c: f64,
+    b: Rc<Matrix>,
+    y: Rc<Matrix>,
+}
+
+impl<R: BinaryRule> BackwardFn for ConstLeft<R> {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        let (b, y) = (&*self.b, &*self.y);
+        sink.add_with(0, b.shape(), |gb, _beta| {
+            binary_vjp_rhs(self.rule, &self.c, b, y, &g, gb)
+        });
+    }
+}
+
+/// Backward of `a + b` or `a - b` where no operand is broadcast (equal shapes, or an
+/// `f64` constant): `ga = ca * g`, `gb = cb * g`, the constant partials read from the
+/// rule once. It saves no values, so, as PyTorch's `AddBackward0`, it can be
+/// backpropagated more than once; the first contribution reuses `g`'s buffer.
+struct Linear {
+    ca: f64,
+    cb: f64,
+}
+
+impl BackwardFn for Linear {
+    fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
+        if sink.needs(1) {
+            sink.add_scaled_ref(1, self.cb, &g);
+        }
+        sink.add_scaled(0, self.ca, g);
+    }
+
+    fn saves_values(&self) -> bool {
+        false
+    }
+}
+
+/// An operand of a binary op: a tensor, or an `f64` constant.
+#[derive(Clone, Copy)]
+enum Operand<'a> {
+    Tensor(&'a Tensor),
+    Const(f64),
+}
+
+/// `op(a, b)` elementwise with broadcasting, recorded as `name`; `rule` is `op`'s scalar
+/// rule, which the dispatch applies where an operand is a constant.
+fn binary_op<Op, R>(
+    (op, rule): (Op, R),
+    name: &'static str,
+    label: &'static str,
+    a: Operand<'_>,
+    b: Operand<'_>,
+) -> Result<Tensor, GradError>
+where
+    Op: Copy + 'static,
+    R: BinaryRule + 'static,
+    Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
+{
+    match (a, b) {
+        (Operand::Tensor(ta), Operand::Tensor(tb)) => {
+            let (av, bv) = (ta.value_rc(), tb.value_rc());
+            check_broadcast(label, av.shape(), bv.shape())?;
+            let y = Rc::new(binary(op, &*av, &*bv));
+            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |y| {
+                Box::new(Binary {
+                    op,
+                    a: av,
+                    b: bv,
+                    y: Rc::clone(y),
+                })
+            }))
+        }
+        (Operand::Tensor(ta), Operand::Const(c)) => {
+            let av = ta.value_rc();
+            let y = Rc::new(binary(rule, &*av, &c));
+            Ok(Tensor::from_op(y, name, [Some(ta), None], |y| {
+                Box::new(ConstRight {
+                    rule,
+                    a: av,
+                    c,
+                    y: Rc::clone(y),
+                })
+            }))
+        }
+        (Operand::Const(c), Operand::Tensor(tb)) => {
+            let bv = tb.value_rc();
+            let y = Rc::new(binary(rule, &c, &*bv));
+            Ok(Tensor::from_op(y, name, [Some(tb), None], |y| {
+                Box::new(ConstLeft {
+                    rule,
+                    c,
+                    b: bv,
+                    y: Rc::clone(y),
+                })
+            }))
+        }
+        (Operand::Const(x), Operand::Const(z)) => Ok(Tensor::scalar(rule.f(x, z))),
+    }
+}
+
+/// `a + b` or `a - b`: the [`Linear`] backward, which saves nothing, when no operand is
+/// broadcast; otherwise the general broadcasting one.
+fn linear<R>(
+    rule: R,
+    name: &'static str,
+    label: &'static str,
+    a: Operand<'_>,
+    b: Operand<'_>,
+) -> Result<Tensor, GradError>
+where
+    R: ElementwiseBinary + BinaryRule + 'static,
+    Matrix: BinaryOp<R, Matrix, Output = Matrix> + BinaryOp<R, f64, Output = Matrix>,
+    f64: BinaryOp<R, Matrix, Output = Matrix>,
+{
+    // The partial derivatives of Add and Sub are constants: read them from the rule.
+    let (ca, cb) = (rule.da(0.0, 0.0, 0.0), rule.db(0.0, 0.0, 0.0));
+    match (a, b) {
+        (Operand::Tensor(ta), Operand::Tensor(tb)) if ta.shape() == tb.shape() => {
+            let y = Rc::new(binary(rule, &*ta.value_rc(), &*tb.value_rc()));
+            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |_| {
+                Box::new(Linear { ca, cb })
+            }))
+        }
+        (Operand::Tensor(ta), Operand::Const(c)) => {
+            let y = Rc::new(binary(rule, &*ta.value_rc(), &c));
+            Ok(Tensor::from_op(y, name, [Some(ta), None], |_| {
+                Box::new(Linear { ca, cb: 0.0 })
+            }))
+        }
+        (Operand::Const(c), Operand::Tensor(tb)) => {
+            let y = Rc::new(binary(rule, &c, &*tb.value_rc()));
+            // The tensor is the node's only input, so it takes the right partial.
+            Ok(Tensor::from_op(y, name, [Some(tb), None], |_| {
+                Box::new(Linear { ca: cb, cb: 0.0 })
+            }))
+        }
+        _ => binary_op((rule, rule), name, label, a, b),
+    }
+}
+
+/// Operators cannot return errors: a shape mismatch panics with the error's message.
+fn or_panic(result: Result<Tensor, GradError>) -> Tensor {
+    result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+macro_rules! elementwise_methods {
+    ($($(#[$doc:meta])* $method:ident => $rule:expr;)*) => {
+        impl Tensor {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self) -> Tensor {
+                    self.unary($rule)
+                }
+            )*
+        }
+    };
+}
+
+elementwise_methods! {
+    /// `e^x` elementwise (`ExpBackward0`).
+    exp => Exp;
+    /// Natural logarithm elementwise (`LogBackward0`).
+    ln => Ln;
+    /// Base-10 logarithm elementwise (`Log10Backward0`).
+    log10 => Log10;
+    /// Base-2 logarithm elementwise (`Log2Backward0`).
+    log2 => Log2;
+    /// Square root elementwise (`SqrtBackward0`).
+    sqrt => Sqrt;
+    /// `1 / x` elementwise (`ReciprocalBackward0`).
+    recip => Recip;
+    /// Sine elementwise (`SinBackward0`).
+    sin => Sin;
+    /// Cosine elementwise (`CosBackward0`).
+    cos => Cos;
+    /// Tangent elementwise (`TanBackward0`).
+    tan => Tan;
+    /// Hyperbolic tangent elementwise (`TanhBackward0`).
+    tanh => Tanh;
+    /// Hyperbolic sine elementwise (`SinhBackward0`).
+    sinh => Sinh;
+    /// Hyperbolic cosine elementwise (`CoshBackward0`).
+    cosh => Cosh;
+    /// Absolute value elementwise; its gradient is 0 at 0, as in PyTorch (`AbsBackward0`).
+    abs => Abs;
+    /// `e^x - 1` elementwise, accurate near 0 (`Expm1Backward0`).
+    exp_m1 => ExpM1;
+    /// `ln(1 + x)` elementwise, accurate near 0 (`Log1PBackward0`).
+    ln_1p => Ln1p;
+    /// Logistic sigmoid elementwise, stable for any input (`SigmoidBackward0`).
+    sigmoid => Sigmoid;
+    /// `max(x, 0)` elementwise; its gradient is 0 at 0, as in PyTorch (`ReluBackward0`).
+    relu => Relu;
+    /// `ln(1 + e^x)` elementwise, stable for any input (`SoftplusBackward0`).
+    softplus => Softplus;
+}
+
+impl Tensor {
+    /// Applies an elementwise rule, recording its backward.
+    fn unary<R: ElementwiseRule + 'static>(&self, rule: R) -> Tensor {
+        let x = self.value_rc();
+        let y = Rc::new(x.map(|v| rule.f(v)));
+        Tensor::from_op(y, R::TORCH_NAME, [Some(self), None], |y| {
+            Box::new(Elementwise {
+                rule,
+                x,
+                y: Rc::clone(y),
+            })
+        })
+    }
+
+    /// `x^n` elementwise for an integer `n` (`PowBackward0`).
+    pub fn powi(&self, n: i32) -> Tensor {
+        self.unary(PowI(n))
+    }
+
+    /// `x^e` elementwise for a constant exponent (`PowBackward0`, PyTorch's name for a
+    /// tensor raised to a scalar).
+    pub fn powf(&self, e: f64) -> Tensor {
+        let (tensor, exponent) = (Operand::Tensor(self), Operand::Const(e));
+        or_panic(binary_op(
+            (Powf, Powf),
+            "PowBackward0",
+            "powf",
+            tensor,
+            exponent,
+        ))
+    }
+
+    /// `x^e` elementwise with a tensor exponent, broadcast (`PowBackward1`).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast, naming both.
+    pub fn pow(&self, e: &Tensor) -> Tensor {
+        let name = <Powf as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(e));
+        or_panic(binary_op((Powf, Powf), name, "pow", a, b))
+    }
+
+    /// Elementwise maximum, broadcast; ties split the gradient (`MaximumBackward0`).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast, naming both.
+    pub fn maximum(&self, other: &Tensor) -> Tensor {
+        let name = <Max as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
+        or_panic(binary_op((Max, Max), name, "maximum", a, b))
+    }
+
+    /// Elementwise minimum, broadcast; ties split the gradient (`MinimumBackward0`).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast, naming both.
+    pub fn minimum(&self, other: &Tensor) -> Tensor {
+        let name = <Min as BinaryRule>::TORCH_NAME;
+        let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
+        or_panic(binary_op((Min, Min), name, "minimum", a, b))
+    }
+
+    /// `self + other` with broadcasting (`AddBackward0`).
+    ///
+    /// # Errors
+    /// [`GradError::ShapeMismatch`] naming both shapes if they do not broadcast.
+    pub fn try_add(&self, other: &Tensor) -> Result<Tensor, GradError> {
+        apply('+', Operand::Tensor(self), Operand::Tensor(other))
+    }
+
+    /// `self - other` with broadcasting (`SubBackward0`); errors as [`Tensor::try_add`].
+    pub fn try_sub(&self, other: &Tensor) -> Result<Tensor, GradError> {
+        apply('-', Operand::Tensor(self), Operand::Tensor(other))
+    }
+
+    /// `self * other` elementwise with broadcasting (`MulBackward0`); errors as
+    /// [`Tensor::try_add`]. The matrix product is [`Tensor::matmul`].
+    pub fn try_mul(&self, other: &Tensor) -> Result<Tensor, GradError> {
+        apply('*', Operand::Tensor(self), Operand::Tensor(other))
+    }
+
+    /// `self / other` elementwise with broadcasting (`DivBackward0`); errors as
+    /// [`Tensor::try_add`].
+    pub fn try_div(&self, other: &Tensor) -> Result<Tensor, GradError> {
+        apply('/', Operand::Tensor(self), Operand::Tensor(other))
+    }
+}
+
+/// `a op b` for any pair of operands and `op` one of `+ - * /`.
+fn apply(op: char, a: Operand<'_>, b: Operand<'_>) -> Result<Tensor, GradError> {
+    match op {
+        '+' => linear(Add, <Add as BinaryRule>::TORCH_NAME, "add", a, b),
+        // PyTorch records `c - x` for a constant `c` as `RsubBackward1`.
+        '-' if matches!(a, Operand::Const(_)) => linear(Sub, "RsubBackward1", "sub", a, b),
+        '-' => linear(Sub, <Sub as BinaryRule>::TORCH_NAME, "sub", a, b),
+        // Between two matrices `Mul` is the matrix product; the elementwise one is
+        // `ComponentMul`, with `Mul`'s rule against a constant.
+        '*' => binary_op(
+            (ComponentMul, Mul),
+            <Mul as BinaryRule>::TORCH_NAME,
+            "mul",
+            a,
+            b,
+        ),
+        _ => binary_op((Div, Div), <Div as BinaryRule>::TORCH_NAME, "div", a, b),
+    }
+}
+
+macro_rules! binary_operator {
+    ($Trait:ident, $method:ident, $op:literal) => {
+        impl ops::$Trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(self), Operand::Tensor(rhs)))
+            }
+        }
+        impl ops::$Trait<Tensor> for Tensor {
+            type Output = Tensor;
+            /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
+            fn $method(self, rhs: Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Tensor(&rhs)))
+            }
+        }
+        impl ops::$Trait<&Tensor> for Tensor {
+            type Output = Tensor;
+            /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Tensor(rhs)))
+            }
+        }
+        impl ops::$Trait<Tensor> for &Tensor {
+            type Output = Tensor;
+            /// Elementwise with broadcasting; panics naming both shapes if they do not broadcast.
+            fn $method(self, rhs: Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(self), Operand::Tensor(&rhs)))
+            }
+        }
+        impl ops::$Trait<f64> for &Tensor {
+            type Output = Tensor;
+            /// Elementwise with the constant broadcast.
+            fn $method(self, rhs: f64) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(self), Operand::Const(rhs)))
+            }
+        }
+        impl ops::$Trait<f64> for Tensor {
+            type Output = Tensor;
+            /// Elementwise with the constant broadcast.
+            fn $method(self, rhs: f64) -> Tensor {
+                or_panic(apply($op, Operand::Tensor(&self), Operand::Const(rhs)))
+            }
+        }
+        impl ops::$Trait<&Tensor> for f64 {
+            type Output = Tensor;
+            /// Elementwise with the constant broadcast.
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Const(self), Operand::Tensor(rhs)))
+            }
+        }
+        impl ops::$Trait<Tensor> for f64 {
+            type Output = Tensor;
+            /// Elementwise with the constant broadcast.
+            fn $method(self, rhs: Tensor) -> Tensor {
+                or_panic(apply($op, Operand::Const(self), Operand::Tensor(&rhs)))
+            }
+        }
+    };
+}
+
+binary_operator!(Add, add, '+');
+binary_operator!(Sub, sub, '-');
+binary_operator!(Mul, mul, '*');
+binary_operator!(Div, div, '/');
+
+fn negate(t: &Tensor) -> Tensor {
+    let y = Rc::new(t.value_ref().map(|v| Neg.f(v)));
+    // Neg's derivative is the constant df = -1; read it from the rule once.
+    let c = Neg.df(0.0, 0.0);
+    Tensor::from_op(y, Neg::TORCH_NAME, [Some(t), None], |_| {
+        Box::new(Scale { c })
+    })
+}
+
+impl ops::Neg for &Tensor {
+    type Output = Tensor;
+    /// `-x` elementwise (`NegBackward0`).
+    fn neg(self) -> Tensor {
+        negate(self)
+    }
+}
+
+impl ops::Neg for Tensor {
+    type Output = Tensor;
+    /// `-x` elementwise (`NegBackward0`).
+    fn neg(self) -> Tensor {
+        negate(&self)
+    }
+}
