@@ -6,6 +6,7 @@
 
 pub mod graph;
 pub mod rules;
+pub mod simd;
 
 pub use graph::Graph;
 pub use nalgebra;

@@ -1,0 +1,106 @@
+//! `exp` and `exp_m1` on four lanes.
+//!
+//! Range reduction `x = n ln 2 + r`, `|r| <= ln(2)/2`, with `ln 2` split Cody-Waite style
+//! (fdlibm's `ln2_hi` has 21 trailing zero bits, so `n * ln2_hi` is exact even without
+//! FMA); `e^r - 1` from its Taylor polynomial to degree 13 (truncation error below
+//! `0.35^14 / 14! < 5e-18` relative); the result scaled by `2^n` through the exponent
+//! bits, in two factors so that results down in the subnormal range are rounded once.
+
+use super::Lanes;
+
+/// `log2(e)`.
+const LOG2_E: f64 = std::f64::consts::LOG2_E;
+/// High part of `ln 2` (fdlibm's `ln2_hi`, 6.93147180369123816490e-01): 32 significant
+/// bits, so `n * LN2_HI` is exact for `|n| < 2^21`.
+pub(super) const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+/// `ln 2 - LN2_HI` (fdlibm's `ln2_lo`, 1.90821492927058770002e-10).
+pub(super) const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+/// `1.5 * 2^52`: adding and subtracting it rounds a float of magnitude below `2^51` to
+/// the nearest integer.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// `|x|` beyond which `exp` is 0 or infinite; clamping here keeps `n` within the range
+/// the two-factor scaling handles (`|n| <= 1155`, two factors of at most `2^578`).
+const EXP_CLAMP: f64 = 800.0;
+/// Below this, `exp_m1` is `-1` to the last bit (`e^-45 < 2^-64`).
+const EXP_M1_LOW: f64 = -45.0;
+/// Above this, `exp_m1` overflows (`ln(f64::MAX) ~ 709.78`); keeps `n <= 1024`.
+const EXP_M1_HIGH: f64 = 710.0;
+/// Below this magnitude `exp_m1(x) == x` after rounding (`x^2 / 2 < ulp(x) / 2`).
+const EXP_M1_TINY: f64 = 5.551_115_123_125_783e-17; // 2^-54
+
+/// `1/k!` for `k = 2..=13`.
+const INV_FACT: [f64; 12] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// Rounds `v` (|v| < 2^51) to the nearest integer (ties to even).
+#[inline(always)]
+fn round_int<V: Lanes>(v: V) -> V {
+    (v + V::splat(SHIFTER)) - V::splat(SHIFTER)
+}
+
+/// Splits `x` (already clamped) into `n` (integer-valued) and `r = x - n ln 2`.
+#[inline(always)]
+fn reduce<V: Lanes>(x: V) -> (V, V) {
+    let n = round_int(x * V::splat(LOG2_E));
+    let r = (-n).mul_add(V::splat(LN2_HI), x);
+    let r = (-n).mul_add(V::splat(LN2_LO), r);
+    (n, r)
+}
+
+/// `e^r - 1` for `|r| <= 0.35`, by Horner's rule on the Taylor series.
+#[inline(always)]
+fn expm1_reduced<V: Lanes>(r: V) -> V {
+    let mut p = V::splat(INV_FACT[11]);
+    for &c in INV_FACT[..11].iter().rev() {
+        p = p.mul_add(r, V::splat(c));
+    }
+    (r * r).mul_add(p, r)
+}
+
+/// `e^x` on each lane, within 1 ulp of the correctly rounded result in tests.
+///
+/// `exp(x)` overflows to `+inf` above `709.78`, is subnormal below `-708.4` and `0`
+/// below `-745.13`; `exp(+inf) = +inf`, `exp(-inf) = 0`, `exp(NaN) = NaN`.
+#[inline(always)]
+pub fn exp<V: Lanes>(x: V) -> V {
+    let xc = x.max(V::splat(-EXP_CLAMP)).min(V::splat(EXP_CLAMP));
+    let (n, r) = reduce(xc);
+    let p = V::splat(1.0) + expm1_reduced(r);
+    // 2^n = 2^n1 * 2^n2 with both factors normal; p * 2^n1 is exact, so a subnormal
+    // result is rounded once, by the second product.
+    let n1 = round_int(n * V::splat(0.5));
+    let n2 = n - n1;
+    let y = p * n1.pow2i() * n2.pow2i();
+    x.is_nan().select(x, y)
+}
+
+/// `e^x - 1` on each lane, accurate near 0 (`exp_m1(1e-300) = 1e-300`).
+///
+/// `exp_m1(-0.0) = -0.0`, `exp_m1(x) = -1` below `-37.5`, `+inf` above `709.78`;
+/// `exp_m1(+inf) = +inf`, `exp_m1(-inf) = -1`, `exp_m1(NaN) = NaN`.
+#[inline(always)]
+pub fn exp_m1<V: Lanes>(x: V) -> V {
+    let xc = x.max(V::splat(EXP_M1_LOW)).min(V::splat(EXP_M1_HIGH));
+    let (n, r) = reduce(xc);
+    let q = expm1_reduced(r);
+    // e^x - 1 = 2^n q + (2^n - 1); 2^n - 1 is exact for |n| <= 53, and larger |n| make
+    // the `- 1` negligible. n = 1024 (x in (709.44, 710]) is scaled as 2 * 2^1023.
+    let nc = n.min(V::splat(1023.0));
+    let s = nc.pow2i();
+    let y = s.mul_add(q, s - V::splat(1.0)) * (n - nc + V::splat(1.0));
+    let tiny = x.abs().lt(V::splat(EXP_M1_TINY));
+    // `tiny` also covers +-0 (keeping the sign); NaN lanes fail every comparison.
+    x.is_nan().select(x, tiny.select(x, y))
+}
