@@ -28,8 +28,8 @@ const EXP_M1_HIGH: f64 = 710.0;
 /// Below this magnitude `exp_m1(x) == x` after rounding (`x^2 / 2 < ulp(x) / 2`).
 const EXP_M1_TINY: f64 = 5.551_115_123_125_783e-17; // 2^-54
 
-/// `1/k!` for `k = 2..=13`.
-const INV_FACT: [f64; 12] = [
+/// `1/k!` for `k = 2..=17`.
+const INV_FACT: [f64; 16] = [
     1.0 / 2.0,
     1.0 / 6.0,
     1.0 / 24.0,
@@ -42,6 +42,10 @@ const INV_FACT: [f64; 12] = [
     1.0 / 39_916_800.0,
     1.0 / 479_001_600.0,
     1.0 / 6_227_020_800.0,
+    1.0 / 87_178_291_200.0,
+    1.0 / 1_307_674_368_000.0,
+    1.0 / 20_922_789_888_000.0,
+    1.0 / 355_687_428_096_000.0,
 ];
 
 /// Rounds `v` (|v| < 2^51) to the nearest integer (ties to even).
@@ -59,11 +63,14 @@ fn reduce<V: Lanes>(x: V) -> (V, V) {
     (n, r)
 }
 
-/// `e^r - 1` for `|r| <= 0.35`, by Horner's rule on the Taylor series.
+/// `e^r - 1` by Horner's rule on the Taylor series up to `r^DEGREE`: degree 13 is enough
+/// for `|r| <= 0.35` (error `< 0.35^13 / 14! < 2^-58` relative), degree 17 for
+/// `|r| <= ln 2` (`< 0.7^16 / 17! < 2^-58`).
 #[inline(always)]
-fn expm1_reduced<V: Lanes>(r: V) -> V {
-    let mut p = V::splat(INV_FACT[11]);
-    for &c in INV_FACT[..11].iter().rev() {
+fn expm1_reduced<V: Lanes, const DEGREE: usize>(r: V) -> V {
+    let coefficients = &INV_FACT[..DEGREE - 1];
+    let mut p = V::splat(coefficients[DEGREE - 2]);
+    for &c in coefficients[..DEGREE - 2].iter().rev() {
         p = p.mul_add(r, V::splat(c));
     }
     (r * r).mul_add(p, r)
@@ -77,7 +84,7 @@ fn expm1_reduced<V: Lanes>(r: V) -> V {
 pub fn exp<V: Lanes>(x: V) -> V {
     let xc = x.max(V::splat(-EXP_CLAMP)).min(V::splat(EXP_CLAMP));
     let (n, r) = reduce(xc);
-    let p = V::splat(1.0) + expm1_reduced(r);
+    let p = V::splat(1.0) + expm1_reduced::<V, 13>(r);
     // 2^n = 2^n1 * 2^n2 with both factors normal; p * 2^n1 is exact, so a subnormal
     // result is rounded once, by the second product.
     let n1 = round_int(n * V::splat(0.5));
@@ -94,7 +101,11 @@ pub fn exp<V: Lanes>(x: V) -> V {
 pub fn exp_m1<V: Lanes>(x: V) -> V {
     let xc = x.max(V::splat(EXP_M1_LOW)).min(V::splat(EXP_M1_HIGH));
     let (n, r) = reduce(xc);
-    let q = expm1_reduced(r);
+    // For |x| < ln 2 take n = 0: with n = +-1 there, 2^n q and 2^n - 1 have opposite
+    // signs and their sum would lose up to 2 bits (x = 0.4 gives 1 - 0.5...).
+    let small = xc.abs().lt(V::splat(std::f64::consts::LN_2));
+    let (n, r) = (small.select(V::splat(0.0), n), small.select(xc, r));
+    let q = expm1_reduced::<V, 17>(r);
     // e^x - 1 = 2^n q + (2^n - 1); 2^n - 1 is exact for |n| <= 53, and larger |n| make
     // the `- 1` negligible. n = 1024 (x in (709.44, 710]) is scaled as 2 * 2^1023.
     let nc = n.min(V::splat(1023.0));

@@ -77,6 +77,9 @@ pub use sigmoid::sigmoid;
 pub use slice::*;
 pub use softplus::softplus;
 pub use tanh::tanh;
+/// The portable four-lane vector ([`wide::f64x4`]), re-exported so that users of the vector
+/// API need no direct dependency on `wide`.
+pub use wide::f64x4;
 
 /// A fused loop written once for any lane type; run it with [`dispatch`].
 ///
