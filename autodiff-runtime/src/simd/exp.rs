@@ -2,9 +2,9 @@
 //!
 //! Range reduction `x = n ln 2 + r`, `|r| <= ln(2)/2`, with `ln 2` split Cody-Waite style
 //! (fdlibm's `ln2_hi` has 21 trailing zero bits, so `n * ln2_hi` is exact even without
-//! FMA); `e^r - 1` from its Taylor polynomial to degree 13 (truncation error below
-//! `0.35^14 / 14! < 5e-18` relative); the result scaled by `2^n` through the exponent
-//! bits, in two factors so that results down in the subnormal range are rounded once.
+//! FMA); `e^r - 1` from its Taylor polynomial (degree 13 for `exp`; degree 17 for
+//! `exp_m1`, which keeps `n = 0` up to `|x| < ln 2`); the result scaled by `2^n` through
+//! the exponent bits, for `exp` in two factors so that subnormal results are rounded once.
 
 use super::Lanes;
 
@@ -63,17 +63,63 @@ fn reduce<V: Lanes>(x: V) -> (V, V) {
     (n, r)
 }
 
-/// `e^r - 1` by Horner's rule on the Taylor series up to `r^DEGREE`: degree 13 is enough
-/// for `|r| <= 0.35` (error `< 0.35^13 / 14! < 2^-58` relative), degree 17 for
-/// `|r| <= ln 2` (`< 0.7^16 / 17! < 2^-58`).
+/// `e^r - 1` from the Taylor series up to `r^DEGREE`: degree 13 is enough for
+/// `|r| <= 0.35` (error `< 0.35^13 / 14! < 2^-58` relative), degree 17 for `|r| <= ln 2`
+/// (`< 0.7^16 / 17! < 2^-58`). The polynomial `1/2! + r/3! + ...` is evaluated by
+/// Estrin's scheme, whose dependency chain is logarithmic in the degree (Horner's rule
+/// would make each vector wait on 16 fused multiply-adds in a row).
 #[inline(always)]
 fn expm1_reduced<V: Lanes, const DEGREE: usize>(r: V) -> V {
-    let coefficients = &INV_FACT[..DEGREE - 1];
-    let mut p = V::splat(coefficients[DEGREE - 2]);
-    for &c in coefficients[..DEGREE - 2].iter().rev() {
-        p = p.mul_add(r, V::splat(c));
-    }
+    let p = estrin(r, &INV_FACT[..DEGREE - 1]);
     (r * r).mul_add(p, r)
+}
+
+/// `c[0] + c[1] r + c[2] r^2 + ...` by Estrin's scheme (at most 16 coefficients).
+#[inline(always)]
+pub(super) fn estrin<V: Lanes>(r: V, c: &[f64]) -> V {
+    let mut terms = [V::splat(0.0); 16];
+    let mut len = c.len().div_ceil(2);
+    for (i, t) in terms.iter_mut().enumerate().take(len) {
+        let hi = c.get(2 * i + 1).map_or(V::splat(0.0), |&h| V::splat(h));
+        *t = hi.mul_add(r, V::splat(c[2 * i]));
+    }
+    let mut power = r * r;
+    while len > 1 {
+        let half = len.div_ceil(2);
+        for i in 0..half {
+            terms[i] = if 2 * i + 1 < len {
+                terms[2 * i + 1].mul_add(power, terms[2 * i])
+            } else {
+                terms[2 * i]
+            };
+        }
+        len = half;
+        if len > 1 {
+            power = power * power;
+        }
+    }
+    terms[0]
+}
+
+/// `(n, e^r - 1)` with `x = n ln 2 + r`, for `x` in `[-45, 710]` (no NaN): `n = 0` for
+/// `|x| < ln 2`.
+#[inline(always)]
+fn expm1_parts<V: Lanes>(x: V) -> (V, V) {
+    let (n, r) = reduce(x);
+    // For |x| < ln 2 take n = 0: with n = +-1 there, 2^n q and 2^n - 1 have opposite
+    // signs and their sum would lose up to 2 bits (x = 0.4 gives 1 - 0.5...).
+    let small = x.abs().lt(V::splat(std::f64::consts::LN_2));
+    let (n, r) = (small.select(V::splat(0.0), n), small.select(x, r));
+    (n, expm1_reduced::<V, 17>(r))
+}
+
+/// `e^x - 1` for `x` in `[0, 40]`: the part of [`exp_m1`] that [`super::tanh`] needs, without
+/// the handling of overflow, `-0.0` and NaN.
+#[inline(always)]
+pub(super) fn exp_m1_moderate<V: Lanes>(x: V) -> V {
+    let (n, q) = expm1_parts(x);
+    let s = n.pow2i();
+    s.mul_add(q, s - V::splat(1.0))
 }
 
 /// `e^x` on each lane, within 1 ulp of the correctly rounded result in tests.
@@ -100,12 +146,7 @@ pub fn exp<V: Lanes>(x: V) -> V {
 #[inline(always)]
 pub fn exp_m1<V: Lanes>(x: V) -> V {
     let xc = x.max(V::splat(EXP_M1_LOW)).min(V::splat(EXP_M1_HIGH));
-    let (n, r) = reduce(xc);
-    // For |x| < ln 2 take n = 0: with n = +-1 there, 2^n q and 2^n - 1 have opposite
-    // signs and their sum would lose up to 2 bits (x = 0.4 gives 1 - 0.5...).
-    let small = xc.abs().lt(V::splat(std::f64::consts::LN_2));
-    let (n, r) = (small.select(V::splat(0.0), n), small.select(xc, r));
-    let q = expm1_reduced::<V, 17>(r);
+    let (n, q) = expm1_parts(xc);
     // e^x - 1 = 2^n q + (2^n - 1); 2^n - 1 is exact for |n| <= 53, and larger |n| make
     // the `- 1` negligible. n = 1024 (x in (709.44, 710]) is scaled as 2 * 2^1023.
     let nc = n.min(V::splat(1023.0));

@@ -102,33 +102,41 @@ impl Kernel for Gradient<'_> {
     #[inline(always)]
     fn run<V: Lanes>(self) -> f64 {
         let Self { a, x, b, ga, gb } = self;
-        let mut acc = V::splat(0.0);
         let n4 = a.len() - a.len() % 4;
-        for i in (0..n4).step_by(4) {
-            let (mut ga_v, mut gb_v) = (V::load(&ga[i..]), V::load(&gb[i..]));
-            let s = Self::chunk(
-                V::load(&a[i..]),
-                V::load(&x[i..]),
-                V::load(&b[i..]),
-                &mut ga_v,
-                &mut gb_v,
-            );
-            ga_v.store(&mut ga[i..]);
-            gb_v.store(&mut gb[i..]);
-            acc = acc + s;
+        let (ga_body, ga_tail) = ga.split_at_mut(n4);
+        let (gb_body, gb_tail) = gb.split_at_mut(n4);
+        let mut acc = V::splat(0.0);
+        // Chunks of exactly four: the loads and stores need no bounds checks.
+        let inputs = a[..n4]
+            .chunks_exact(4)
+            .zip(x[..n4].chunks_exact(4))
+            .zip(b[..n4].chunks_exact(4));
+        let adjoints = ga_body.chunks_exact_mut(4).zip(gb_body.chunks_exact_mut(4));
+        for (((a, x), b), (ga, gb)) in inputs.zip(adjoints) {
+            let (mut ga_v, mut gb_v) = (V::load(ga), V::load(gb));
+            acc = acc + Self::chunk(V::load(a), V::load(x), V::load(b), &mut ga_v, &mut gb_v);
+            ga_v.store(ga);
+            gb_v.store(gb);
         }
         let rem = a.len() - n4;
         if rem > 0 {
             let pad = |s: &[f64]| {
                 let mut buf = [0.0; 4];
-                buf[..rem].copy_from_slice(&s[n4..]);
+                buf[..rem].copy_from_slice(s);
                 V::from_array(buf)
             };
-            let (mut ga_v, mut gb_v) = (pad(ga), pad(gb));
+            let (mut ga_v, mut gb_v) = (pad(ga_tail), pad(gb_tail));
             // Padded lanes have t = 0, so they add 0 to the sum and are not stored.
-            acc = acc + Self::chunk(pad(a), pad(x), pad(b), &mut ga_v, &mut gb_v);
-            ga[n4..].copy_from_slice(&ga_v.to_array()[..rem]);
-            gb[n4..].copy_from_slice(&gb_v.to_array()[..rem]);
+            let s = Self::chunk(
+                pad(&a[n4..]),
+                pad(&x[n4..]),
+                pad(&b[n4..]),
+                &mut ga_v,
+                &mut gb_v,
+            );
+            acc = acc + s;
+            ga_tail.copy_from_slice(&ga_v.to_array()[..rem]);
+            gb_tail.copy_from_slice(&gb_v.to_array()[..rem]);
         }
         acc.reduce_sum()
     }

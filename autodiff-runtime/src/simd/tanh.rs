@@ -1,12 +1,13 @@
 //! `tanh` on four lanes.
 
-use super::{exp_m1, Lanes};
+use super::exp::exp_m1_moderate;
+use super::Lanes;
 
 /// Above this `|x|`, `tanh(x)` rounds to `+-1` (`1 - tanh(20) < 2^-56`); clamping here
 /// also keeps `e^{2|x|}` finite.
 const TANH_CLAMP: f64 = 20.0;
 
-/// `tanh x` on each lane, as `sign(x) t / (t + 2)` with `t = exp_m1(2|x|)`.
+/// `tanh x` on each lane, as `sign(x) t / (t + 2)` with `t = e^{2|x|} - 1`.
 ///
 /// The relative error of `t` is damped by the factor `2 / (t + 2) <= 1`; the rounding
 /// error of `t + 2` is recovered exactly and corrected for. Where this differs most from
@@ -18,7 +19,7 @@ const TANH_CLAMP: f64 = 20.0;
 pub fn tanh<V: Lanes>(x: V) -> V {
     let two = V::splat(2.0);
     let a = x.abs().min(V::splat(TANH_CLAMP));
-    let t = exp_m1(a + a);
+    let t = exp_m1_moderate(a + a);
     let d = t + two;
     // d = t + 2 - e exactly (d - 2 is exact by Sterbenz's lemma for d in [2, 4], and the
     // error of a rounded sum is representable); larger d make `e` negligible anyway.
