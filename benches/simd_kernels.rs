@@ -34,67 +34,29 @@ fn inputs(lo: f64, hi: f64, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// The vector function on `simd::f64x4`, chunk by chunk (the portable path).
-fn portable(f: fn(simd::f64x4) -> simd::f64x4, x: &[f64], out: &mut [f64]) {
+/// The vector function on `simd::f64x4`, chunk by chunk (the portable path), inlined
+/// into the loop as the slice kernels are.
+#[inline(always)]
+fn portable(f: impl Fn(simd::f64x4) -> simd::f64x4, x: &[f64], out: &mut [f64]) {
     for (xc, oc) in x.chunks_exact(4).zip(out.chunks_exact_mut(4)) {
         oc.copy_from_slice(&f(simd::f64x4::new([xc[0], xc[1], xc[2], xc[3]])).to_array());
     }
 }
 
-type Case = (
-    &'static str,
-    fn(&[f64], &mut [f64]),
-    fn(simd::f64x4) -> simd::f64x4,
-    fn(f64) -> f64,
-    (f64, f64),
-);
-
-fn kernels(c: &mut Criterion) {
-    let cases: [Case; 7] = [
-        ("exp", simd::exp_slice, simd::exp, f64::exp, (-20.0, 20.0)),
-        (
-            "exp_m1",
-            simd::exp_m1_slice,
-            simd::exp_m1,
-            f64::exp_m1,
-            (-5.0, 5.0),
-        ),
-        ("ln", simd::ln_slice, simd::ln, f64::ln, (1e-3, 1e3)),
-        (
-            "ln_1p",
-            simd::ln_1p_slice,
-            simd::ln_1p,
-            f64::ln_1p,
-            (-0.9, 10.0),
-        ),
-        ("tanh", simd::tanh_slice, simd::tanh, f64::tanh, (-5.0, 5.0)),
-        (
-            "sigmoid",
-            simd::sigmoid_slice,
-            simd::sigmoid,
-            |v| Sigmoid.f(v),
-            (-10.0, 10.0),
-        ),
-        (
-            "softplus",
-            simd::softplus_slice,
-            simd::softplus,
-            |v| Softplus.f(v),
-            (-10.0, 10.0),
-        ),
-    ];
-    println!("simd level: {:?}", simd::simd_level());
-    for (name, slice, vector, scalar, (lo, hi)) in cases {
-        let x = inputs(lo, hi, 1);
+/// One group: the slice kernel, the portable path, the scalar libm loop and the copy.
+macro_rules! bench_function {
+    ($c:expr, $name:literal, $slice:path, $vector:path, $scalar:expr, $lo:expr, $hi:expr) => {{
+        let x = inputs($lo, $hi, 1);
         let mut out = vec![0.0; N];
-        let mut group = c.benchmark_group(name);
+        let mut group = $c.benchmark_group($name);
         group.throughput(Throughput::Bytes((2 * N * 8) as u64));
         group.bench_function(BenchmarkId::new("simd", N), |b| {
-            b.iter(|| slice(black_box(&x), black_box(&mut out)))
+            b.iter(|| $slice(black_box(&x), black_box(&mut out)))
         });
         group.bench_function(BenchmarkId::new("portable", N), |b| {
-            b.iter(|| portable(vector, black_box(&x), black_box(&mut out)))
+            b.iter(|| portable(|v| $vector(v), black_box(&x), black_box(&mut out)))
         });
+        let scalar: fn(f64) -> f64 = $scalar;
         group.bench_function(BenchmarkId::new("scalar_libm", N), |b| {
             b.iter(|| {
                 for (o, &v) in black_box(&mut out).iter_mut().zip(black_box(&x)) {
@@ -106,7 +68,58 @@ fn kernels(c: &mut Criterion) {
             b.iter(|| black_box(&mut out).copy_from_slice(black_box(&x)))
         });
         group.finish();
-    }
+    }};
+}
+
+fn kernels(c: &mut Criterion) {
+    println!("simd level: {:?}", simd::simd_level());
+    bench_function!(c, "exp", simd::exp_slice, simd::exp, f64::exp, -20.0, 20.0);
+    bench_function!(
+        c,
+        "exp_m1",
+        simd::exp_m1_slice,
+        simd::exp_m1,
+        f64::exp_m1,
+        -5.0,
+        5.0
+    );
+    bench_function!(c, "ln", simd::ln_slice, simd::ln, f64::ln, 1e-3, 1e3);
+    bench_function!(
+        c,
+        "ln_1p",
+        simd::ln_1p_slice,
+        simd::ln_1p,
+        f64::ln_1p,
+        -0.9,
+        10.0
+    );
+    bench_function!(
+        c,
+        "tanh",
+        simd::tanh_slice,
+        simd::tanh,
+        f64::tanh,
+        -5.0,
+        5.0
+    );
+    bench_function!(
+        c,
+        "sigmoid",
+        simd::sigmoid_slice,
+        simd::sigmoid,
+        |v| Sigmoid.f(v),
+        -10.0,
+        10.0
+    );
+    bench_function!(
+        c,
+        "softplus",
+        simd::softplus_slice,
+        simd::softplus,
+        |v| Softplus.f(v),
+        -10.0,
+        10.0
+    );
 }
 
 /// `sum tanh(a x + b)^2` by hand on `f64::tanh`.

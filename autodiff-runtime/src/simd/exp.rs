@@ -128,15 +128,15 @@ pub(super) fn exp_m1_moderate<V: Lanes>(x: V) -> V {
 /// below `-745.13`; `exp(+inf) = +inf`, `exp(-inf) = 0`, `exp(NaN) = NaN`.
 #[inline(always)]
 pub fn exp<V: Lanes>(x: V) -> V {
-    let xc = x.max(V::splat(-EXP_CLAMP)).min(V::splat(EXP_CLAMP));
+    // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
+    let xc = V::splat(EXP_CLAMP).min(V::splat(-EXP_CLAMP).max(x));
     let (n, r) = reduce(xc);
     let p = V::splat(1.0) + expm1_reduced::<V, 13>(r);
     // 2^n = 2^n1 * 2^n2 with both factors normal; p * 2^n1 is exact, so a subnormal
     // result is rounded once, by the second product.
     let n1 = round_int(n * V::splat(0.5));
     let n2 = n - n1;
-    let y = p * n1.pow2i() * n2.pow2i();
-    x.is_nan().select(x, y)
+    p * n1.pow2i() * n2.pow2i()
 }
 
 /// `e^x - 1` on each lane, accurate near 0 (`exp_m1(1e-300) = 1e-300`).
@@ -145,7 +145,8 @@ pub fn exp<V: Lanes>(x: V) -> V {
 /// `exp_m1(+inf) = +inf`, `exp_m1(-inf) = -1`, `exp_m1(NaN) = NaN`.
 #[inline(always)]
 pub fn exp_m1<V: Lanes>(x: V) -> V {
-    let xc = x.max(V::splat(EXP_M1_LOW)).min(V::splat(EXP_M1_HIGH));
+    // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
+    let xc = V::splat(EXP_M1_HIGH).min(V::splat(EXP_M1_LOW).max(x));
     let (n, q) = expm1_parts(xc);
     // e^x - 1 = 2^n q + (2^n - 1); 2^n - 1 is exact for |n| <= 53, and larger |n| make
     // the `- 1` negligible. n = 1024 (x in (709.44, 710]) is scaled as 2 * 2^1023.
@@ -153,6 +154,6 @@ pub fn exp_m1<V: Lanes>(x: V) -> V {
     let s = nc.pow2i();
     let y = s.mul_add(q, s - V::splat(1.0)) * (n - nc + V::splat(1.0));
     let tiny = x.abs().lt(V::splat(EXP_M1_TINY));
-    // `tiny` also covers +-0 (keeping the sign); NaN lanes fail every comparison.
-    x.is_nan().select(x, tiny.select(x, y))
+    // `tiny` also covers +-0 (keeping the sign).
+    tiny.select(x, y)
 }

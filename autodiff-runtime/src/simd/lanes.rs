@@ -45,9 +45,11 @@ pub trait Lanes:
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// `|self|` (clears the sign bit; NaN stays NaN).
     fn abs(self) -> Self;
-    /// Lanewise minimum; unspecified which operand is returned when one is NaN.
+    /// `self` where `self < other`, else `other`: when either is NaN, `other` (as x86's
+    /// `minpd`). `V::splat(limit).min(x)` therefore keeps a NaN `x`.
     fn min(self, other: Self) -> Self;
-    /// Lanewise maximum; unspecified which operand is returned when one is NaN.
+    /// `self` where `self > other`, else `other`: when either is NaN, `other` (as x86's
+    /// `maxpd`). `V::splat(limit).max(x)` therefore keeps a NaN `x`.
     fn max(self, other: Self) -> Self;
     /// Mask of `self < other` (false when either is NaN).
     fn lt(self, other: Self) -> Self;
@@ -153,11 +155,21 @@ impl Lanes for wide::f64x4 {
     }
     #[inline(always)]
     fn min(self, other: Self) -> Self {
-        wide::f64x4::fast_min(self, other)
+        // On x86 `fast_min` is `minpd` (or its scalar equivalent), which has exactly the
+        // documented semantics; other targets' instructions treat NaN differently.
+        if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+            wide::f64x4::fast_min(self, other)
+        } else {
+            Lanes::lt(self, other).select(self, other)
+        }
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {
-        wide::f64x4::fast_max(self, other)
+        if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+            wide::f64x4::fast_max(self, other)
+        } else {
+            Lanes::gt(self, other).select(self, other)
+        }
     }
     #[inline(always)]
     fn lt(self, other: Self) -> Self {

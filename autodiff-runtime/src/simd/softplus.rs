@@ -9,6 +9,6 @@ use super::{exp, ln_1p, Lanes};
 /// underflows), `softplus(+inf) = +inf`, `softplus(-inf) = 0`, `softplus(NaN) = NaN`.
 #[inline(always)]
 pub fn softplus<V: Lanes>(x: V) -> V {
-    let y = x.max(V::splat(0.0)) + ln_1p(exp(-x.abs()));
-    x.is_nan().select(x, y)
+    // NaN passes `max` (see `Lanes::max`) and propagates.
+    V::splat(0.0).max(x) + ln_1p(exp(-x.abs()))
 }

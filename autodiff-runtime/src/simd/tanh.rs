@@ -18,7 +18,8 @@ const TANH_CLAMP: f64 = 20.0;
 #[inline(always)]
 pub fn tanh<V: Lanes>(x: V) -> V {
     let two = V::splat(2.0);
-    let a = x.abs().min(V::splat(TANH_CLAMP));
+    // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
+    let a = V::splat(TANH_CLAMP).min(x.abs());
     let t = exp_m1_moderate(a + a);
     let d = t + two;
     // d = t + 2 - e exactly (d - 2 is exact by Sterbenz's lemma for d in [2, 4], and the
@@ -27,6 +28,5 @@ pub fn tanh<V: Lanes>(x: V) -> V {
     let q = t / d;
     // t / (d + e) = q (1 - e / d + ...), and 1 / d = (1 - q) / 2.
     let q = (q * e * (V::splat(1.0) - q)).mul_add(V::splat(-0.5), q);
-    let y = q.copysign(x);
-    x.is_nan().select(x, y)
+    q.copysign(x)
 }

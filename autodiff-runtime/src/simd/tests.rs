@@ -524,3 +524,25 @@ fn fused_matches_scalar_libm_and_finite_differences() {
 fn fused_length_mismatch_names_all_lengths() {
     fused::tanh_sq_sum(&[0.0; 3], &[0.0; 3], &[0.0; 2]);
 }
+
+/// Checks the NaN semantics of `Lanes::min`/`max` that the clamps rely on.
+struct MinMaxNan;
+
+impl Kernel for MinMaxNan {
+    type Output = [[f64; 4]; 2];
+    #[inline(always)]
+    fn run<V: Lanes>(self) -> [[f64; 4]; 2] {
+        let x = V::from_array([f64::NAN, 1.0, 3.0, -0.0]);
+        let limit = V::splat(2.0);
+        [limit.min(x).to_array(), limit.max(x).to_array()]
+    }
+}
+
+#[test]
+fn min_max_return_other_operand_on_nan() {
+    for [min, max] in [dispatch(MinMaxNan), MinMaxNan.run::<wide::f64x4>()] {
+        assert!(min[0].is_nan() && max[0].is_nan());
+        assert_eq!(&min[1..], &[1.0, 2.0, -0.0]);
+        assert_eq!(&max[1..], &[2.0, 3.0, 2.0]);
+    }
+}
