@@ -22,21 +22,21 @@ const LG: [f64; 7] = [
 /// `2^52`, the scale applied to subnormal inputs.
 const TWO_52: f64 = 4_503_599_627_370_496.0;
 
-/// `ln x` on each lane, within 1 ulp of the correctly rounded result in tests.
-///
-/// `ln(+0) = ln(-0) = -inf`, `ln(x < 0) = NaN`, `ln(+inf) = +inf`, `ln(NaN) = NaN`;
-/// subnormal inputs give their finite logarithms (`ln(5e-324) = -744.44`).
+/// Splits positive normal `x` into `x = 2^k m` with `m` in `[sqrt(2)/2, sqrt(2))`.
 #[inline(always)]
-pub fn ln<V: Lanes>(x: V) -> V {
-    let subnormal = x.lt(V::splat(f64::MIN_POSITIVE));
-    let xs = subnormal.select(x * V::splat(TWO_52), x);
-    let (m, k) = xs.split_exponent();
-    let k = k - subnormal.bitand(V::splat(52.0));
+fn reduce<V: Lanes>(x: V) -> (V, V) {
+    let (m, k) = x.split_exponent();
     let big = m.gt(V::splat(std::f64::consts::SQRT_2));
-    let m = big.select(m * V::splat(0.5), m);
-    let k = k + big.bitand(V::splat(1.0));
-    let f = m - V::splat(1.0); // exact (Sterbenz)
+    (
+        big.select(m * V::splat(0.5), m),
+        k + big.bitand(V::splat(1.0)),
+    )
+}
 
+/// `k ln 2 + ln(1 + f)` for `1 + f` in `[sqrt(2)/2, sqrt(2)]` (fdlibm's `__ieee754_log`
+/// after its reduction).
+#[inline(always)]
+fn kernel<V: Lanes>(f: V, k: V) -> V {
     let s = f / (V::splat(2.0) + f);
     let z = s * s;
     let w = z * z;
@@ -51,7 +51,19 @@ pub fn ln<V: Lanes>(x: V) -> V {
     let hfsq = V::splat(0.5) * f * f;
     // fdlibm: k*ln2_hi - ((hfsq - (s*(hfsq+R) + k*ln2_lo)) - f)
     let inner = s.mul_add(hfsq + r, k * V::splat(LN2_LO));
-    let y = k.mul_add(V::splat(LN2_HI), -((hfsq - inner) - f));
+    k.mul_add(V::splat(LN2_HI), -((hfsq - inner) - f))
+}
+
+/// `ln x` on each lane, within 1 ulp of the correctly rounded result in tests.
+///
+/// `ln(+0) = ln(-0) = -inf`, `ln(x < 0) = NaN`, `ln(+inf) = +inf`, `ln(NaN) = NaN`;
+/// subnormal inputs give their finite logarithms (`ln(5e-324) = -744.44`).
+#[inline(always)]
+pub fn ln<V: Lanes>(x: V) -> V {
+    let subnormal = x.lt(V::splat(f64::MIN_POSITIVE));
+    let (m, k) = reduce(subnormal.select(x * V::splat(TWO_52), x));
+    let k = k - subnormal.bitand(V::splat(52.0));
+    let y = kernel(m - V::splat(1.0), k); // m - 1 is exact (Sterbenz)
 
     let inf = V::splat(f64::INFINITY);
     let regular = x.gt(V::splat(0.0)).bitand(x.lt(inf));
@@ -63,18 +75,26 @@ pub fn ln<V: Lanes>(x: V) -> V {
 
 /// `ln(1 + x)` on each lane, accurate near 0 (`ln_1p(1e-300) = 1e-300`).
 ///
-/// Computed as `ln(u) + (x - (u - 1)) / u` with `u = 1 + x` rounded: the second term
-/// restores what rounding `1 + x` lost. `ln_1p(-1) = -inf`, `ln_1p(x < -1) = NaN`,
-/// `ln_1p(+inf) = +inf`, `ln_1p(-0.0) = -0.0`, `ln_1p(NaN) = NaN`.
+/// As fdlibm's `log1p`: with `u = 1 + x` rounded and `u = 2^k m`, the rounding error
+/// `x - (u - 1)` (exact) is folded into `f = m - 1 + (x - (u - 1)) 2^-k`, and
+/// `k ln 2 + ln(1 + f)` is evaluated as in [`ln`]: one division, no correction term.
+/// `ln_1p(-1) = -inf`, `ln_1p(x < -1) = NaN`, `ln_1p(+inf) = +inf`,
+/// `ln_1p(-0.0) = -0.0`, `ln_1p(NaN) = NaN`.
 #[inline(always)]
 pub fn ln_1p<V: Lanes>(x: V) -> V {
     let one = V::splat(1.0);
-    let u = x + one;
-    let correction = (x - (u - one)) / u;
+    let u = x + one; // at least 2^-53 (normal) for x > -1
+    let (m, k) = reduce(u);
+    let lost = x - (u - one);
+    // k <= 1024; past 2^1000 the lost part is far below an ulp of f, so clamp the scale.
+    let scale = V::splat(-1000.0).max(-k).pow2i();
+    let y = kernel(lost.mul_add(scale, m - one), k);
+
     let inf = V::splat(f64::INFINITY);
-    // u = 0 (x = -1) makes the correction 0 / 0.
-    let y = u.eq(V::splat(0.0)).select(-inf, ln(u) + correction);
-    // u = +inf makes the correction inf - inf; x = -0.0 would come out as +0.0.
-    let passthrough = u.eq(inf).bitor(x.eq(V::splat(0.0)));
-    passthrough.select(x, y)
+    let regular = x.gt(-one).bitand(x.lt(inf));
+    let special = x
+        .eq(-one)
+        .select(-inf, x.eq(inf).select(inf, V::splat(f64::NAN)));
+    // x = +-0 returns x itself, keeping the sign of zero.
+    x.eq(V::splat(0.0)).select(x, regular.select(y, special))
 }
