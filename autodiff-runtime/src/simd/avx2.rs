@@ -39,10 +39,12 @@ impl Sealed for Avx2F64x4 {}
 
 /// Runs `kernel` with the AVX2+FMA lane type.
 ///
-/// Compiled with the `avx2` and `fma` target features, so the caller must make sure the
-/// CPU has them (calling it is `unsafe` outside code that enables them).
+/// # Safety
+/// The CPU must support the `avx2` and `fma` target features this function is compiled
+/// with. (An `unsafe fn` rather than a safe `#[target_feature]` function, which needs
+/// Rust 1.86, so that the workspace's `rust-version = "1.85"` holds.)
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
+pub(crate) unsafe fn run<K: Kernel>(kernel: K) -> K::Output {
     kernel.run::<Avx2F64x4>()
 }
 
