@@ -1,6 +1,6 @@
 //! Slice kernels: each vector function applied over a slice, four lanes at a time.
 
-use super::{dispatch, Kernel, Lanes};
+use super::{dispatch, exp, exp_m1, ln, ln_1p, sigmoid, softplus, tanh, Kernel, Lanes};
 
 /// A lanewise function the slice drivers apply.
 pub(crate) trait LaneFn: Copy {
@@ -126,7 +126,7 @@ impl<F: LaneFn> Kernel for MapF32InPlace<'_, F> {
 
 macro_rules! slice_fns {
     ($(
-        $math:literal, $lane_fn:ident = $vector:path,
+        $math:literal, $lane_fn:ident = $vector:ident,
         $slice:ident, $in_place:ident, $slice_f32:ident, $in_place_f32:ident;
     )*) => {$(
         #[derive(Clone, Copy)]
@@ -172,15 +172,15 @@ macro_rules! slice_fns {
 }
 
 slice_fns! {
-    "e^x[i]", ExpFn = super::exp, exp_slice, exp_in_place, exp_slice_f32, exp_in_place_f32;
-    "e^x[i] - 1", ExpM1Fn = super::exp_m1,
+    "e^x[i]", ExpFn = exp, exp_slice, exp_in_place, exp_slice_f32, exp_in_place_f32;
+    "e^x[i] - 1", ExpM1Fn = exp_m1,
         exp_m1_slice, exp_m1_in_place, exp_m1_slice_f32, exp_m1_in_place_f32;
-    "ln x[i]", LnFn = super::ln, ln_slice, ln_in_place, ln_slice_f32, ln_in_place_f32;
-    "ln(1 + x[i])", Ln1pFn = super::ln_1p,
+    "ln x[i]", LnFn = ln, ln_slice, ln_in_place, ln_slice_f32, ln_in_place_f32;
+    "ln(1 + x[i])", Ln1pFn = ln_1p,
         ln_1p_slice, ln_1p_in_place, ln_1p_slice_f32, ln_1p_in_place_f32;
-    "tanh x[i]", TanhFn = super::tanh, tanh_slice, tanh_in_place, tanh_slice_f32, tanh_in_place_f32;
-    "sigmoid(x[i]) = 1 / (1 + e^-x[i])", SigmoidFn = super::sigmoid,
+    "tanh x[i]", TanhFn = tanh, tanh_slice, tanh_in_place, tanh_slice_f32, tanh_in_place_f32;
+    "sigmoid(x[i]) = 1 / (1 + e^-x[i])", SigmoidFn = sigmoid,
         sigmoid_slice, sigmoid_in_place, sigmoid_slice_f32, sigmoid_in_place_f32;
-    "softplus(x[i]) = ln(1 + e^x[i])", SoftplusFn = super::softplus,
+    "softplus(x[i]) = ln(1 + e^x[i])", SoftplusFn = softplus,
         softplus_slice, softplus_in_place, softplus_slice_f32, softplus_in_place_f32;
 }
