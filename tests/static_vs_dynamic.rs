@@ -246,6 +246,50 @@ fn tutorial_numbers_in_both_engines() {
     );
 }
 
+/// Loops, branches on active values, `stop_gradient`: the static engine replays a tape of
+/// branches and iterations; the dynamic engine records whatever Rust executed.
+#[differentiable(wrt(x, y))]
+fn control_flow(x: f64, y: f64, n: usize) -> f64 {
+    let mut a = x;
+    let mut s = 0.0;
+    for _i in 0..n {
+        if a > 0.0 {
+            s = s + a.sin() * y;
+        } else {
+            s = s + (a * y).tanh();
+        }
+        a = a * 0.9 - y * 0.3;
+    }
+    s + stop_gradient(x * x) * y
+}
+
+fn control_flow_dynamic(x: &Tensor, y: &Tensor, n: usize) -> Tensor {
+    let mut a = x.clone();
+    let mut s = Tensor::scalar(0.0);
+    for _ in 0..n {
+        s = if a.item() > 0.0 {
+            &s + &(a.sin() * y)
+        } else {
+            &s + &(&a * y).tanh()
+        };
+        a = &a * 0.9 - y * 0.3;
+    }
+    s + (x * x).detach() * y
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn control_flow_agrees(x in -3.0..3.0f64, y in -3.0..3.0f64, n in 0usize..12) {
+        let (v, g) = control_flow_grad(x, y, n);
+        prop_assert_eq!(v.to_bits(), control_flow(x, y, n).to_bits());
+        let (dv, dx, dy) = dynamic_binary(|x, y| control_flow_dynamic(x, y, n), x, y);
+        prop_assert!(agree(v, dv), "value {} vs {}", v, dv);
+        prop_assert!(agree(g.x, dx), "d/dx {} vs {}", g.x, dx);
+        prop_assert!(agree(g.y, dy), "d/dy {} vs {}", g.y, dy);
+    }
+}
+
 /// The largest |a - b| over two slices, relative to the largest |a|.
 fn slice_error(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "lengths");
