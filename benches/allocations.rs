@@ -102,11 +102,13 @@ fn mlp_rows(
         per_call(100, || mlp::mlp_loss(&m, x, labels)),
     );
     let dynamic = mlp::DynamicMlp::new(&m);
-    let xt = Tensor::from(x.clone());
+    let x_tensor = Tensor::from(x.clone());
     row(
         name,
         "dynamic",
-        per_call(100, || dynamic.loss_grad(&xt, labels).expect("backward")),
+        per_call(100, || {
+            dynamic.loss_grad(&x_tensor, labels).expect("backward")
+        }),
     );
 }
 

@@ -29,7 +29,7 @@ fn bench_size(
     let mut ws = Workspace::new(&m, rows);
     let mut grads = m.clone();
     let dynamic = DynamicMlp::new(&m);
-    let xt = Tensor::from(x.clone());
+    let x_tensor = Tensor::from(x.clone());
 
     let mut g = c.benchmark_group(name);
     g.bench_function("handwritten", |b| {
@@ -41,7 +41,7 @@ fn bench_size(
     g.bench_function("dynamic", |b| {
         b.iter(|| {
             black_box(&dynamic)
-                .loss_grad(black_box(&xt), black_box(labels))
+                .loss_grad(black_box(&x_tensor), black_box(labels))
                 .expect("backward")
         })
     });
@@ -55,7 +55,7 @@ fn bench_size(
         b.iter(|| {
             no_grad(|| {
                 black_box(&dynamic)
-                    .loss(black_box(&xt), black_box(labels))
+                    .loss(black_box(&x_tensor), black_box(labels))
                     .item()
             })
         })
