@@ -215,3 +215,43 @@ fn map_closure_is_differentiated() {
     assert_close(&g.a, &fd_matrix(&a, |a| map_chain(a, &b, &x, k)), "a");
     assert_close(&g.b, &fd_matrix(&b, |b| map_chain(&a, b, &x, k)), "b");
 }
+
+#[differentiable(wrt(w, b, s))]
+fn fused_broadcasts(
+    x: &DMatrix<f64>,
+    w: &DMatrix<f64>,
+    b: &RowDVector<f64>,
+    s: f64,
+    n: usize,
+) -> f64 {
+    let k = n as f64;
+    let z = (x.component_mul(w) + b - s)
+        .tanh()
+        .component_div(&(x.abs() + 1.0))
+        .powi(2);
+    z.map(|e| e * k).sum()
+}
+
+#[test]
+fn fused_chain_with_row_and_scalar_broadcasts() {
+    let x = random(4, 3, 31);
+    let w = random(4, 3, 32);
+    let b = RowDVector::from_iterator(3, random(1, 3, 33).iter().copied());
+    let (s, n) = (0.3, 3);
+    let (v, g) = fused_broadcasts_grad(&x, &w, &b, s, n);
+    assert_eq!(v, fused_broadcasts(&x, &w, &b, s, n));
+    assert_close(
+        &g.w,
+        &fd_matrix(&w, |w| fused_broadcasts(&x, w, &b, s, n)),
+        "w",
+    );
+    let bm = DMatrix::from_row_slice(1, 3, b.as_slice());
+    let fd_b = fd_matrix(&bm, |bm| {
+        fused_broadcasts(&x, &w, &RowDVector::from_row_slice(bm.as_slice()), s, n)
+    });
+    assert_close(&DMatrix::from_row_slice(1, 3, g.b.as_slice()), &fd_b, "b");
+    let h = 1e-6;
+    let fd_s = (fused_broadcasts(&x, &w, &b, s + h, n) - fused_broadcasts(&x, &w, &b, s - h, n))
+        / (2.0 * h);
+    assert!((g.s - fd_s).abs() < 1e-6, "s: {} vs {fd_s}", g.s);
+}

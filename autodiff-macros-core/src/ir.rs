@@ -70,6 +70,9 @@ pub enum Op {
     /// `x.map(|e| body)`: `args = [x]`; the body is a scalar function of its own,
     /// differentiated with respect to `e`.
     Map(Box<Func>),
+    /// A fused chain of elementwise operations (see `pass::fuse`): `args` are its
+    /// inputs; the function computes one output element from one element of each.
+    Fused(Box<Func>),
     /// A field of a struct parameter (`m.w1`): `args = [m]`.
     Field(syn::Member),
     /// A call to another `#[differentiable]` function; `borrowed[k]` says whether the
@@ -176,6 +179,9 @@ pub struct Func {
     pub body: Block,
     /// The variable returned.
     pub ret: VarId,
+    /// For a nested function (a `map` closure, a fused chain): the enclosing function's
+    /// variables its code reads directly (kept alive, and saved where the reverse needs them).
+    pub captured: Vec<VarId>,
 }
 
 impl Func {

@@ -96,6 +96,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         params,
         body,
         ret: ret?,
+        captured: Vec::new(),
     })
 }
 
@@ -258,6 +259,40 @@ impl Lowerer<'_> {
         let mut s = Simple(true);
         s.visit_expr(e);
         s.0
+    }
+
+    /// Whether `e` calls a method or op function that has a rule (`abs`, `tanh`,
+    /// `component_mul`, `relu`, ...). Such an expression is lowered op by op even when
+    /// nothing in it is differentiated, so that it means the same as it would on a
+    /// differentiated value (`x.abs() + 1.0` on a matrix is a broadcast, which plain
+    /// nalgebra code does not accept). Other constant expressions (`i as f64`, `n + 1`,
+    /// `v.len()`) are kept as written.
+    fn uses_rules(e: &Expr) -> bool {
+        struct Uses(bool);
+        impl<'ast> Visit<'ast> for Uses {
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                let name = m.method.to_string();
+                if name == "map" || rules::method(&name).is_some_and(|e| e.shape != Shape::NonDiff)
+                {
+                    self.0 = true;
+                }
+                syn::visit::visit_expr_method_call(self, m);
+            }
+            fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+                if let Expr::Path(p) = &*c.func {
+                    if let Some(last) = p.path.segments.last() {
+                        if rules::function(&last.ident.to_string()).is_some() {
+                            self.0 = true;
+                        }
+                    }
+                }
+                syn::visit::visit_expr_call(self, c);
+            }
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        }
+        let mut u = Uses(false);
+        u.visit_expr(e);
+        u.0
     }
 
     fn opaque(&mut self, e: &Expr) -> VarId {
@@ -478,7 +513,7 @@ impl Lowerer<'_> {
                 }
             }
         }
-        if Self::is_simple(e) && !self.reads_varied(e) {
+        if Self::is_simple(e) && !self.reads_varied(e) && !Self::uses_rules(e) {
             return Ok(self.opaque(e));
         }
         match e {
@@ -567,6 +602,9 @@ impl Lowerer<'_> {
             return self.lower_expr(&m.receiver);
         }
         let Some(entry) = rules::method(&name) else {
+            if !self.reads_varied(&Expr::MethodCall(m.clone())) {
+                return Ok(self.opaque(&Expr::MethodCall(m.clone())));
+            }
             self.error(
                 &m.method,
                 format!(
@@ -646,6 +684,7 @@ impl Lowerer<'_> {
             );
             return Err(());
         }
+        let captured = self.refs_except(&c.body, &pname);
         let body = self.rename_except(&c.body, &pname);
         let x = self.lower_expr(&m.receiver)?;
         // The closure's variables are numbered after the enclosing function's, so its
@@ -682,6 +721,7 @@ impl Lowerer<'_> {
             }],
             body: func_body,
             ret: ret?,
+            captured,
         };
         crate::pass::activity::run(&mut func);
         crate::pass::dce::run(&mut func);

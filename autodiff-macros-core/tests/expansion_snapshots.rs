@@ -93,3 +93,16 @@ fn errors_are_spanned_compile_errors_with_stand_ins() {
         }
     ));
 }
+
+#[test]
+fn fused_elementwise_chain() {
+    insta::assert_snapshot!(expand(
+        quote!(wrt(a, b)),
+        quote! {
+            fn elementwise(a: &DVector<f64>, b: &DVector<f64>, x: &DVector<f64>) -> f64 {
+                let z = (a.component_mul(x) + b).tanh();
+                z.powi(2).sum()
+            }
+        }
+    ));
+}

@@ -101,6 +101,11 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream
                             quote!(let #n = __g.op(<#ty as #tr>::TORCH_NAME, &[#(#inputs),*]);),
                         );
                     }
+                    Op::Fused(_) => {
+                        code.push(
+                            quote!(let #n = __g.op("FusedElementwiseBackward", &[#(#inputs),*]);),
+                        );
+                    }
                     Op::Map(_) => {
                         code.push(quote!(let #n = __g.op("MapBackward0", &[#(#inputs),*]);));
                     }

@@ -62,8 +62,9 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
     for s in &block.stmts {
         match s {
             Stmt::Eqn(e) if f.active(e.out) => {
-                if let Op::Map(_) = &e.op {
+                if let Op::Map(inner) | Op::Fused(inner) = &e.op {
                     reads.extend(e.args.iter().copied());
+                    reads.extend(inner.captured.iter().copied());
                 }
                 if let Op::Unary(r) | Op::Binary(r) = &e.op {
                     if e.args.iter().any(|&a| f.active(a)) {

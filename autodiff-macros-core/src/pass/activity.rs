@@ -34,7 +34,12 @@ fn walk(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
             Stmt::Eqn(e) => {
                 let differentiable = matches!(
                     e.op,
-                    Op::Unary(_) | Op::Binary(_) | Op::Field(_) | Op::Call { .. } | Op::Map(_)
+                    Op::Unary(_)
+                        | Op::Binary(_)
+                        | Op::Field(_)
+                        | Op::Call { .. }
+                        | Op::Map(_)
+                        | Op::Fused(_)
                 );
                 if differentiable && vars[e.out].useful {
                     for &a in &e.args {

@@ -40,6 +40,11 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                             mark(vars, p, changed);
                         }
                     }
+                    if let Op::Map(inner) | Op::Fused(inner) = &e.op {
+                        for &c in &inner.captured {
+                            mark(vars, c, changed);
+                        }
+                    }
                 }
             }
             Stmt::If {

@@ -2,3 +2,4 @@
 
 pub mod activity;
 pub mod dce;
+pub mod fuse;

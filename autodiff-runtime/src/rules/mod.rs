@@ -14,6 +14,7 @@ mod binary;
 mod containers;
 mod dispatch;
 mod elementwise;
+mod fused;
 mod gemm;
 mod map;
 mod matrix;
@@ -29,6 +30,7 @@ mod shape;
 pub use binary::*;
 pub use dispatch::*;
 pub use elementwise::*;
+pub use fused::*;
 pub use map::{map, map_vjp, MapElements};
 pub use matrix::ensure_shape;
 pub use matrix_binary::{
