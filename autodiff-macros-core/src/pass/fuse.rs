@@ -151,7 +151,7 @@ fn fuse_block(block: &mut Block, uses: &HashMap<VarId, usize>, vars: &[crate::ir
             }
         }
         region.sort_unstable();
-        let inputs = inputs_of(&region, |i| eqn(i));
+        let inputs = inputs_of(&region, &eqn);
         if region.len() >= 2
             && inputs.len() <= MAX_INPUTS
             && region.iter().any(|&i| eqn(i).is_some_and(is_component))
