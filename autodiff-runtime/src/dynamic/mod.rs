@@ -77,6 +77,7 @@ mod no_grad;
 mod node;
 mod ops;
 mod ptr_map;
+mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};
