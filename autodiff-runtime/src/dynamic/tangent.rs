@@ -43,6 +43,7 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use super::tensor::Tensor;
+use crate::rules::{Adjoint, Cotangent};
 use crate::tangent::{StructureMismatch, Tangent};
 
 fn shape_name((r, c): (usize, usize)) -> String {
@@ -131,6 +132,34 @@ impl Tangent for Tensor {
     }
 }
 
+/// Adjoint accumulation on the tensors' values (an empty 0x0 tensor is the symbolic
+/// zero, as for matrices), so that `#[derive(Tangent)]` works on a model struct whose
+/// fields are tensors.
+impl Adjoint for Tensor {
+    fn adjoint_zero() -> Self {
+        Tensor::from(<DMatrix<f64> as Adjoint>::adjoint_zero())
+    }
+
+    fn accumulate(&mut self, other: &Self) {
+        let b = other.value_rc();
+        let mut data = self.data.borrow_mut();
+        Adjoint::accumulate(Rc::make_mut(&mut data.value), &*b);
+    }
+
+    fn finish(self, primal: &Self) -> Self {
+        if self.shape() == primal.shape() {
+            return self;
+        }
+        Tensor::from(Adjoint::finish(self.value(), &*primal.value_ref()))
+    }
+}
+
+impl Cotangent<Tensor> for Tensor {
+    fn add_to(&self, acc: &mut Tensor) {
+        Adjoint::accumulate(acc, self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +237,17 @@ mod tests {
         t.add_assign(&same);
         assert_eq!(t.value().as_slice(), [2.0, 4.0]);
         assert_eq!(same.value().as_slice(), [2.0, 4.0]);
+    }
+
+    #[test]
+    fn adjoints_start_empty_and_take_the_primal_shape() {
+        let primal = Tensor::zeros(2, 1);
+        let mut acc = <Tensor as Adjoint>::adjoint_zero();
+        assert_eq!(acc.shape(), (0, 0));
+        assert_eq!(Adjoint::finish(acc.clone(), &primal).shape(), (2, 1));
+        Adjoint::accumulate(&mut acc, &Tensor::vector(&[1.0, 2.0]));
+        Tensor::vector(&[0.5, 0.5]).add_to(&mut acc);
+        assert_eq!(Adjoint::finish(acc, &primal).value().as_slice(), [1.5, 2.5]);
     }
 
     #[test]
