@@ -13,7 +13,8 @@
 //!
 //! It prints the progress and the test accuracy, and writes into the output directory
 //! (default `target/train-output/`): the loss and accuracy curves (`history-<engine>.svg`
-//! and `.png`) and the model's computation graph (`graph-<engine>.svg`). The same seed
+//! and `.png`) and the model's computation graph (`graph-<engine>.svg`; on the static
+//! engine the loss calls `mlp_logits`, whose own graph is `graph-static-logits.svg`). The same seed
 //! gives the same numbers, on either engine.
 
 use std::error::Error;
@@ -37,26 +38,17 @@ struct Mlp {
     b2: RowDVector<f64>,
 }
 
+/// The class scores (logits) for the rows of `x`: `tanh(x w1 + b1) w2 + b2`.
+#[differentiable(wrt(m))]
+fn mlp_logits(m: &Mlp, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let hidden = (x * &m.w1 + &m.b1).tanh();
+    hidden * &m.w2 + &m.b2
+}
+
 /// Mean cross-entropy of the network's predictions for the rows of `x`.
 #[differentiable(wrt(m))]
 fn mlp_loss(m: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    let hidden = (x * &m.w1 + &m.b1).tanh();
-    let logits = hidden * &m.w2 + &m.b2;
-    cross_entropy(&logits, labels)
-}
-
-/// The class scores (logits), for prediction.
-fn mlp_logits(m: &Mlp, x: &DMatrix<f64>) -> DMatrix<f64> {
-    let mut hidden = x * &m.w1;
-    for mut row in hidden.row_iter_mut() {
-        row += &m.b1;
-    }
-    hidden.apply(|v| *v = v.tanh());
-    let mut logits = hidden * &m.w2;
-    for mut row in logits.row_iter_mut() {
-        row += &m.b2;
-    }
-    logits
+    cross_entropy(&mlp_logits(m, x), labels)
 }
 
 /// The same model on the dynamic engine: each parameter a tensor that requires grad.
@@ -181,7 +173,13 @@ fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let config = parse_args()?;
+    let config = match parse_args() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
     let started = std::time::Instant::now();
 
     // Data: 150 flowers, a stratified 80/20 split, features standardised with the
@@ -238,7 +236,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     };
 
-    let (history, graph, final_logits) = match config.engine {
+    // The computation graphs: the loss, and (static engine) the network it calls.
+    let (history, graphs, final_logits) = match config.engine {
         Engine::Static => {
             let mut m = model;
             let mut trainer = trainer;
@@ -256,7 +255,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                     )
                 },
             )?;
-            (history, mlp_loss_graph(), mlp_logits(&m, &x_test))
+            let graphs = vec![("", mlp_loss_graph()), ("-logits", mlp_logits_graph())];
+            (history, graphs, mlp_logits(&m, &x_test))
         }
         Engine::Dynamic => {
             let mut m = TensorMlp::from_mlp(&model);
@@ -291,7 +291,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             // The graph of one forward pass, as torchviz would draw it.
             let graph = m.logits(&x_test_t).cross_entropy(&test.labels).graph();
             let logits = autodiff::dynamic::no_grad(|| m.logits(&x_test_t)).value();
-            (history, graph, logits)
+            (history, vec![("", graph)], logits)
         }
     };
 
@@ -309,14 +309,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         Engine::Static => "static",
         Engine::Dynamic => "dynamic",
     };
-    let files = [
+    let mut files = vec![
         config.out.join(format!("history-{name}.svg")),
         config.out.join(format!("history-{name}.png")),
-        config.out.join(format!("graph-{name}.svg")),
     ];
     history.save_svg(&files[0])?;
     history.save_png(&files[1])?;
-    std::fs::write(&files[2], graph.to_svg())?;
+    for (suffix, graph) in graphs {
+        let path = config.out.join(format!("graph-{name}{suffix}.svg"));
+        std::fs::write(&path, graph.to_svg())?;
+        files.push(path);
+    }
     println!("finished in {:.2?}; wrote", started.elapsed());
     for f in &files {
         println!("  {}", f.display());
