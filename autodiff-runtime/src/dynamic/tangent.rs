@@ -82,6 +82,11 @@ impl Tensor {
     }
 }
 
+/// A tensor is one leaf of a parameter tree, so optimizers, `clip_grad_norm` /
+/// `clip_grad_value`, `gradcheck`, the health report and the `Trainer` take tensors and
+/// containers of tensors. Writing through [`Tangent::visit_mut`] updates the value as an
+/// optimizer step under `torch.no_grad()` does (unrecorded, allowed on a leaf that
+/// requires grad; a value a pending graph saved is copied first).
 impl Tangent for Tensor {
     type Scalar = f64;
 
