@@ -6,9 +6,10 @@
 //!    learn. The same network with ReLU (whose derivative is 1 where it is active) and
 //!    He initialisation keeps the per-layer gradient norms within a small factor.
 //! 2. **Exploding**: the ReLU network with weights drawn too large (2.5 times He's
-//!    scale) amplifies the signal at every layer; gradients are in the thousands, plain
-//!    SGD jumps far away and the run ends in overflow. `clip_grad_norm` bounds every step
-//!    and the same run trains.
+//!    scale) amplifies the signal at every layer; gradients are in the thousands and
+//!    plain SGD jumps far away: here the run overflows within a few steps (with other
+//!    draws a jump can instead switch off every ReLU, and the network stops learning for
+//!    good). `clip_grad_norm` bounds every step and the same run trains.
 //!
 //! The networks are plain functions with `#[differentiable(wrt(net))]` over a
 //! `#[derive(Tangent)]` struct, trained on the Iris flowers (full batch). The gradient
