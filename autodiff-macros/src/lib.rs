@@ -1,23 +1,8 @@
 //! Procedural macros of the `autodiff` crate: `#[differentiable]`. Use them through `autodiff`.
 //!
-//! The macro is a small compiler: [`expand`] parses the function, `lower` turns the
-//! body into an IR in A-normal form (`ir`), passes (`pass::activity`, `pass::dce`) prune
-//! what needs no derivative, and `codegen` writes the forward code, the reverse code and
-//! the public items. Derivative formulas live in `autodiff-runtime`; `rules` maps syntax
-//! to them.
+//! The compiler itself lives in `autodiff-macros-core`, as plain functions over
+//! `proc_macro2` tokens; this crate only declares the macros and documents them.
 #![warn(missing_docs)]
-
-mod args;
-mod check;
-mod codegen;
-mod derive_tangent;
-mod errors;
-mod expand;
-mod ir;
-mod lower;
-mod pass;
-mod rules;
-mod sig;
 
 use proc_macro::TokenStream;
 
@@ -39,7 +24,7 @@ use proc_macro::TokenStream;
 /// | calls to other `#[differentiable]` functions | generic functions, methods |
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::differentiable(attr.into(), item.into()).into()
+    autodiff_macros_core::differentiable(attr.into(), item.into()).into()
 }
 
 /// Implements `Tangent` for a struct, field by field (named or tuple fields).
@@ -60,8 +45,5 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(Tangent, attributes(tangent))]
 pub fn derive_tangent(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    derive_tangent::expand(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    autodiff_macros_core::derive_tangent(input.into()).into()
 }

@@ -13,6 +13,7 @@ mod graph_svg;
 pub mod ops;
 pub mod optim;
 pub mod rules;
+pub mod simd;
 pub mod tangent;
 pub mod train;
 

@@ -13,10 +13,26 @@ pub trait ElementwiseRule: Copy {
     fn f<T: Real>(self, x: T) -> T;
     /// `f'(x)`, given `x` and `y = f(x)`.
     fn df<T: Real>(self, x: T, y: T) -> T;
+    /// The vectorized kernel computing `f` over whole buffers, if there is one.
+    fn simd_kernel(self) -> Option<super::SimdKernel> {
+        None
+    }
+    /// `x[i] = f(x[i])` for every element: one vectorized pass where the rule has a
+    /// [`Self::simd_kernel`], else a scalar loop.
+    #[inline]
+    fn f_in_place<T: Real>(self, x: &mut [T]) {
+        match self.simd_kernel() {
+            Some(kernel) => T::simd_in_place(kernel, x),
+            None => x.iter_mut().for_each(|v| *v = self.f(*v)),
+        }
+    }
 }
 
 macro_rules! elementwise_rule {
     ($(#[$doc:meta])* $name:ident, $torch:literal, |$x:ident| $f:expr, |$dx:ident, $y:ident| $df:expr) => {
+        elementwise_rule!($(#[$doc])* $name, $torch, simd None, |$x| $f, |$dx, $y| $df);
+    };
+    ($(#[$doc:meta])* $name:ident, $torch:literal, simd $kernel:expr, |$x:ident| $f:expr, |$dx:ident, $y:ident| $df:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
@@ -36,6 +52,10 @@ macro_rules! elementwise_rule {
             fn df<T: Real>(self, $dx: T, $y: T) -> T {
                 $df
             }
+            #[inline(always)]
+            fn simd_kernel(self) -> Option<super::SimdKernel> {
+                $kernel
+            }
         }
     };
 }
@@ -46,11 +66,11 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `e^x`; derivative `e^x` (the output).
-    Exp, "ExpBackward0", |x| num_traits::Float::exp(x), |x, y| y
+    Exp, "ExpBackward0", simd Some(super::SimdKernel::Exp), |x| num_traits::Float::exp(x), |x, y| y
 );
 elementwise_rule!(
     /// `ln x`; derivative `1/x`.
-    Ln, "LogBackward0", |x| num_traits::Float::ln(x), |x, y| T::one() / x
+    Ln, "LogBackward0", simd Some(super::SimdKernel::Ln), |x| num_traits::Float::ln(x), |x, y| T::one() / x
 );
 elementwise_rule!(
     /// `log10 x`; derivative `1/(x ln 10)`.
@@ -82,7 +102,7 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `tanh x`; derivative `1 - tanh^2 x`.
-    Tanh, "TanhBackward0", |x| num_traits::Float::tanh(x), |x, y| T::one() - y * y
+    Tanh, "TanhBackward0", simd Some(super::SimdKernel::Tanh), |x| num_traits::Float::tanh(x), |x, y| T::one() - y * y
 );
 elementwise_rule!(
     /// `sinh x`; derivative `cosh x`.
@@ -108,11 +128,11 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `e^x - 1`, accurate near 0; derivative `e^x = y + 1`.
-    ExpM1, "Expm1Backward0", |x| num_traits::Float::exp_m1(x), |x, y| y + T::one()
+    ExpM1, "Expm1Backward0", simd Some(super::SimdKernel::ExpM1), |x| num_traits::Float::exp_m1(x), |x, y| y + T::one()
 );
 elementwise_rule!(
     /// `ln(1 + x)`, accurate near 0; derivative `1/(1 + x)`.
-    Ln1p, "Log1PBackward0", |x| num_traits::Float::ln_1p(x), |x, y| T::one() / (T::one() + x)
+    Ln1p, "Log1PBackward0", simd Some(super::SimdKernel::Ln1p), |x| num_traits::Float::ln_1p(x), |x, y| T::one() / (T::one() + x)
 );
 elementwise_rule!(
     /// `max(x, 0)`; derivative 1 where `x > 0`, else 0 (0 at 0, as in PyTorch).
@@ -121,7 +141,7 @@ elementwise_rule!(
 );
 elementwise_rule!(
     /// `1 / (1 + e^-x)`, computed without overflow for any `x`; derivative `y (1 - y)`.
-    Sigmoid, "SigmoidBackward0", |x| {
+    Sigmoid, "SigmoidBackward0", simd Some(super::SimdKernel::Sigmoid), |x| {
         if x >= T::zero() {
             T::one() / (T::one() + num_traits::Float::exp(-x))
         } else {
@@ -134,7 +154,7 @@ elementwise_rule!(
 elementwise_rule!(
     /// `ln(1 + e^x)`, computed as `max(x, 0) + ln_1p(e^-|x|)` so it never overflows;
     /// derivative `sigmoid(x)`.
-    Softplus, "SoftplusBackward0", |x| {
+    Softplus, "SoftplusBackward0", simd Some(super::SimdKernel::Softplus), |x| {
         let m = if x > T::zero() { x } else { T::zero() };
         m + num_traits::Float::ln_1p(num_traits::Float::exp(-num_traits::Float::abs(x)))
     },

@@ -78,8 +78,16 @@ pub(crate) fn add_mul_at<T: Real>(m: usize, k: usize, n: usize, a: &[T], g: &[T]
     // c[p, j] = a[:, p] . g[:, j]
     for (ccol, gcol) in c.chunks_exact_mut(k).zip(g.chunks_exact(m)) {
         for (cp, acol) in ccol.iter_mut().zip(a.chunks_exact(m)) {
-            let mut s = T::zero();
-            for (&ai, &gi) in acol.iter().zip(gcol) {
+            let mut acc = [T::zero(); 8];
+            let (ac, ar) = (acol.chunks_exact(8), acol.len() / 8 * 8);
+            for (a8, g8) in ac.zip(gcol.chunks_exact(8)) {
+                for l in 0..8 {
+                    acc[l] += a8[l] * g8[l];
+                }
+            }
+            let mut s =
+                ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+            for (&ai, &gi) in acol[ar..].iter().zip(&gcol[ar..]) {
                 s += ai * gi;
             }
             *cp += s;

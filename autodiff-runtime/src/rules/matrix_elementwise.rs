@@ -15,9 +15,12 @@ where
 {
     type Output = Self;
 
+    /// One pass over the elements, vectorized where the rule has a SIMD kernel.
     #[inline]
     fn forward(&self, op: Op) -> Self {
-        self.map(|x| op.f(x))
+        let mut y = self.clone();
+        op.f_in_place(y.as_mut_slice());
+        y
     }
 
     /// `gx += g .* df(x, y)`; an empty `g` (the symbolic zero) adds nothing.

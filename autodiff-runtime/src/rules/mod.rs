@@ -37,6 +37,6 @@ pub use matrix_binary::{
 pub use name::OpName;
 pub use nn::{CrossEntropy, LogSoftmax, LogSumExp, Mse, Softmax};
 pub use product::{Dot, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
-pub use real::Real;
+pub use real::{Real, SimdKernel};
 pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
 pub use shape::{Index, Index2, Transpose};

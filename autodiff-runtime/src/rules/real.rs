@@ -23,9 +23,42 @@ pub trait Real:
     fn c(value: f64) -> Self;
     /// Converts to `f64`.
     fn to_f64_lossless(self) -> f64;
+    /// Applies a vectorized kernel of [`crate::simd`] to every element, in place.
+    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]);
+}
+
+/// The vectorized elementwise kernels rules can hand whole buffers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimdKernel {
+    /// `e^x`.
+    Exp,
+    /// `e^x - 1`.
+    ExpM1,
+    /// `ln x`.
+    Ln,
+    /// `ln(1 + x)`.
+    Ln1p,
+    /// `tanh x`.
+    Tanh,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `ln(1 + e^x)`.
+    Softplus,
 }
 
 impl Real for f32 {
+    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
+        use crate::simd::*;
+        match kernel {
+            SimdKernel::Exp => exp_in_place_f32(x),
+            SimdKernel::ExpM1 => exp_m1_in_place_f32(x),
+            SimdKernel::Ln => ln_in_place_f32(x),
+            SimdKernel::Ln1p => ln_1p_in_place_f32(x),
+            SimdKernel::Tanh => tanh_in_place_f32(x),
+            SimdKernel::Sigmoid => sigmoid_in_place_f32(x),
+            SimdKernel::Softplus => softplus_in_place_f32(x),
+        }
+    }
     #[inline(always)]
     fn c(value: f64) -> Self {
         value as f32
@@ -37,6 +70,18 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
+        use crate::simd::*;
+        match kernel {
+            SimdKernel::Exp => exp_in_place(x),
+            SimdKernel::ExpM1 => exp_m1_in_place(x),
+            SimdKernel::Ln => ln_in_place(x),
+            SimdKernel::Ln1p => ln_1p_in_place(x),
+            SimdKernel::Tanh => tanh_in_place(x),
+            SimdKernel::Sigmoid => sigmoid_in_place(x),
+            SimdKernel::Softplus => softplus_in_place(x),
+        }
+    }
     #[inline(always)]
     fn c(value: f64) -> Self {
         value

@@ -6,7 +6,9 @@
 //! tape) and loops pop their tape, so iterations run in reverse.
 
 use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
-use super::{adjoint, operand, primal, pullback, rule_value, tape, tuple};
+use super::{
+    adjoint, adjoint_is_field, adjoint_place, operand, primal, pullback, rule_value, tape, tuple,
+};
 use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -21,26 +23,29 @@ pub struct Reverse<'f> {
 impl Reverse<'_> {
     /// Declarations of the symbolic-zero adjoints of the active variables in `defined`.
     pub fn declare(&self, defined: &BTreeSet<VarId>) -> TokenStream {
-        let decls = defined.iter().filter(|&&v| self.f.active(v)).map(|&v| {
-            let a = adjoint(v);
-            // The adjoint has its primal's type: name it where it is known (parameters,
-            // annotated `let`s), so that field adjoints of struct parameters resolve.
-            let info = &self.f.vars[v];
-            let owned = !info.by_ref || self.f.params.iter().any(|p| p.var == v);
-            match (&info.ty, owned) {
-                (Some(ty), true) if !matches!(ty, syn::Type::Reference(_)) => {
-                    quote!(let mut #a: #ty = ::autodiff::__private::adjoint_zero();)
+        let decls = defined
+            .iter()
+            .filter(|&&v| self.f.active(v) && !adjoint_is_field(self.f, v))
+            .map(|&v| {
+                let a = adjoint(v);
+                // The adjoint has its primal's type: name it where it is known (parameters,
+                // annotated `let`s), so that field adjoints of struct parameters resolve.
+                let info = &self.f.vars[v];
+                let owned = !info.by_ref || self.f.params.iter().any(|p| p.var == v);
+                match (&info.ty, owned) {
+                    (Some(ty), true) if !matches!(ty, syn::Type::Reference(_)) => {
+                        quote!(let mut #a: #ty = ::autodiff::__private::adjoint_zero();)
+                    }
+                    _ => quote!(let mut #a = ::autodiff::__private::adjoint_zero();),
                 }
-                _ => quote!(let mut #a = ::autodiff::__private::adjoint_zero();),
-            }
-        });
+            });
         quote!(#(#decls)*)
     }
 
     /// `adjoint(target) += value` when `target` is active.
     fn add_into(&self, target: VarId, value: TokenStream) -> TokenStream {
         if self.f.active(target) {
-            let a = adjoint(target);
+            let a = adjoint_place(self.f, target);
             quote!(::autodiff::__private::accumulate(&mut #a, &#value);)
         } else {
             quote!()
@@ -88,7 +93,7 @@ impl Reverse<'_> {
                         .zip(branch_outs)
                         .filter(|(o, _)| self.f.active(**o))
                         .map(|(&o, &b)| {
-                            let ao = adjoint(o);
+                            let ao = adjoint_place(self.f, o);
                             self.add_into(b, quote!(#ao))
                         });
                     let rev = self.block(block);
@@ -166,7 +171,7 @@ impl Reverse<'_> {
     fn eqn(&self, e: &Eqn) -> TokenStream {
         let f = self.f;
         let out = primal(e.out);
-        let g = adjoint(e.out);
+        let g = adjoint_place(f, e.out);
         let span = e.span;
         match &e.op {
             Op::Unary(r) => {
@@ -175,7 +180,7 @@ impl Reverse<'_> {
                 if !f.active(x) {
                     return quote!();
                 }
-                let (xo, gx) = (operand(f, x), adjoint(x));
+                let (xo, gx) = (operand(f, x), adjoint_place(f, x));
                 quote_spanned!(span=> ::autodiff::__private::unary_vjp(#rule, #xo, &#out, &#g, &mut #gx);)
             }
             Op::Binary(r) => {
@@ -184,23 +189,18 @@ impl Reverse<'_> {
                 let (ao, bo) = (operand(f, a), operand(f, b));
                 let mut code = quote!();
                 if f.active(a) {
-                    let ga = adjoint(a);
+                    let ga = adjoint_place(f, a);
                     code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_lhs(#rule, #ao, #bo, &#out, &#g, &mut #ga);));
                 }
                 if f.active(b) {
-                    let gb = adjoint(b);
+                    let gb = adjoint_place(f, b);
                     code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_rhs(#rule, #ao, #bo, &#out, &#g, &mut #gb);));
                 }
                 code
             }
-            Op::Field(member) => {
-                let base = e.args[0];
-                if !f.active(base) {
-                    return quote!();
-                }
-                let gb = adjoint(base);
-                quote_spanned!(span=> ::autodiff::__private::accumulate(&mut #gb.#member, &#g);)
-            }
+            // The field's adjoint is the struct adjoint's field (`adjoint_place`):
+            // every contribution already landed there.
+            Op::Field(_) => quote!(),
             Op::Call { .. } => {
                 let pb = pullback(e.out);
                 let cot = format_ident!("__cot_{}", e.out);
@@ -211,7 +211,7 @@ impl Reverse<'_> {
                     .filter(|(_, a)| f.active(**a))
                     .map(|(k, &a)| {
                         let k = syn::Index::from(k);
-                        let ga = adjoint(a);
+                        let ga = adjoint_place(f, a);
                         quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
                     });
                 quote_spanned! {span=>
@@ -224,7 +224,7 @@ impl Reverse<'_> {
                 if !f.active(x) {
                     return quote!();
                 }
-                let (xo, gx) = (operand(f, x), adjoint(x));
+                let (xo, gx) = (operand(f, x), adjoint_place(f, x));
                 let param = &inner.params[0].ident;
                 let body = super::vjp_body(inner);
                 let cot = super::param_cotangent(inner, 0);

@@ -109,6 +109,7 @@ impl Lowerer<'_> {
             live: false,
             ty: None,
             span,
+            field_of: None,
         });
         self.vars.len() - 1
     }
@@ -512,6 +513,7 @@ impl Lowerer<'_> {
                 let varied = self.vars[base].varied;
                 let out = self.new_var(None, e.span(), varied);
                 self.vars[out].by_ref = true;
+                self.vars[out].field_of = Some((base, f.member.clone()));
                 if let Some(name) = &self.vars[base].name {
                     let field = match &f.member {
                         syn::Member::Named(n) => n.to_string(),
@@ -656,6 +658,7 @@ impl Lowerer<'_> {
             live: false,
             ty: None,
             span: c.span(),
+            field_of: None,
         };
         let mut nested = Lowerer {
             errors: &mut *self.errors,

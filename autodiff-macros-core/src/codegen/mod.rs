@@ -18,6 +18,26 @@ pub fn adjoint(v: VarId) -> syn::Ident {
     format_ident!("__adj_{}", v)
 }
 
+/// The adjoint of `v` as a place: its own variable, or for a field of an active struct
+/// (`m.w1`) the field of the struct's adjoint (`__adj_0.w1`).
+pub fn adjoint_place(f: &Func, v: VarId) -> TokenStream {
+    match &f.vars[v].field_of {
+        Some((base, member)) if f.active(*base) => {
+            let b = adjoint_place(f, *base);
+            quote!(#b.#member)
+        }
+        _ => {
+            let a = adjoint(v);
+            quote!(#a)
+        }
+    }
+}
+
+/// Whether `v`'s adjoint is a field of another adjoint (and so declares nothing).
+pub fn adjoint_is_field(f: &Func, v: VarId) -> bool {
+    matches!(&f.vars[v].field_of, Some((base, _)) if f.active(*base))
+}
+
 /// The pullback closure of the call defining `v`.
 pub fn pullback(v: VarId) -> syn::Ident {
     format_ident!("__pb_{}", v)
@@ -79,7 +99,7 @@ pub fn reverse_body(f: &Func) -> TokenStream {
     top.extend(f.params.iter().map(|p| p.var));
     let declare = rev.declare(&top);
     let seed = if f.active(f.ret) {
-        let a = adjoint(f.ret);
+        let a = adjoint_place(f, f.ret);
         quote!(::autodiff::__private::accumulate(&mut #a, &__ad_dout);)
     } else {
         quote!()

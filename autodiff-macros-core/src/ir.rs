@@ -29,6 +29,9 @@ pub struct VarInfo {
     pub ty: Option<syn::Type>,
     /// Where the value was written.
     pub span: Span,
+    /// For `m.w1`: the struct variable and the field. Its adjoint is the field of the
+    /// struct's adjoint, so contributions land in place with no buffer of their own.
+    pub field_of: Option<(VarId, syn::Member)>,
 }
 
 impl VarInfo {

@@ -1,0 +1,50 @@
+//! The `#[differentiable]` compiler and `#[derive(Tangent)]` as plain library functions:
+//! tokens in, tokens out, with every problem reported as a spanned `compile_error!`.
+//! `autodiff-macros` forwards to them; tests, snapshot tools and fuzzers call them directly.
+//!
+//! The compiler: [`differentiable`] parses the function, `lower` turns the body into an
+//! IR in A-normal form (`ir`), passes (`pass::activity`, `pass::dce`) prune what needs no
+//! derivative, and `codegen` writes the forward code, the reverse code and the public
+//! items. Derivative formulas live in `autodiff-runtime`; `rules` maps syntax to them.
+//!
+//! ```
+//! let out = autodiff_macros_core::differentiable(
+//!     quote::quote!(),
+//!     quote::quote!(fn sq(x: f64) -> f64 { x * x }),
+//! );
+//! assert!(out.to_string().contains("fn sq_grad"));
+//! let err = autodiff_macros_core::differentiable(
+//!     quote::quote!(),
+//!     quote::quote!(fn bad(x: f64) -> f64 { while x > 0.0 {} x }),
+//! );
+//! assert!(err.to_string().contains("compile_error"));
+//! ```
+#![warn(missing_docs)]
+
+mod args;
+mod check;
+mod codegen;
+mod derive_tangent;
+mod errors;
+mod expand;
+mod ir;
+mod lower;
+mod pass;
+mod rules;
+mod sig;
+
+use proc_macro2::TokenStream;
+
+/// Expands `#[differentiable(attr)] item`. Never panics: bad input gives spanned
+/// `compile_error!`s next to stand-ins for the items callers use.
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::differentiable(attr, item)
+}
+
+/// Expands `#[derive(Tangent)]` on `input`. Never panics.
+pub fn derive_tangent(input: TokenStream) -> TokenStream {
+    match syn::parse2::<syn::DeriveInput>(input) {
+        Ok(input) => derive_tangent::expand(input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(e) => e.into_compile_error(),
+    }
+}

@@ -1,0 +1,114 @@
+//! The elementwise workload `sum(tanh(a .* x + b)^2)` over vectors, gradient with respect
+//! to `a` and `b`, in the three forms the benches compare: `#[differentiable]`, the dynamic
+//! engine, and a hand-written loop.
+//!
+//! Shared by `benches/elementwise.rs`, `benches/allocations.rs` and
+//! `tests/static_vs_dynamic.rs` (through `#[path]`), so the test checks exactly the code
+//! the benches time.
+
+use autodiff::dynamic::{GradError, Tensor};
+use autodiff::nalgebra::{DMatrix, DVector};
+use autodiff::prelude::*;
+
+/// The static engine: `sum(tanh(a .* x + b)^2)`.
+#[differentiable(wrt(a, b))]
+pub fn elementwise(a: &DVector<f64>, b: &DVector<f64>, x: &DVector<f64>) -> f64 {
+    let z = (a.component_mul(x) + b).tanh();
+    z.powi(2).sum()
+}
+
+/// The hand-written gradient: one pass over the inputs with `f64::tanh` (scalar libm),
+/// writing both gradients into buffers the caller owns; returns the value.
+///
+/// With `t = tanh(a x + b)`: `d/db t^2 = 2 t (1 - t^2)` and `d/da t^2 = x d/db t^2`.
+///
+/// # Panics
+/// If the five slices do not have the same length.
+pub fn elementwise_handwritten(
+    a: &[f64],
+    b: &[f64],
+    x: &[f64],
+    ga: &mut [f64],
+    gb: &mut [f64],
+) -> f64 {
+    let n = a.len();
+    assert!(
+        b.len() == n && x.len() == n && ga.len() == n && gb.len() == n,
+        "elementwise_handwritten: every slice must have length {n}"
+    );
+    let mut sum = 0.0;
+    for ((((&ai, &bi), &xi), gai), gbi) in a.iter().zip(b).zip(x).zip(ga).zip(gb) {
+        let t = (ai * xi + bi).tanh();
+        sum += t * t;
+        let d = 2.0 * t * (1.0 - t * t);
+        *gbi = d;
+        *gai = d * xi;
+    }
+    sum
+}
+
+/// The memory-bandwidth floor: moves the bytes the gradient moves (reads `a`, `b`, `x`,
+/// writes two vectors of the same length) with no arithmetic worth the name.
+///
+/// # Panics
+/// If the five slices do not have the same length.
+pub fn elementwise_copy(a: &[f64], b: &[f64], x: &[f64], ga: &mut [f64], gb: &mut [f64]) {
+    let n = a.len();
+    assert!(
+        b.len() == n && x.len() == n && ga.len() == n && gb.len() == n,
+        "elementwise_copy: every slice must have length {n}"
+    );
+    for ((((&ai, &bi), &xi), gai), gbi) in a.iter().zip(b).zip(x).zip(ga).zip(gb) {
+        *gai = ai;
+        *gbi = bi + xi;
+    }
+}
+
+/// The dynamic engine's leaves for the elementwise workload (n x 1 columns).
+pub struct DynamicElementwise {
+    /// `a`, requires grad.
+    pub a: Tensor,
+    /// `b`, requires grad.
+    pub b: Tensor,
+    /// `x`, data.
+    pub x: Tensor,
+}
+
+impl DynamicElementwise {
+    /// Leaves holding copies of the three vectors.
+    pub fn new(a: &DVector<f64>, b: &DVector<f64>, x: &DVector<f64>) -> Self {
+        let column =
+            |v: &DVector<f64>| Tensor::from(DMatrix::from_column_slice(v.len(), 1, v.as_slice()));
+        DynamicElementwise {
+            a: column(a).requires_grad(),
+            b: column(b).requires_grad(),
+            x: column(x),
+        }
+    }
+
+    /// One gradient evaluation as a PyTorch user writes it: clear the gradients, record
+    /// the loss, `backward()`. Returns the value; the gradients are in `a.grad()`, `b.grad()`.
+    pub fn loss_grad(&self) -> Result<f64, GradError> {
+        self.a.zero_grad();
+        self.b.zero_grad();
+        let loss = (&(&self.a * &self.x) + &self.b).tanh().powi(2).sum();
+        loss.backward()?;
+        Ok(loss.item())
+    }
+}
+
+/// Deterministic inputs of length `n` in [-1, 1) (a linear congruential generator, so
+/// benches and tests need no random-number crate).
+pub fn inputs(n: usize, seed: u64) -> (DVector<f64>, DVector<f64>, DVector<f64>) {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    let a = DVector::from_fn(n, |_, _| next());
+    let b = DVector::from_fn(n, |_, _| next());
+    let x = DVector::from_fn(n, |_, _| next());
+    (a, b, x)
+}
