@@ -24,7 +24,7 @@ pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 pub use autodiff_runtime::rules;
 pub use autodiff_runtime::simd;
-pub use autodiff_runtime::{clip, gradcheck, optim, tangent, train};
+pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {

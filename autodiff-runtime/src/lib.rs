@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod clip;
+pub mod data;
 pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;

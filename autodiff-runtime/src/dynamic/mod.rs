@@ -63,6 +63,10 @@
 //!   again);
 //! - in-place updates of a leaf that requires grad must run under [`no_grad`].
 //!
+//! Tensors implement [`Tangent`](crate::tangent::Tangent): the optimizers, clipping and
+//! the training loop drive a `Vec<Tensor>` or a `#[derive(Tangent)]` struct of tensors,
+//! with [`Tensor::grad_or_zeros`] giving the matching gradients.
+//!
 //! Differences from PyTorch: in-place ops are never recorded (outside `no_grad` they are refused on
 //! anything a graph would need), and a value saved by the graph is copied on write, so
 //! an in-place update never corrupts a pending `backward()`; `detach()` shares the value
@@ -77,6 +81,7 @@ mod no_grad;
 mod node;
 mod ops;
 mod ptr_map;
+mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};

@@ -31,12 +31,14 @@
 //! # Ok::<(), autodiff_runtime::train::TrainError>(())
 //! ```
 
+mod chart;
 mod error;
 mod health;
 mod history;
 mod plot;
 mod progress;
 
+pub use chart::LineChart;
 pub use error::TrainError;
 pub use health::{GradStatus, HealthReport, HealthThresholds, ParamHealth};
 pub use history::{EpochRecord, History};

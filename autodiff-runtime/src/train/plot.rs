@@ -18,7 +18,7 @@ pub struct PlotError {
 }
 
 impl PlotError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(super) fn new(message: impl Into<String>) -> Self {
         PlotError {
             message: message.into(),
         }
@@ -41,7 +41,7 @@ const WIDTH: u32 = 960;
 const HEIGHT: u32 = 420;
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-ascii.ttf");
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bundled font is valid; if registration failed, text would be missing, not wrong.
@@ -79,7 +79,7 @@ pub(crate) fn png_file(history: &History, path: &Path) -> Result<(), PlotError> 
         .map_err(|e| PlotError::new(format!("cannot write {}: {e}", path.display())))
 }
 
-fn drawing<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
+pub(super) fn drawing<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
     PlotError::new(format!("plotting failed: {e}"))
 }
 
@@ -102,7 +102,7 @@ where
     Ok(())
 }
 
-fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+pub(super) fn finite_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     values
         .filter(|v| v.is_finite())
         .fold(None, |acc, v| match acc {
