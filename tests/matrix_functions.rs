@@ -255,3 +255,25 @@ fn fused_chain_with_row_and_scalar_broadcasts() {
         / (2.0 * h);
     assert!((g.s - fd_s).abs() < 1e-6, "s: {} vs {fd_s}", g.s);
 }
+
+#[test]
+fn graph_names_matrix_products_like_pytorch() {
+    let ops: Vec<String> = mlp_loss_graph()
+        .nodes()
+        .iter()
+        .map(|n| n.op.clone())
+        .collect();
+    assert_eq!(
+        ops.iter().filter(|o| *o == "MmBackward0").count(),
+        2,
+        "{ops:?}"
+    );
+    assert!(ops.contains(&"TanhBackward0".to_string()), "{ops:?}");
+    assert!(ops.contains(&"NllLossBackward0".to_string()), "{ops:?}");
+    let svg = mlp_loss_graph().to_svg();
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..40]
+    );
+}

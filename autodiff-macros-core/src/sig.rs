@@ -65,7 +65,7 @@ const MATRIX_PREFIXES: &[&str] = &[
     "RowVector",
 ];
 
-fn classify(ty: &Type) -> Kind {
+pub fn classify(ty: &Type) -> Kind {
     match ty {
         Type::Path(p) if p.qself.is_none() => {
             let Some(last) = p.path.segments.last() else {

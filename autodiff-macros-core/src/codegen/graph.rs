@@ -10,8 +10,96 @@ fn node(v: VarId) -> syn::Ident {
     format_ident!("__n_{}", v)
 }
 
+/// What a value is, as far as the signature and the ops tell: enough to name a `*`
+/// between matrices `MmBackward0`, as PyTorch does, instead of `MulBackward0`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Scalar,
+    Matrix,
+    Unknown,
+}
+
+fn marker(ty: &TokenStream) -> String {
+    ty.to_string()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn infer_shapes(f: &Func, b: &Block, shapes: &mut [Shape]) {
+    use crate::sig::{classify, Kind};
+    let join = |a: Shape, b: Shape| match (a, b) {
+        (Shape::Matrix, _) | (_, Shape::Matrix) => Shape::Matrix,
+        (Shape::Scalar, Shape::Scalar) => Shape::Scalar,
+        _ => Shape::Unknown,
+    };
+    for s in &b.stmts {
+        match s {
+            Stmt::Eqn(e) => {
+                let arg = |k: usize| e.args.get(k).map_or(Shape::Unknown, |&a| shapes[a]);
+                shapes[e.out] = match &e.op {
+                    Op::Param(_) => match f.vars[e.out].ty.as_ref().map(classify) {
+                        Some(Kind::Scalar) => Shape::Scalar,
+                        Some(Kind::Matrix) => Shape::Matrix,
+                        _ => Shape::Unknown,
+                    },
+                    Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
+                    Op::Opaque(_) | Op::Field(_) | Op::Call { .. } => Shape::Unknown,
+                    Op::StopGradient | Op::Map(_) => arg(0),
+                    Op::Fused(_) => e
+                        .args
+                        .iter()
+                        .fold(Shape::Unknown, |acc, &a| join(acc, shapes[a])),
+                    Op::Unary(r) => match marker(&r.ty).as_str() {
+                        "Sum" | "Mean" | "Norm" | "NormSquared" | "LogSumExp" | "Index"
+                        | "Index2" => Shape::Scalar,
+                        _ => arg(0),
+                    },
+                    Op::Binary(r) => match marker(&r.ty).as_str() {
+                        "Dot" | "CrossEntropy" | "Mse" => Shape::Scalar,
+                        "ComponentMul" | "ComponentDiv" => Shape::Matrix,
+                        _ => join(arg(0), arg(1)),
+                    },
+                };
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                outs,
+                then_outs,
+                else_outs,
+                ..
+            } => {
+                infer_shapes(f, then_block, shapes);
+                infer_shapes(f, else_block, shapes);
+                for k in 0..outs.len() {
+                    let (t, e) = (shapes[then_outs[k]], shapes[else_outs[k]]);
+                    shapes[outs[k]] = if t == e { t } else { Shape::Unknown };
+                }
+            }
+            Stmt::For {
+                carried_in,
+                params,
+                body,
+                outs,
+                ..
+            } => {
+                for k in 0..params.len() {
+                    shapes[params[k]] = shapes[carried_in[k]];
+                    shapes[outs[k]] = shapes[carried_in[k]];
+                }
+                infer_shapes(f, body, shapes);
+            }
+        }
+    }
+}
+
 /// The body of `name_graph()`, returning an `::autodiff::Graph`.
 pub fn body(f: &Func, fn_name: &str) -> TokenStream {
+    let mut shapes = vec![Shape::Unknown; f.vars.len()];
+    infer_shapes(f, &f.body, &mut shapes);
     let mut used = BTreeSet::new();
     collect_op_args(&f.body, &mut used);
     let mut code = Vec::new();
@@ -24,7 +112,7 @@ pub fn body(f: &Func, fn_name: &str) -> TokenStream {
             code.push(quote!(let #n = __g.constant(#label);));
         }
     }
-    block(f, &f.body, &used, &mut code);
+    block(f, &f.body, &used, &shapes, &mut code);
     let _ = fn_name;
     quote! {
         let mut __g = ::autodiff::Graph::new();
@@ -77,7 +165,13 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream>) {
+fn block(
+    f: &Func,
+    b: &Block,
+    used: &BTreeSet<VarId>,
+    shapes: &[Shape],
+    code: &mut Vec<TokenStream>,
+) {
     for s in &b.stmts {
         match s {
             Stmt::Eqn(e) => {
@@ -94,6 +188,15 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream
                             }
                             code.push(quote!(let #n = __g.constant(#label);));
                         }
+                    }
+                    Op::Binary(r)
+                        if marker(&r.ty) == "Mul"
+                            && ((shapes[e.args[0]] == Shape::Matrix
+                                && shapes[e.args[1]] != Shape::Scalar)
+                                || (shapes[e.args[1]] == Shape::Matrix
+                                    && shapes[e.args[0]] != Shape::Scalar)) =>
+                    {
+                        code.push(quote!(let #n = __g.op("MmBackward0", &[#(#inputs),*]);));
                     }
                     Op::Unary(r) | Op::Binary(r) => {
                         let (ty, tr) = (&r.ty, &r.name_trait);
@@ -138,8 +241,8 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream
                 else_outs,
                 ..
             } => {
-                block(f, then_block, used, code);
-                block(f, else_block, used, code);
+                block(f, then_block, used, shapes, code);
+                block(f, else_block, used, shapes, code);
                 for k in 0..outs.len() {
                     let (n, t, e) = (node(outs[k]), node(then_outs[k]), node(else_outs[k]));
                     code.push(quote!(let #n = __g.op("WhereBackward0", &[#t, #e]);));
@@ -161,7 +264,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, code: &mut Vec<TokenStream
                     let (p, c) = (node(params[k]), node(carried_in[k]));
                     code.push(quote!(let #p = __g.op("LoopCarry", &[#c]);));
                 }
-                block(f, body, used, code);
+                block(f, body, used, shapes, code);
                 for k in 0..outs.len() {
                     let (o, b, p) = (node(outs[k]), node(body_outs[k]), node(params[k]));
                     code.push(quote!(let #o = __g.op("LoopCarry", &[#b, #p]);));
