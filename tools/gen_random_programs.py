@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Writes random `#[differentiable]` programs as one Rust test file.
 
-    python3 tools/gen_random_programs.py --seed 1 --count 200 > tests/random_programs.rs
-    cargo test --release --test random_programs
+    python3 tools/gen_random_programs.py --seed 1 --count 200 --matrix-count 40 > tests/random_programs.rs
+    cargo test --test random_programs -- --nocapture
 
-The same seed and count always give the same file. CI compiles and runs the checked-in file
-(seed 1, 200 programs); run other seeds or larger counts locally, then restore the file with
-the command above.
+The same seed and counts always give the same file. CI compiles and runs the checked-in
+file (seed 1, 200 scalar and 40 matrix programs); run other seeds or larger counts locally
+(`--seed 7 --count 500 --matrix-count 200`), then restore the file with the command above
+(or `git checkout tests/random_programs.rs`). `rustfmt`, when on the PATH, formats the output
+so the file passes `cargo fmt --check`.
 
 Each program `rp_K(x0, .., n: usize) -> f64` is differentiated with respect to every `x`,
 and uses scalar ops in safe domains (`ln`, `sqrt`, `recip`, `/` and `powf` get positive
@@ -17,6 +19,15 @@ same program over `autodiff::dynamic::Tensor`, so the test compares three things
 points: `rp_K_grad` against central finite differences, `rp_K_vjp` against `rp_K_grad`
 scaled by the cotangent, and both against the dynamic engine. The checker lives in
 `tests/random_programs/support.rs`; a failure prints the program's source.
+
+Matrix programs `rpm_K(a: &DMatrix, w: &DMatrix, bias: &RowDVector, s: f64) -> f64` (shapes
+`R x K`, `K x C`, `1 x C`, all dimensions 1 to 4) use the matrix product, `transpose`,
+elementwise `+ -`, `component_mul`, scalar broadcasting (literal or active `s`), bias rows
+broadcast over rows, `map(|e| ..)` with a random scalar closure, elementwise methods,
+`relu`, `sigmoid`, `softmax`, `log_softmax`, `if`/`else` on `s`, `for` loops, and reduce
+with `sum`, `mean`, `norm_squared`, `mse`, `logsumexp` and indexing. They are checked
+element by element the same way; those without `map`, indexing or `logsumexp` also against
+the dynamic engine.
 """
 
 import argparse
@@ -231,6 +242,149 @@ class Gen:
         self.programs.append((name, arity, static, dynamic))
 
 
+class MatrixGen:
+    """Programs over `a: R x K`, `w: K x C`, `bias: 1 x C` (a `RowDVector`) and `s: f64`.
+
+    Statements bind `R x C` matrices (`h1`, `h2`, ..); each is rendered for the static
+    engine and, where the dynamic engine has the op, for `Tensor` (else `None`).
+    """
+
+    def __init__(self, rng, scalar_gen):
+        self.rng = rng
+        self.scalar = scalar_gen
+        self.programs = []  # (name, (R, K, C), static, dynamic or None)
+
+    def mexpr(self, hs, depth):
+        st, dy = self.mexpr_any(hs, depth)
+        # An op the dynamic engine lacks (`map`) anywhere below makes the whole `None`.
+        return (st, None if dy is None or "None" in dy else dy)
+
+    def mexpr_any(self, hs, depth):
+        rng = self.rng
+        if depth <= 0 or rng.random() < 0.2:
+            h = rng.choice(hs[-2:])
+            return ("&%s" % h, "%s.clone()" % h)
+        sub = lambda: self.mexpr(hs, depth - 1)
+        kind = rng.choices(
+            ["add", "sub", "cmul", "scale", "lit", "map", "elem", "act", "bias", "gram", "softmax"],
+            [3, 2, 2, 2, 2, 2, 3, 2, 2, 1, 1],
+        )[0]
+        if kind in ("add", "sub"):
+            (x, dx), (y, dy) = sub(), sub()
+            op = "+" if kind == "add" else "-"
+            return ("(%s %s %s)" % (x, op, y), "(&%s %s &%s)" % (dx, op, dy))
+        if kind == "cmul":
+            (x, dx), (y, dy) = sub(), sub()
+            return ("%s.component_mul(%s)" % (paren(x), amp(y)), "(&%s * &%s)" % (dx, dy))
+        if kind == "scale":
+            x, dx = sub()
+            return ("(%s * s.tanh())" % x, "(&%s * &s.tanh())" % dx)
+        if kind == "lit":
+            x, dx = sub()
+            c = self.scalar.literal()
+            if rng.random() < 0.5:
+                return ("(%s * %s)" % (x, c), "(&%s * %s)" % (dx, c))
+            return ("(%s * %s)" % (c, x), "(%s * &%s)" % (c, dx))
+        if kind == "map":
+            x, dx = sub()
+            e, _ = self.scalar.expr(["e"], 2, [])
+            return ("%s.map(|e| %s)" % (paren(x), e), None)
+        if kind == "elem":
+            x, dx = sub()
+            m = rng.choice(["tanh", "sin", "cos"])
+            return ("%s.%s()" % (paren(x), m), "%s.%s()" % (dx, m))
+        if kind == "act":
+            x, dx = sub()
+            f = rng.choice(["sigmoid", "relu"])
+            return ("%s(%s)" % (f, amp(x)), "%s.%s()" % (dx, f))
+        if kind == "bias":
+            x, dx = sub()
+            return ("(%s + bias)" % x, "(&%s + &bias)" % dx)
+        if kind == "gram":
+            x, dx = sub()
+            return ("(%s * (w.transpose() * w))" % x, "%s.matmul(&w.t().matmul(&w))" % dx)
+        x, dx = sub()
+        f = rng.choice(["softmax", "log_softmax"])
+        return ("%s(%s)" % (f, amp(x)), "%s.%s()" % (dx, f))
+
+    def program(self, k):
+        rng = self.rng
+        shape = (rng.randint(1, 3), rng.randint(1, 4), rng.randint(1, 3))
+        s, d = [], []
+        first = rng.choice(["(a * w + bias)", "(a * w)"])
+        s.append("let h1 = %s;" % first)
+        d.append("let h1 = %s;" % ("(&a.matmul(&w) + &bias)" if "bias" in first else "a.matmul(&w)"))
+        hs = ["h1"]
+        for i in range(rng.randint(1, 3)):
+            h = "h%d" % (len(hs) + 1)
+            kind = rng.choices(["let", "if", "for"], [4, 1, 1])[0]
+            if kind == "let":
+                e, de = self.mexpr(hs, 2)
+                s.append("let %s = %s;" % (h, e))
+                d.append("let %s = %s;" % (h, de) if de else None)
+            elif kind == "if":
+                (x, dx), (y, dy) = self.mexpr(hs, 2), self.mexpr(hs, 2)
+                c = rng.choice(["0.0", "0.5", "-0.5"])
+                s.append("let %s = if s > %s { %s } else { %s };" % (h, c, x, y))
+                d.append(
+                    "let %s = if s.item() > %s { %s } else { %s };" % (h, c, dx, dy) if dx and dy else None
+                )
+            else:
+                e, de = self.mexpr(hs, 1)
+                s.append("let mut %s = %s * 1.0;" % (h, hs[-1]))
+                d.append("let mut %s = &%s * 1.0;" % (h, hs[-1]))
+                s.append("for _i in 0..2 {")
+                d.append("for _i in 0..2 {")
+                s.append("    %s = ((&%s * 0.5) + %s).tanh();" % (h, h, e))
+                d.append("    %s = (&(&%s * 0.5) + &%s).tanh();" % (h, h, de) if de else None)
+                s.append("}")
+                d.append("}")
+            hs.append(h)
+        terms = []
+        for _ in range(rng.randint(1, 3)):
+            h = rng.choice(hs[-2:])
+            t = rng.choice(["sum", "mean", "norm_squared", "mse", "index", "logsumexp"])
+            c = self.scalar.literal()
+            if t == "sum":
+                terms.append(("%s.sum() * %s" % (h, c), "(&%s.sum() * %s)" % (h, c)))
+            elif t == "mean":
+                terms.append(("%s.mean()" % h, "%s.mean()" % h))
+            elif t == "norm_squared":
+                terms.append(("%s.norm_squared() * %s" % (h, c), "(&(&%s * &%s).sum() * %s)" % (h, h, c)))
+            elif t == "mse":
+                other = rng.choice(hs)
+                terms.append(("mse(&%s, &%s)" % (h, other), "%s.mse(&%s)" % (h, other)))
+            elif t == "index":
+                terms.append(("%s[(0, %d)] * s" % (h, shape[2] - 1), None))
+            else:
+                terms.append(("logsumexp(&%s)" % h, None))
+        s.append(" + ".join(t for t, _ in terms))
+        d.append(" + ".join("&" + dt if i else dt for i, (_, dt) in enumerate(terms)) if all(dt for _, dt in terms) else None)
+        name = "rpm_%03d" % k
+        static = (
+            "#[differentiable]\npub fn %s(a: &DMatrix<f64>, w: &DMatrix<f64>, bias: &RowDVector<f64>, s: f64) -> f64 {\n%s\n}\n"
+            % (name, "\n".join("    " + l for l in s))
+        )
+        dynamic = None
+        if all(l is not None for l in d):
+            dynamic = (
+                "pub fn %s_dyn(a: &Tensor, w: &Tensor, bias: &Tensor, s: &Tensor) -> Tensor {\n"
+                "    let (a, w, bias, s) = (a.clone(), w.clone(), bias.clone(), s.clone());\n%s\n}\n"
+                % (name, "\n".join("    " + l for l in d))
+            )
+        self.programs.append((name, shape, static, dynamic))
+
+
+def paren(x):
+    """`x` as a receiver: a borrowed variable `&h` becomes `h`."""
+    return x[1:] if x.startswith("&") else x
+
+
+def amp(x):
+    """`x` as a borrowed argument."""
+    return x if x.startswith("&") else "&" + x
+
+
 def rust_string(src):
     return '"' + src.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -239,30 +393,40 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--matrix-count", type=int, default=40)
     args = ap.parse_args()
     g = Gen(random.Random(args.seed))
     for k in range(args.count):
         g.program(k)
+    mg = MatrixGen(random.Random(args.seed + 1_000_003), Gen(random.Random(args.seed + 7)))
+    for k in range(args.matrix_count):
+        mg.program(k)
     out = []
     out.append(
         "//! Random `#[differentiable]` programs, checked against central finite differences,\n"
         "//! their own `_vjp`, and the dynamic engine.\n"
         "//!\n"
-        "//! GENERATED by `python3 tools/gen_random_programs.py --seed %d --count %d`; do not edit.\n"
+        "//! GENERATED by `python3 tools/gen_random_programs.py --seed %d --count %d --matrix-count %d`;\n"
+        "//! do not edit.\n"
         "//! Regenerate with any seed and count (see the script's doc), run with\n"
-        "//! `cargo test --release --test random_programs`.\n"
+        "//! `cargo test --test random_programs -- --nocapture` (prints the counts).\n"
         "#![allow(clippy::all, unused_parens, unused_mut, unused_variables, unused_assignments)]\n"
         "\n"
         "#[path = \"random_programs/support.rs\"]\n"
         "mod support;\n"
         "\n"
         "use autodiff::dynamic::Tensor;\n"
+        "use autodiff::nalgebra::{DMatrix, RowDVector};\n"
         "use autodiff::prelude::*;\n"
-        "use support::Checker;\n" % (args.seed, args.count)
+        "use support::Checker;\n" % (args.seed, args.count, args.matrix_count)
     )
     for name, arity, static, dynamic in g.programs:
         out.append(static)
         out.append(dynamic)
+    for name, shape, static, dynamic in mg.programs:
+        out.append(static)
+        if dynamic:
+            out.append(dynamic)
     out.append("#[test]\nfn random_programs_match_finite_differences_vjp_and_dynamic_engine() {")
     out.append("    let mut c = Checker::new(%d);" % args.seed)
     for name, arity, static, dynamic in g.programs:
@@ -275,6 +439,19 @@ def main():
         out.append("        |x, n| { let (v, g) = %s_grad(%s, n); (v, [%s]) }," % (name, xs, gs))
         out.append("        |x, n, d| { let (v, g) = %s_vjp(%s, n, d); (v, [%s]) }," % (name, xs, gs))
         out.append("        |t, n| %s_dyn(%s, n)," % (name, ", ".join("&t[%d]" % i for i in range(arity))))
+        out.append("    );")
+    for name, (r, k, cc), static, dynamic in mg.programs:
+        shapes = "(%d, %d, %d)" % (r, k, cc)
+        out.append("    c.check_matrix(")
+        out.append("        %s," % rust_string(static))
+        out.append("        %s," % shapes)
+        out.append("        |(a, w, bias, s)| %s(a, w, bias, *s)," % name)
+        out.append("        |(a, w, bias, s)| { let (v, g) = %s_grad(a, w, bias, *s); (v, (g.a, g.w, g.bias, g.s)) }," % name)
+        out.append("        |(a, w, bias, s), d| { let (v, g) = %s_vjp(a, w, bias, *s, d); (v, (g.a, g.w, g.bias, g.s)) }," % name)
+        if dynamic:
+            out.append("        Some(|t: &[Tensor; 4]| %s_dyn(&t[0], &t[1], &t[2], &t[3]))," % name)
+        else:
+            out.append("        None::<fn(&[Tensor; 4]) -> Tensor>,")
         out.append("    );")
     out.append("    c.finish();")
     out.append("}")
