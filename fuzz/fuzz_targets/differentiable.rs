@@ -32,8 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(item) = proc_macro2::TokenStream::from_str(src) else {
         return;
     };
-    let attr = proc_macro2::TokenStream::from_str(ATTRS[first as usize % ATTRS.len()])
-        .unwrap_or_default();
+    let attr =
+        proc_macro2::TokenStream::from_str(ATTRS[first as usize % ATTRS.len()]).unwrap_or_default();
     let out = autodiff_macros_core::differentiable(attr, item);
     // Rendering the output exercises the tokens' Display, as rustc would read them.
     let _ = out.to_string();
