@@ -61,8 +61,9 @@ binary_rule!(
     Mul, "MulBackward0", |a, b| a * b, |a, b, y| b, |a, b, y| a
 );
 binary_rule!(
-    /// `a / b`; `d/da = 1/b`, `d/db = -a/b^2`.
-    Div, "DivBackward0", |a, b| a / b, |a, b, y| T::one() / b, |a, b, y| -a / (b * b)
+    /// `a / b`; `d/da = 1/b`, `d/db = -a/b^2`, evaluated as `-(a/b)/b` like PyTorch so that
+    /// `b^2` never overflows or underflows on its own (`a = b = 1e200` gives `-1e-200`, not `-0`).
+    Div, "DivBackward0", |a, b| a / b, |a, b, y| T::one() / b, |a, b, y| -(a / b / b)
 );
 binary_rule!(
     /// `a^b`; `d/da = b a^(b-1)` (0 where `b = 0`), `d/db = a^b ln a` (0 where `a = 0` and `b >= 0`), as in PyTorch.
@@ -71,14 +72,18 @@ binary_rule!(
     |a, b, y| if a == T::zero() && b >= T::zero() { T::zero() } else { y * num_traits::Float::ln(a) }
 );
 binary_rule!(
-    /// `max(a, b)`; the gradient goes to the larger argument, split evenly on a tie (PyTorch's `maximum`).
+    /// `max(a, b)` (NaN if either is NaN); the gradient goes to the larger argument, split
+    /// evenly on a tie, and to both when either is NaN (PyTorch's `maximum`:
+    /// `where(a == b, g / 2, g).masked_fill_(a < b, 0)`).
     Max, "MaximumBackward0", |a, b| if a.is_nan() || b.is_nan() { T::nan() } else if a >= b { a } else { b },
-    |a, b, y| if a > b { T::one() } else if a == b { T::c(0.5) } else { T::zero() },
-    |a, b, y| if b > a { T::one() } else if a == b { T::c(0.5) } else { T::zero() }
+    |a, b, y| if a < b { T::zero() } else if a == b { T::c(0.5) } else { T::one() },
+    |a, b, y| if a > b { T::zero() } else if a == b { T::c(0.5) } else { T::one() }
 );
 binary_rule!(
-    /// `min(a, b)`; the gradient goes to the smaller argument, split evenly on a tie (PyTorch's `minimum`).
+    /// `min(a, b)` (NaN if either is NaN); the gradient goes to the smaller argument, split
+    /// evenly on a tie, and to both when either is NaN (PyTorch's `minimum`:
+    /// `where(a == b, g / 2, g).masked_fill_(a > b, 0)`).
     Min, "MinimumBackward0", |a, b| if a.is_nan() || b.is_nan() { T::nan() } else if a <= b { a } else { b },
-    |a, b, y| if a < b { T::one() } else if a == b { T::c(0.5) } else { T::zero() },
-    |a, b, y| if b < a { T::one() } else if a == b { T::c(0.5) } else { T::zero() }
+    |a, b, y| if a > b { T::zero() } else if a == b { T::c(0.5) } else { T::one() },
+    |a, b, y| if a < b { T::zero() } else if a == b { T::c(0.5) } else { T::one() }
 );

@@ -113,16 +113,14 @@ elementwise_rule!(
     Cosh, "CoshBackward0", |x| num_traits::Float::cosh(x), |x, y| num_traits::Float::sinh(x)
 );
 elementwise_rule!(
-    /// `|x|`; derivative `sign x`, and 0 at 0 (PyTorch's `sgn`).
+    /// `|x|`; derivative `sign x`, and 0 at 0 and at NaN (PyTorch's `sgn`, which maps NaN to 0).
     Abs, "AbsBackward0", |x| num_traits::Float::abs(x), |x, y| {
         if x > T::zero() {
             T::one()
         } else if x < T::zero() {
             -T::one()
-        } else if x == T::zero() {
-            T::zero()
         } else {
-            x
+            T::zero()
         }
     }
 );
@@ -135,9 +133,10 @@ elementwise_rule!(
     Ln1p, "Log1PBackward0", simd Some(super::SimdKernel::Ln1p), |x| num_traits::Float::ln_1p(x), |x, y| T::one() / (T::one() + x)
 );
 elementwise_rule!(
-    /// `max(x, 0)`; derivative 1 where `x > 0`, else 0 (0 at 0, as in PyTorch).
+    /// `max(x, 0)` (NaN stays NaN); derivative 0 where `x <= 0` and 1 elsewhere, so 0 at 0 and
+    /// 1 at NaN, as PyTorch's `threshold_backward(grad, result, 0)` (`result <= 0 ? 0 : grad`).
     Relu, "ReluBackward0", |x| if x > T::zero() || x.is_nan() { x } else { T::zero() },
-    |x, y| if x > T::zero() { T::one() } else if x.is_nan() { x } else { T::zero() }
+    |x, y| if x <= T::zero() { T::zero() } else { T::one() }
 );
 elementwise_rule!(
     /// `1 / (1 + e^-x)`, computed without overflow for any `x`; derivative `y (1 - y)`.
