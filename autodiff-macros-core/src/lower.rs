@@ -229,7 +229,10 @@ impl Lowerer<'_> {
                     .and_then(|id| self.l.lookup(&id.to_string()).map(|b| (b.id, id.span())));
                 if let Some((id, span)) = found {
                     let mut ident = var_ident(id);
-                    ident.set_span(span);
+                    // Resolve at the call site (our `let`s live there) but point at the user's
+                    // token: a name that came from a `macro_rules!` argument has that
+                    // macro's hygiene, which would hide our bindings from it.
+                    ident.set_span(Span::call_site().located_at(span));
                     p.path = ident.into();
                 }
             }

@@ -55,3 +55,19 @@ proptest! {
         prop_assert!(out.is_ok(), "the compiler panicked on: {src}");
     }
 }
+
+/// Found by the fuzzer: a raw identifier as the function name (`r#f`) panicked while
+/// naming the gradient struct.
+#[test]
+fn raw_identifier_names() {
+    for src in [
+        "fn r#f(x: f64) -> f64 { x }",
+        "fn r#type(r#in: f64) -> f64 { r#in * 2.0 }",
+    ] {
+        let item = proc_macro2::TokenStream::from_str(src).unwrap();
+        let out =
+            autodiff_macros_core::differentiable(proc_macro2::TokenStream::new(), item).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("_grad"), "{out}");
+    }
+}

@@ -224,3 +224,21 @@ fn the_history_plots_to_svg_and_png() {
         .to_string()
         .contains("history is empty"));
 }
+
+/// An update that would overflow (a huge learning rate) is refused as a whole: the
+/// optimizer returns an error and no parameter changes, so no inf or NaN is written.
+#[test]
+fn an_overflowing_update_is_refused_and_leaves_parameters_untouched() {
+    use autodiff_runtime::optim::{Optimizer, Sgd};
+    let mut params = vec![1.0f64, 2.0, 3.0];
+    let before = params.clone();
+    let grads = vec![1e300f64, 1.0, 1.0];
+    let mut opt = Sgd::new(1e10);
+    let err = opt.step(&mut params, &grads);
+    assert!(
+        err.is_err(),
+        "an update to {:e} must be refused",
+        1.0 - 1e10 * 1e300
+    );
+    assert_eq!(params, before);
+}

@@ -8,6 +8,7 @@ use crate::ir::{Block, Func, Op, Stmt};
 use crate::sig::Signature;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 
 /// Lints that generated code may trip and the user cannot act on.
@@ -17,12 +18,12 @@ pub fn allow_lints() -> TokenStream {
 
 /// The hidden pullback of `name`.
 pub fn pullback_ident(name: &syn::Ident) -> syn::Ident {
-    format_ident!("__ad_pullback_{}", name)
+    format_ident!("__ad_pullback_{}", name.unraw())
 }
 
 /// The hidden `wrt` table of `name`.
 pub fn wrt_ident(name: &syn::Ident) -> syn::Ident {
-    format_ident!("__ad_wrt_{}", name)
+    format_ident!("__ad_wrt_{}", name.unraw())
 }
 
 fn with_last(path: &syn::Path, f: impl Fn(&syn::Ident) -> syn::Ident) -> syn::Path {
@@ -67,16 +68,18 @@ pub struct Names {
 impl Names {
     /// The names for function `name`.
     pub fn new(name: &syn::Ident) -> Self {
-        let camel = super::graph::upper_camel(&name.to_string());
+        // A raw identifier (`r#type`) names its items without the `r#`: `type_grad`, `TypeGrad`.
+        let base = name.unraw();
+        let camel = super::graph::upper_camel(&base.to_string());
         Names {
             name: name.clone(),
-            grad: format_ident!("{}_grad", name),
-            vjp: format_ident!("{}_vjp", name),
-            graph: format_ident!("{}_graph", name),
+            grad: format_ident!("{}_grad", base),
+            vjp: format_ident!("{}_vjp", base),
+            graph: format_ident!("{}_graph", base),
             grad_struct: format_ident!("{}Grad", camel),
             pullback: pullback_ident(name),
             wrt: wrt_ident(name),
-            direct: format_ident!("__ad_vjp_{}", name),
+            direct: format_ident!("__ad_vjp_{}", base),
         }
     }
 }
