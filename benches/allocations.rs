@@ -30,22 +30,30 @@ static BYTES: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged.
 unsafe impl GlobalAlloc for Counting {
+    // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` needs.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         CALLS.fetch_add(1, Relaxed);
         BYTES.fetch_add(layout.size(), Relaxed);
+        // SAFETY: same layout as our caller gave, forwarded unchanged.
         unsafe { System.alloc(layout) }
     }
+    // SAFETY: the caller upholds `alloc_zeroed`'s contract, which `System` needs.
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         CALLS.fetch_add(1, Relaxed);
         BYTES.fetch_add(layout.size(), Relaxed);
+        // SAFETY: same layout as our caller gave, forwarded unchanged.
         unsafe { System.alloc_zeroed(layout) }
     }
+    // SAFETY: the caller upholds `realloc`'s contract (ptr from this allocator, which is `System`).
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         CALLS.fetch_add(1, Relaxed);
         BYTES.fetch_add(new_size, Relaxed);
+        // SAFETY: `ptr` came from `System` through this allocator; arguments unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
+    // SAFETY: the caller upholds `dealloc`'s contract (ptr from this allocator, which is `System`).
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 }
