@@ -277,3 +277,24 @@ fn graph_names_matrix_products_like_pytorch() {
         &svg[..40]
     );
 }
+
+#[differentiable]
+fn matrix_valued(x: &DMatrix<f64>, s: f64) -> DMatrix<f64> {
+    x.tanh() * s + x.component_mul(x)
+}
+
+#[test]
+fn vjp_of_a_matrix_valued_function() {
+    let x = random(3, 2, 41);
+    let s = 1.3;
+    let d_out = random(3, 2, 42);
+    let (y, g) = matrix_valued_vjp(&x, s, d_out.clone());
+    assert_eq!(y, matrix_valued(&x, s));
+    // <d_out, J dx> = <J^T d_out, dx>: the vjp against finite differences of <d_out, f(x)>.
+    let fd = fd_matrix(&x, |x| matrix_valued(x, s).dot(&d_out));
+    assert_close(&g.x, &fd, "x");
+    let h = 1e-6;
+    let fd_s =
+        (matrix_valued(&x, s + h).dot(&d_out) - matrix_valued(&x, s - h).dot(&d_out)) / (2.0 * h);
+    assert!((g.s - fd_s).abs() < 1e-6, "s: {} vs {fd_s}", g.s);
+}
