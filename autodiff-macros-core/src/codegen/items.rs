@@ -107,10 +107,9 @@ fn named_lifetimes(sig: &syn::Signature) -> (Vec<syn::FnArg>, Vec<syn::Lifetime>
     (inputs, namer.0)
 }
 
-/// The pullback's declared result: `(R, impl FnOnce(R) -> (cotangents...) + use<..>)`.
-fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
-    let (inputs, lifetimes) = named_lifetimes(&item.sig);
-    let ret = &sig.ret;
+/// The tuple of cotangent types, one per parameter: its owned type where it is
+/// differentiated, `NotDifferentiated` where `wrt` excludes it.
+fn cotangent_types(sig: &Signature) -> TokenStream {
     let cots: Vec<TokenStream> = sig
         .params
         .iter()
@@ -123,7 +122,14 @@ fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Tok
             }
         })
         .collect();
-    let cot = super::tuple(&cots);
+    super::tuple(&cots)
+}
+
+/// The pullback's declared result: `(R, impl FnOnce(R) -> (cotangents...) + use<..>)`.
+fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
+    let (inputs, lifetimes) = named_lifetimes(&item.sig);
+    let ret = &sig.ret;
+    let cot = cotangent_types(sig);
     let vis = &item.vis;
     let name = &names.pullback;
     quote! {
@@ -136,19 +142,7 @@ fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Tok
 fn direct_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> TokenStream {
     let inputs = &item.sig.inputs;
     let ret = &sig.ret;
-    let cots: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .map(|p| {
-            let t = &p.owned_ty;
-            if p.wrt {
-                quote!(#t)
-            } else {
-                quote!(::autodiff::__private::NotDifferentiated)
-            }
-        })
-        .collect();
-    let cot = super::tuple(&cots);
+    let cot = cotangent_types(sig);
     let vis = &item.vis;
     let name = &names.direct;
     let comma = if inputs.is_empty() || inputs.trailing_punct() {
