@@ -1,7 +1,7 @@
 //! [`Adam`], as `torch.optim.Adam`, and the update shared with [`AdamW`](super::AdamW).
 
 use super::state::FlatState;
-use super::{check, lerp, LearningRate, OptimError, Optimizer};
+use super::{check, lerp, OptimError};
 use crate::tangent::Tangent;
 
 /// Adam with optional AMSGrad and L2 weight decay, exactly as `torch.optim.Adam`:
@@ -127,55 +127,67 @@ impl Adam {
         }
     }
 
-    /// Coefficients of the running averages of the gradient and its square (default (0.9, 0.999)).
-    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
-        self.hyper.beta1 = beta1;
-        self.hyper.beta2 = beta2;
-        self
-    }
-
-    /// Added to the denominator for numerical stability (default 1e-8).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.hyper.eps = eps;
-        self
-    }
-
     /// L2 penalty added to the gradient (default 0). For decoupled decay use [`AdamW`](super::AdamW).
     pub fn weight_decay(mut self, weight_decay: f64) -> Self {
         self.hyper.weight_decay = weight_decay;
         self
     }
-
-    /// Use the AMSGrad variant (default false).
-    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
-        self.hyper.amsgrad = amsgrad;
-        self
-    }
-
-    /// Maximise the objective instead of minimising it (default false).
-    pub fn maximize(mut self, maximize: bool) -> Self {
-        self.hyper.maximize = maximize;
-        self
-    }
 }
 
-impl LearningRate for Adam {
-    fn lr(&self) -> f64 {
-        self.hyper.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.hyper.lr = lr;
-    }
-}
+/// The builder methods, `LearningRate` and `Optimizer` that [`Adam`] and
+/// [`AdamW`](super::AdamW) share: both are `adam_step` over an `AdamHyper`, differing only
+/// in their defaults and in how `weight_decay` applies.
+macro_rules! adam_family {
+    ($ty:ident) => {
+        impl $ty {
+            /// Coefficients of the running averages of the gradient and its square (default (0.9, 0.999)).
+            pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+                self.hyper.beta1 = beta1;
+                self.hyper.beta2 = beta2;
+                self
+            }
 
-impl<P: Tangent> Optimizer<P> for Adam {
-    fn step(&mut self, params: &mut P, grads: &P) -> Result<(), OptimError> {
-        adam_step(&self.hyper, &mut self.state, params, grads)
-    }
-    fn steps_taken(&self) -> u64 {
-        self.state.steps()
-    }
-    fn reset(&mut self) {
-        self.state.reset();
-    }
+            /// Added to the denominator for numerical stability (default 1e-8).
+            pub fn eps(mut self, eps: f64) -> Self {
+                self.hyper.eps = eps;
+                self
+            }
+
+            /// Use the AMSGrad variant (default false).
+            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+                self.hyper.amsgrad = amsgrad;
+                self
+            }
+
+            /// Maximise the objective instead of minimising it (default false).
+            pub fn maximize(mut self, maximize: bool) -> Self {
+                self.hyper.maximize = maximize;
+                self
+            }
+        }
+
+        impl $crate::optim::LearningRate for $ty {
+            fn lr(&self) -> f64 {
+                self.hyper.lr
+            }
+            fn set_lr(&mut self, lr: f64) {
+                self.hyper.lr = lr;
+            }
+        }
+
+        impl<P: $crate::tangent::Tangent> $crate::optim::Optimizer<P> for $ty {
+            fn step(&mut self, params: &mut P, grads: &P) -> Result<(), $crate::optim::OptimError> {
+                $crate::optim::adam::adam_step(&self.hyper, &mut self.state, params, grads)
+            }
+            fn steps_taken(&self) -> u64 {
+                self.state.steps()
+            }
+            fn reset(&mut self) {
+                self.state.reset();
+            }
+        }
+    };
 }
+pub(super) use adam_family;
+
+adam_family!(Adam);
