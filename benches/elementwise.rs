@@ -13,8 +13,8 @@ use autodiff::nalgebra::DVector;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use workload::{
-    elementwise, elementwise_copy, elementwise_grad, elementwise_handwritten, inputs,
-    DynamicElementwise,
+    elementwise, elementwise_copy, elementwise_grad, elementwise_handwritten,
+    elementwise_handwritten_simd, inputs, DynamicElementwise,
 };
 
 const N: usize = 1_000_000;
@@ -46,6 +46,19 @@ fn bench_elementwise(c: &mut Criterion) {
     g.bench_function("handwritten", |bch| {
         bch.iter(|| {
             let v = elementwise_handwritten(
+                black_box(a.as_slice()),
+                black_box(b.as_slice()),
+                black_box(x.as_slice()),
+                &mut ga,
+                &mut gb,
+            );
+            black_box((&ga, &gb));
+            v
+        })
+    });
+    g.bench_function("handwritten_simd", |bch| {
+        bch.iter(|| {
+            let v = elementwise_handwritten_simd(
                 black_box(a.as_slice()),
                 black_box(b.as_slice()),
                 black_box(x.as_slice()),

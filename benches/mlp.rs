@@ -27,6 +27,7 @@ fn bench_size(
     let batch = Batch::random(rows, inputs, classes, 2);
     let (x, labels) = (&batch.x, batch.labels.as_slice());
     let mut ws = Workspace::new(&m, rows);
+    let mut ws_simd = Workspace::new_simd(&m, rows);
     let mut grads = m.clone();
     let dynamic = DynamicMlp::new(&m);
     let x_tensor = Tensor::from(x.clone());
@@ -34,6 +35,9 @@ fn bench_size(
     let mut g = c.benchmark_group(name);
     g.bench_function("handwritten", |b| {
         b.iter(|| ws.loss_grad(black_box(&m), black_box(x), black_box(labels), &mut grads))
+    });
+    g.bench_function("handwritten_simd", |b| {
+        b.iter(|| ws_simd.loss_grad(black_box(&m), black_box(x), black_box(labels), &mut grads))
     });
     g.bench_function("static", |b| {
         b.iter(|| mlp_loss_grad(black_box(&m), black_box(x), black_box(labels)))

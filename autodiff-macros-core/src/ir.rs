@@ -73,6 +73,9 @@ pub enum Op {
     /// A fused chain of elementwise operations (see `pass::fuse`): `args` are its
     /// inputs; the function computes one output element from one element of each.
     Fused(Box<Func>),
+    /// A fused chain followed by `.sum()`: the sum over every element of the chain's
+    /// value (the function computes one element), with no matrix of the elements.
+    FusedSum(Box<Func>),
     /// A field of a struct parameter (`m.w1`): `args = [m]`.
     Field(syn::Member),
     /// A call to another `#[differentiable]` function; `borrowed[k]` says whether the

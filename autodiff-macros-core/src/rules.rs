@@ -29,6 +29,14 @@ pub struct Entry {
     pub shape: Shape,
 }
 
+/// The elementwise unary rules a fused loop can run (`pass::fuse`): exactly the unary
+/// supertraits of the runtime's `FusedValue`, so that the generated loop body compiles
+/// for four-lane vectors as well as for scalars.
+pub const FUSABLE_UNARY: &[&str] = &[
+    "Neg", "Exp", "Ln", "Log10", "Log2", "Sqrt", "Recip", "Sin", "Cos", "Tan", "Tanh", "Sinh",
+    "Cosh", "Abs", "ExpM1", "Ln1p", "Relu", "Sigmoid", "Softplus", "PowI",
+];
+
 const fn e(marker: &'static str, shape: Shape) -> Entry {
     Entry { marker, shape }
 }

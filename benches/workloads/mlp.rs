@@ -99,6 +99,8 @@ pub struct Workspace {
     xt: DMatrix<f64>,
     /// The hidden layer's adjoint, n x hidden.
     dh: DMatrix<f64>,
+    /// `tanh` on the vectorised kernels of `autodiff::simd` instead of `f64::tanh`.
+    simd: bool,
 }
 
 impl Workspace {
@@ -111,14 +113,32 @@ impl Workspace {
             w2t: DMatrix::zeros(classes, hidden),
             xt: DMatrix::zeros(inputs, rows),
             dh: DMatrix::zeros(rows, hidden),
+            simd: false,
+        }
+    }
+
+    /// The same buffers, with `tanh` computed by the vectorised kernel
+    /// `autodiff::simd::tanh_in_place` (the kernel the static engine uses) instead of
+    /// scalar `f64::tanh`: the hand-written gradient "with the same kernels".
+    pub fn new_simd(m: &Mlp, rows: usize) -> Workspace {
+        Workspace {
+            simd: true,
+            ..Workspace::new(m, rows)
         }
     }
 
     /// The forward pass into `h` and `p` (logits).
     fn forward(&mut self, m: &Mlp, x: &DMatrix<f64>) {
         self.h.gemm(1.0, x, &m.w1, 0.0);
-        for (mut col, &b) in self.h.column_iter_mut().zip(m.b1.iter()) {
-            col.apply(|e| *e = (*e + b).tanh());
+        if self.simd {
+            for (mut col, &b) in self.h.column_iter_mut().zip(m.b1.iter()) {
+                col.add_scalar_mut(b);
+            }
+            autodiff::simd::tanh_in_place(self.h.as_mut_slice());
+        } else {
+            for (mut col, &b) in self.h.column_iter_mut().zip(m.b1.iter()) {
+                col.apply(|e| *e = (*e + b).tanh());
+            }
         }
         self.p.gemm(1.0, &self.h, &m.w2, 0.0);
         for (mut col, &b) in self.p.column_iter_mut().zip(m.b2.iter()) {

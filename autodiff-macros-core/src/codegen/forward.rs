@@ -176,18 +176,8 @@ impl Forward<'_> {
                 let b = operand(f, e.args[1]);
                 quote_spanned!(span=> let #out #ty = ::autodiff::__private::binary(#rule, #a, #b);)
             }
-            Op::Fused(inner) => {
-                let fused = format_ident!("fused{}", e.args.len());
-                let xs: Vec<TokenStream> = e.args.iter().map(|&a| operand(f, a)).collect();
-                let params: Vec<&syn::Ident> = inner.params.iter().map(|p| &p.ident).collect();
-                let body = Forward {
-                    f: inner,
-                    record: false,
-                }
-                .block(&inner.body);
-                let ret = primal(inner.ret);
-                quote_spanned!(span=> let #out #ty = ::autodiff::__private::#fused(#(#xs,)* |#(#params),*| { #body #ret });)
-            }
+            Op::Fused(inner) => super::fused::forward(f, e, inner, false, ty),
+            Op::FusedSum(inner) => super::fused::forward(f, e, inner, true, ty),
             Op::Map(inner) => {
                 let x = operand(f, e.args[0]);
                 let param = &inner.params[0].ident;

@@ -2,6 +2,7 @@
 
 use super::primal;
 use crate::ir::{Block, Func, Op, Stmt, VarId};
+use crate::pass::shape::{marker, Shape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use std::collections::BTreeSet;
@@ -10,96 +11,9 @@ fn node(v: VarId) -> syn::Ident {
     format_ident!("__n_{}", v)
 }
 
-/// What a value is, as far as the signature and the ops tell: enough to name a `*`
-/// between matrices `MmBackward0`, as PyTorch does, instead of `MulBackward0`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Scalar,
-    Matrix,
-    Unknown,
-}
-
-fn marker(ty: &TokenStream) -> String {
-    ty.to_string()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-fn infer_shapes(f: &Func, b: &Block, shapes: &mut [Shape]) {
-    use crate::sig::{classify, Kind};
-    let join = |a: Shape, b: Shape| match (a, b) {
-        (Shape::Matrix, _) | (_, Shape::Matrix) => Shape::Matrix,
-        (Shape::Scalar, Shape::Scalar) => Shape::Scalar,
-        _ => Shape::Unknown,
-    };
-    for s in &b.stmts {
-        match s {
-            Stmt::Eqn(e) => {
-                let arg = |k: usize| e.args.get(k).map_or(Shape::Unknown, |&a| shapes[a]);
-                shapes[e.out] = match &e.op {
-                    Op::Param(_) => match f.vars[e.out].ty.as_ref().map(classify) {
-                        Some(Kind::Scalar) => Shape::Scalar,
-                        Some(Kind::Matrix) => Shape::Matrix,
-                        _ => Shape::Unknown,
-                    },
-                    Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
-                    Op::Opaque(_) | Op::Field(_) | Op::Call { .. } => Shape::Unknown,
-                    Op::StopGradient | Op::Map(_) => arg(0),
-                    Op::Fused(_) => e
-                        .args
-                        .iter()
-                        .fold(Shape::Unknown, |acc, &a| join(acc, shapes[a])),
-                    Op::Unary(r) => match marker(&r.ty).as_str() {
-                        "Sum" | "Mean" | "Norm" | "NormSquared" | "LogSumExp" | "Index"
-                        | "Index2" => Shape::Scalar,
-                        _ => arg(0),
-                    },
-                    Op::Binary(r) => match marker(&r.ty).as_str() {
-                        "Dot" | "CrossEntropy" | "Mse" => Shape::Scalar,
-                        "ComponentMul" | "ComponentDiv" => Shape::Matrix,
-                        _ => join(arg(0), arg(1)),
-                    },
-                };
-            }
-            Stmt::If {
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                ..
-            } => {
-                infer_shapes(f, then_block, shapes);
-                infer_shapes(f, else_block, shapes);
-                for k in 0..outs.len() {
-                    let (t, e) = (shapes[then_outs[k]], shapes[else_outs[k]]);
-                    shapes[outs[k]] = if t == e { t } else { Shape::Unknown };
-                }
-            }
-            Stmt::For {
-                carried_in,
-                params,
-                body,
-                outs,
-                ..
-            } => {
-                for k in 0..params.len() {
-                    shapes[params[k]] = shapes[carried_in[k]];
-                    shapes[outs[k]] = shapes[carried_in[k]];
-                }
-                infer_shapes(f, body, shapes);
-            }
-        }
-    }
-}
-
 /// The body of `name_graph()`, returning an `::autodiff::Graph`.
 pub fn body(f: &Func, fn_name: &str) -> TokenStream {
-    let mut shapes = vec![Shape::Unknown; f.vars.len()];
-    infer_shapes(f, &f.body, &mut shapes);
+    let shapes = crate::pass::shape::infer(f);
     let mut used = BTreeSet::new();
     collect_op_args(&f.body, &mut used);
     let mut code = Vec::new();
@@ -204,10 +118,19 @@ fn block(
                             quote!(let #n = __g.op(<#ty as #tr>::TORCH_NAME, &[#(#inputs),*]);),
                         );
                     }
-                    Op::Fused(_) => {
-                        code.push(
-                            quote!(let #n = __g.op("FusedElementwiseBackward", &[#(#inputs),*]);),
-                        );
+                    // A fused chain is drawn as the ops the user wrote: fusion changes the
+                    // loops, not the computation. (Its inner variables keep their ids, and
+                    // are all elementwise, so none is a matrix product.)
+                    Op::Fused(inner) | Op::FusedSum(inner) => {
+                        let unknown = vec![Shape::Unknown; inner.vars.len()];
+                        block(inner, &inner.body, used, &unknown, code);
+                        if let Op::FusedSum(_) = e.op {
+                            let x = node(inner.ret);
+                            code.push(quote!(let #n = __g.op(
+                                <::autodiff::__private::Sum as ::autodiff::__private::OpName>::TORCH_NAME,
+                                &[#x],
+                            );));
+                        }
                     }
                     Op::Map(_) => {
                         code.push(quote!(let #n = __g.op("MapBackward0", &[#(#inputs),*]);));

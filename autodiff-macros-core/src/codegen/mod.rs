@@ -2,12 +2,13 @@
 //! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
 
 pub mod forward;
+pub mod fused;
 pub mod graph;
 pub mod items;
 pub mod reverse;
 pub mod tape;
 
-use crate::ir::{Func, Op, Stmt, VarId};
+use crate::ir::{Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -110,10 +111,41 @@ pub fn reverse_body(f: &Func) -> TokenStream {
 
 /// Straight-line vector-Jacobian product code of `f` for cotangent `__ad_dout`: the
 /// recorded forward code then the reverse code. Leaves every adjoint in scope.
+///
+/// When the function ends in a fused chain summed into the result (`.sum()` of an
+/// elementwise chain, [`Op::FusedSum`]), the cotangent of that sum is `__ad_dout` itself,
+/// known before the forward pass: one loop then gives the sum and adds the chain's
+/// cotangents, instead of a forward loop and a reverse loop.
 pub fn vjp_body(f: &Func) -> TokenStream {
+    if let Some((Stmt::Eqn(e), rest)) = f.body.stmts.split_last() {
+        if let Op::FusedSum(inner) = &e.op {
+            if e.out == f.ret && f.active(f.ret) {
+                return one_loop_sum(f, e, inner, rest);
+            }
+        }
+    }
     let fwd = forward::Forward { f, record: true }.block(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
+}
+
+/// [`vjp_body`] for a function whose last statement `e` is a fused sum giving its result:
+/// the forward code of `rest`, then one loop for the sum and its cotangents, then the
+/// reverse code of `rest`.
+fn one_loop_sum(f: &Func, e: &Eqn, inner: &Func, rest: &[Stmt]) -> TokenStream {
+    let rest = crate::ir::Block {
+        stmts: rest.to_vec(),
+    };
+    let fwd = forward::Forward { f, record: true }.block(&rest);
+    let rev = reverse::Reverse { f };
+    let mut top = tape::defined_in(&f.body);
+    top.extend(f.params.iter().map(|p| p.var));
+    top.remove(&f.ret);
+    let declare = rev.declare(&top);
+    let out = primal(e.out);
+    let both = fused::reverse(f, e, inner, true, quote!(__ad_dout), Some(quote!(#out)));
+    let body = rev.block(&rest);
+    quote!(#fwd #declare #both #body)
 }
 
 /// The cotangent of parameter `i` after [`vjp_body`]: its finished adjoint, a zero of its

@@ -219,32 +219,8 @@ impl Reverse<'_> {
                     #(#adds)*
                 }
             }
-            Op::Fused(inner) => {
-                let fused_vjp = format_ident!("fused{}_vjp", e.args.len());
-                let xs: Vec<TokenStream> = e.args.iter().map(|&a| operand(f, a)).collect();
-                let targets: Vec<TokenStream> = e
-                    .args
-                    .iter()
-                    .map(|&a| {
-                        if f.active(a) {
-                            let ga = adjoint_place(f, a);
-                            quote!(::core::option::Option::Some(&mut #ga))
-                        } else {
-                            quote!(::core::option::Option::None)
-                        }
-                    })
-                    .collect();
-                let targets = tuple(&targets);
-                let params: Vec<&syn::Ident> = inner.params.iter().map(|p| &p.ident).collect();
-                let body = super::vjp_body(inner);
-                let cots: Vec<TokenStream> = (0..inner.params.len())
-                    .map(|k| super::param_cotangent(inner, k))
-                    .collect();
-                let cot = tuple(&cots);
-                quote_spanned! {span=>
-                    ::autodiff::__private::#fused_vjp(#(#xs,)* &#g, #targets, |#(#params,)* __ad_dout| { #body #cot });
-                }
-            }
+            Op::Fused(inner) => super::fused::reverse(f, e, inner, false, g, None),
+            Op::FusedSum(inner) => super::fused::reverse(f, e, inner, true, g, None),
             Op::Map(inner) => {
                 let x = e.args[0];
                 if !f.active(x) {

@@ -62,9 +62,13 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
     for s in &block.stmts {
         match s {
             Stmt::Eqn(e) if f.active(e.out) => {
-                if let Op::Map(inner) | Op::Fused(inner) = &e.op {
+                if let Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) = &e.op {
                     reads.extend(e.args.iter().copied());
                     reads.extend(inner.captured.iter().copied());
+                }
+                // The reverse loop of an elementwise chain reads the chain's saved output.
+                if let Op::Fused(_) = &e.op {
+                    reads.insert(e.out);
                 }
                 if let Op::Unary(r) | Op::Binary(r) = &e.op {
                     if e.args.iter().any(|&a| f.active(a)) {

@@ -40,6 +40,7 @@ fn walk(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                         | Op::Call { .. }
                         | Op::Map(_)
                         | Op::Fused(_)
+                        | Op::FusedSum(_)
                 );
                 if differentiable && vars[e.out].useful {
                     for &a in &e.args {

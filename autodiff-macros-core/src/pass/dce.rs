@@ -40,7 +40,7 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                             mark(vars, p, changed);
                         }
                     }
-                    if let Op::Map(inner) | Op::Fused(inner) = &e.op {
+                    if let Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) = &e.op {
                         for &c in &inner.captured {
                             mark(vars, c, changed);
                         }

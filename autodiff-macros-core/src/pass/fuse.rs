@@ -1,42 +1,34 @@
 //! Fusion: chains of elementwise matrix operations become one operation.
 //!
-//! A region is a set of elementwise equations in one block (cheap unary rules,
-//! `component_mul`, `component_div`, `+`, `-`) whose intermediate values are used only
-//! inside the region, with one output (the last equation) and at most four inputs.
-//! It must contain a `component_mul` or `component_div`, which only matrices have, so
-//! that the region is known to be elementwise over matrices (a `*` could be a matrix
-//! product, so it never joins). The region becomes [`Op::Fused`]: its scalar code, a
-//! function of one element of each input, which the runtime runs in one loop forward
-//! and one loop in reverse, with no intermediate matrix.
+//! A region is a set of elementwise equations in one block (unary rules such as `exp`,
+//! `tanh`, `powi`, `relu`, and `component_mul`, `component_div`, `+`, `-`) whose
+//! intermediate values are used only inside the region, with one output (the last
+//! equation) and at most six inputs. It must be known to run over matrices: it contains
+//! a `component_mul` / `component_div` (which only matrices have), or one of its inputs
+//! is known to be a matrix (see [`super::shape`]); a chain of scalars stays as it is.
+//! The region becomes [`Op::Fused`]: its scalar code, a function of one element of each
+//! input, which the runtime runs in one loop forward and one loop in reverse, four
+//! `f64` elements at a time on vectorised math, with no intermediate matrix. A region
+//! whose output is used only by `.sum()` takes the sum in: [`Op::FusedSum`] never
+//! materialises the elements at all.
 //!
-//! Guarantee: values computed are the same, element by element, as without fusion.
+//! Guarantee: every element is computed as without fusion (same formulas, same vector
+//! kernels); only sums are added in a different order (four partial sums).
 //! Runs after lowering, before activity analysis.
 
+use super::shape::{marker, Shape};
 use crate::ir::{Block, Eqn, Func, Op, Param, Stmt, VarId};
-use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::collections::HashMap;
 
-/// Cheap unary rules. Transcendental ones (`exp`, `tanh`, `sigmoid`, ...) stay separate
-/// passes: over a whole matrix they run on the vectorized kernels of `simd`, which is
-/// faster than a scalar call per element inside a fused loop (measured on the
-/// `elementwise` bench: fusing `tanh` made the gradient 1.2x slower).
-const UNARY: &[&str] = &["Neg", "Sqrt", "Recip", "Abs", "PowI", "Relu"];
+/// The elementwise binary rules that may join a region (the unary ones are
+/// [`crate::rules::FUSABLE_UNARY`]).
 const BINARY: &[&str] = &["ComponentMul", "ComponentDiv", "Add", "Sub"];
-const MAX_INPUTS: usize = 4;
-
-fn marker(ty: &TokenStream) -> String {
-    ty.to_string()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
+const MAX_INPUTS: usize = 6;
 
 fn is_candidate(e: &Eqn) -> bool {
     match &e.op {
-        Op::Unary(r) => UNARY.contains(&marker(&r.ty).as_str()),
+        Op::Unary(r) => crate::rules::FUSABLE_UNARY.contains(&marker(&r.ty).as_str()),
         Op::Binary(r) => BINARY.contains(&marker(&r.ty).as_str()),
         _ => false,
     }
@@ -46,13 +38,18 @@ fn is_component(e: &Eqn) -> bool {
     matches!(&e.op, Op::Binary(r) if marker(&r.ty).starts_with("Component"))
 }
 
+fn is_sum(e: &Eqn) -> bool {
+    matches!(&e.op, Op::Unary(r) if marker(&r.ty) == "Sum")
+}
+
 /// Runs the pass.
 pub fn run(f: &mut Func) {
     let mut uses: HashMap<VarId, usize> = HashMap::new();
     count_uses(&f.body, &mut uses);
     *uses.entry(f.ret).or_default() += 1;
     let vars = f.vars.clone();
-    fuse_block(&mut f.body, &uses, &vars);
+    let shapes = super::shape::infer(f);
+    fuse_block(&mut f.body, &uses, &vars, &shapes);
 }
 
 fn count_uses(b: &Block, uses: &mut HashMap<VarId, usize>) {
@@ -95,7 +92,12 @@ fn count_uses(b: &Block, uses: &mut HashMap<VarId, usize>) {
     }
 }
 
-fn fuse_block(block: &mut Block, uses: &HashMap<VarId, usize>, vars: &[crate::ir::VarInfo]) {
+fn fuse_block(
+    block: &mut Block,
+    uses: &HashMap<VarId, usize>,
+    vars: &[crate::ir::VarInfo],
+    shapes: &[Shape],
+) {
     for s in &mut block.stmts {
         match s {
             Stmt::If {
@@ -103,10 +105,10 @@ fn fuse_block(block: &mut Block, uses: &HashMap<VarId, usize>, vars: &[crate::ir
                 else_block,
                 ..
             } => {
-                fuse_block(then_block, uses, vars);
-                fuse_block(else_block, uses, vars);
+                fuse_block(then_block, uses, vars, shapes);
+                fuse_block(else_block, uses, vars, shapes);
             }
-            Stmt::For { body, .. } => fuse_block(body, uses, vars),
+            Stmt::For { body, .. } => fuse_block(body, uses, vars, shapes),
             Stmt::Eqn(_) => {}
         }
     }
@@ -124,12 +126,9 @@ fn fuse_block(block: &mut Block, uses: &HashMap<VarId, usize>, vars: &[crate::ir
         _ => None,
     };
     let mut taken = vec![false; block.stmts.len()];
-    let mut regions: Vec<Vec<usize>> = Vec::new();
-    for root in (0..block.stmts.len()).rev() {
-        if taken[root] || !eqn(root).is_some_and(is_candidate) {
-            continue;
-        }
-        let mut region = vec![root];
+    // Grows a region from `seed` by every candidate whose value only the region uses.
+    let grow = |seed: usize, taken: &[bool]| {
+        let mut region = vec![seed];
         loop {
             let mut inner: HashMap<VarId, usize> = HashMap::new();
             for &i in &region {
@@ -152,25 +151,59 @@ fn fuse_block(block: &mut Block, uses: &HashMap<VarId, usize>, vars: &[crate::ir
             }
         }
         region.sort_unstable();
+        region
+    };
+    // (the region's equations, the index of the `sum` that ends it)
+    let mut regions: Vec<(Vec<usize>, Option<usize>)> = Vec::new();
+    for root in (0..block.stmts.len()).rev() {
+        if taken[root] {
+            continue;
+        }
+        let Some(e) = eqn(root) else { continue };
+        // `chain.sum()` where the chain's value is used by the sum alone.
+        let summed = if is_sum(e) {
+            let v = e.args[0];
+            def.get(&v).copied().filter(|&i| {
+                !taken[i] && eqn(i).is_some_and(is_candidate) && uses.get(&v) == Some(&1)
+            })
+        } else {
+            None
+        };
+        let (region, sum) = match summed {
+            Some(i) => (grow(i, &taken), Some(root)),
+            None if is_candidate(e) => (grow(root, &taken), None),
+            None => continue,
+        };
         let inputs = inputs_of(&region, eqn);
-        if region.len() >= 2
-            && inputs.len() <= MAX_INPUTS
-            && region.iter().any(|&i| eqn(i).is_some_and(is_component))
-        {
-            for &i in &region {
+        let over_matrices = region.iter().any(|&i| eqn(i).is_some_and(is_component))
+            || inputs.iter().any(|&v| shapes[v] == Shape::Matrix);
+        let big_enough = sum.is_some() || region.len() >= 2;
+        if big_enough && inputs.len() <= MAX_INPUTS && over_matrices {
+            for &i in region.iter().chain(&sum) {
                 taken[i] = true;
             }
-            regions.push(region);
+            regions.push((region, sum));
         }
     }
     if regions.is_empty() {
         return;
     }
     let mut replacement: HashMap<usize, Stmt> = HashMap::new();
-    for region in &regions {
+    for (region, sum) in &regions {
         let eqns: Vec<Eqn> = region.iter().filter_map(|&i| eqn(i).cloned()).collect();
-        let root = region[region.len() - 1];
-        replacement.insert(root, Stmt::Eqn(fused_eqn(&eqns, vars)));
+        let at = sum.unwrap_or(region[region.len() - 1]);
+        let mut fused = fused_eqn(&eqns, vars);
+        if let Some(s) = sum.and_then(eqn) {
+            if let Op::Fused(inner) = fused.op {
+                fused = Eqn {
+                    out: s.out,
+                    op: Op::FusedSum(inner),
+                    args: fused.args,
+                    span: s.span,
+                };
+            }
+        }
+        replacement.insert(at, Stmt::Eqn(fused));
     }
     let old = std::mem::take(&mut block.stmts);
     for (i, s) in old.into_iter().enumerate() {

@@ -3,3 +3,4 @@
 pub mod activity;
 pub mod dce;
 pub mod fuse;
+pub mod shape;

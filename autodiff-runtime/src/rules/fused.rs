@@ -1,14 +1,30 @@
 //! Fused elementwise chains: `#[differentiable]` turns a chain such as
-//! `(a.component_mul(x) + b).tanh()` into one loop forward and one loop in reverse,
-//! with no intermediate matrix. The macro writes the chain's scalar code as a closure
-//! over one element of each input; these functions run it over whole matrices.
+//! `(a.component_mul(x) + b).tanh()` into one loop forward and one loop in reverse, with
+//! no intermediate matrix, and a chain that ends in `.sum()` into one loop that never
+//! materialises its elements at all.
+//!
+//! The macro writes the chain's scalar code once, as a method generic over
+//! [`FusedValue`] ([`FusedMap::eval`] forward, [`FusedVjp::vjp`] reverse); these drivers
+//! run it over whole matrices, four `f64` elements at a time on the vector math of
+//! [`crate::simd`] (AVX2+FMA when the CPU has them, chosen at run time), or one `f32`
+//! element at a time. The last, partial group of four is padded with the last element
+//! of each input, so every element goes through the same vector code.
 //!
 //! Inputs broadcast like the ops they replace: a matrix of the output's shape is read
 //! element by element, a `1 x n` row along the rows, an `m x 1` column along the
-//! columns, a scalar everywhere. The output has the type of `a + b + ...`.
+//! columns, a scalar (or a `1 x 1` matrix) everywhere. The output has the type of
+//! `a + b + ...`.
+//!
+//! Rounding: every element is computed exactly as the unfused ops compute it (the same
+//! formulas, the same vector kernels), except sums: `fused_sum` and the reverse
+//! accumulation into a broadcast input add four partial sums, as a vectorised `sum`
+//! does, instead of adding left to right.
+
+// Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
+#![allow(clippy::assign_op_pattern)]
 
 use super::matrix::ensure_shape;
-use super::{Add, BinaryOp, Real};
+use super::{Add, BinaryOp, FusedKernel, FusedValue, Real};
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
@@ -25,34 +41,51 @@ pub enum Broadcast {
     Scalar,
 }
 
+/// An input of a fused chain as the loops read it.
+#[derive(Debug, Clone, Copy)]
+pub enum FusedIn<'a, T> {
+    /// A matrix: its column-major elements and shape.
+    Matrix {
+        /// The elements, column-major.
+        data: &'a [T],
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A scalar.
+    Scalar(T),
+}
+
+/// The adjoint of an input as the reverse loop writes it.
+#[derive(Debug)]
+pub enum FusedAdj<'a, T> {
+    /// A matrix's adjoint elements (already sized to the matrix), and whether they were a
+    /// symbolic zero before (then a loop that writes each element once may store
+    /// instead of add).
+    Matrix(&'a mut [T], bool),
+    /// A scalar's adjoint.
+    Scalar(&'a mut T),
+}
+
 /// An input of a fused chain: a scalar or a matrix.
 pub trait FusedArg<T: Real> {
-    /// The shape, or `None` for a scalar.
-    fn fused_shape(&self) -> Option<(usize, usize)>;
-    /// The value at output element `idx` (column-major) in row `i`, column `j`.
-    fn fused_at(&self, mode: Broadcast, idx: usize, i: usize, j: usize) -> T;
-    /// Prepares this value's adjoint for accumulation (sizes a symbolic zero).
-    fn fused_prepare(adj: &mut Self, primal: &Self);
-    /// Adds `d` into the adjoint at the input element that output element `idx` read.
-    fn fused_add(adj: &mut Self, mode: Broadcast, idx: usize, i: usize, j: usize, d: T);
+    /// The input as the loops read it.
+    fn fused_in(&self) -> FusedIn<'_, T>;
+    /// The adjoint as the reverse loop writes it, after sizing a symbolic zero to `primal`.
+    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self) -> FusedAdj<'a, T>;
 }
 
 macro_rules! scalar_arg {
     ($($t:ty),*) => {$(
         impl FusedArg<$t> for $t {
             #[inline(always)]
-            fn fused_shape(&self) -> Option<(usize, usize)> {
-                None
+            fn fused_in(&self) -> FusedIn<'_, $t> {
+                FusedIn::Scalar(*self)
             }
             #[inline(always)]
-            fn fused_at(&self, _: Broadcast, _: usize, _: usize, _: usize) -> $t {
-                *self
-            }
-            #[inline(always)]
-            fn fused_prepare(_: &mut Self, _: &Self) {}
-            #[inline(always)]
-            fn fused_add(adj: &mut Self, _: Broadcast, _: usize, _: usize, _: usize, d: $t) {
-                *adj += d;
+            fn fused_adj<'a>(adj: &'a mut Self, _primal: &Self) -> FusedAdj<'a, $t> {
+                FusedAdj::Scalar(adj)
             }
         }
     )*};
@@ -64,164 +97,572 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     #[inline(always)]
-    fn fused_shape(&self) -> Option<(usize, usize)> {
-        Some(self.shape())
-    }
-    #[inline(always)]
-    fn fused_at(&self, mode: Broadcast, idx: usize, i: usize, j: usize) -> T {
-        let s = self.as_slice();
-        match mode {
-            Broadcast::Full => s[idx],
-            Broadcast::Row => s[j],
-            Broadcast::Column => s[i],
-            Broadcast::Scalar => s[0],
+    fn fused_in(&self) -> FusedIn<'_, T> {
+        let (rows, cols) = self.shape();
+        FusedIn::Matrix {
+            data: self.as_slice(),
+            rows,
+            cols,
         }
     }
-    fn fused_prepare(adj: &mut Self, primal: &Self) {
+    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self) -> FusedAdj<'a, T> {
+        let fresh = adj.is_empty();
         ensure_shape(adj, primal.nrows(), primal.ncols());
-    }
-    #[inline(always)]
-    fn fused_add(adj: &mut Self, mode: Broadcast, idx: usize, i: usize, j: usize, d: T) {
-        let s = adj.as_mut_slice();
-        match mode {
-            Broadcast::Full => s[idx] += d,
-            Broadcast::Row => s[j] += d,
-            Broadcast::Column => s[i] += d,
-            Broadcast::Scalar => s[0] += d,
-        }
+        FusedAdj::Matrix(adj.as_mut_slice(), fresh)
     }
 }
 
-/// The output of a fused chain: a matrix built element by element.
+/// The output of a fused chain: a matrix.
 pub trait FusedOut<T: Real>: Sized {
-    /// A matrix of `rows x cols` whose element `idx` (column-major, row `i`, column `j`) is `f(idx, i, j)`.
-    fn fused_build(rows: usize, cols: usize, f: impl FnMut(usize, usize, usize) -> T) -> Self;
+    /// A `rows x cols` matrix (its elements are all overwritten by the loop).
+    fn fused_new(rows: usize, cols: usize) -> Self;
+    /// The elements, column-major.
+    fn fused_data(&self) -> &[T];
+    /// The elements, column-major, for writing.
+    fn fused_data_mut(&mut self) -> &mut [T];
     /// The shape.
-    fn fused_out_shape(&self) -> (usize, usize);
-    /// The element at `idx` (column-major).
-    fn fused_get(&self, idx: usize) -> T;
-    /// Whether this is a symbolic zero (an empty adjoint).
-    fn fused_is_zero(&self) -> bool;
+    fn fused_shape(&self) -> (usize, usize);
 }
 
 impl<T: Real, R: Dim, C: Dim> FusedOut<T> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    fn fused_build(rows: usize, cols: usize, mut f: impl FnMut(usize, usize, usize) -> T) -> Self {
-        let mut m = OMatrix::<T, R, C>::from_element_generic(
-            R::from_usize(rows),
-            C::from_usize(cols),
-            T::zero(),
-        );
-        for (idx, v) in m.as_mut_slice().iter_mut().enumerate() {
-            *v = f(idx, idx % rows, idx / rows);
-        }
-        m
-    }
-    fn fused_out_shape(&self) -> (usize, usize) {
-        self.shape()
+    fn fused_new(rows: usize, cols: usize) -> Self {
+        OMatrix::<T, R, C>::zeros_generic(R::from_usize(rows), C::from_usize(cols))
     }
     #[inline(always)]
-    fn fused_get(&self, idx: usize) -> T {
-        self.as_slice()[idx]
+    fn fused_data(&self) -> &[T] {
+        self.as_slice()
     }
-    fn fused_is_zero(&self) -> bool {
-        self.is_empty()
+    #[inline(always)]
+    fn fused_data_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
     }
-}
-
-/// The broadcast mode of an input of shape `shape` for an output of `out`.
-fn mode(name: &str, shape: Option<(usize, usize)>, out: (usize, usize)) -> Broadcast {
-    match shape {
-        None => Broadcast::Scalar,
-        Some(s) if s == out => Broadcast::Full,
-        Some((1, 1)) => Broadcast::Scalar,
-        Some((1, c)) if c == out.1 => Broadcast::Row,
-        Some((r, 1)) if r == out.0 => Broadcast::Column,
-        Some((r, c)) => panic!(
-            "{name}: cannot broadcast a {r}x{c} matrix to the chain's {}x{} result",
-            out.0, out.1
-        ),
+    #[inline(always)]
+    fn fused_shape(&self) -> (usize, usize) {
+        self.shape()
     }
 }
 
-/// The output shape: the largest extent of every matrix input in each dimension.
-fn out_shape(shapes: &[Option<(usize, usize)>]) -> (usize, usize) {
-    shapes
-        .iter()
-        .flatten()
-        .fold((1, 1), |(r, c), &(a, b)| (r.max(a), c.max(b)))
+/// The forward code of a fused chain ending in an elementwise op: one output element
+/// from one element of each of the `N` inputs. Implemented by code `#[differentiable]`
+/// generates.
+pub trait FusedMap<const N: usize> {
+    /// The chain on one value of each input.
+    fn eval<V: FusedValue>(&self, inputs: [V; N]) -> V;
 }
 
-macro_rules! fused_arity {
-    ($fwd:ident, $vjp:ident, $out:ident; $($a:ident : $A:ident : $ga:ident : $k:tt),+) => {
-        /// Forward of a fused elementwise chain over these inputs.
-        #[allow(clippy::too_many_arguments)]
-        pub fn $fwd<T: Real, $($A: FusedArg<T>,)+ O: FusedOut<T>>($($a: &$A,)+ f: impl Fn($(fused_arity!(@t $A T),)+) -> T) -> O
+/// The reverse code of a fused chain: given one value of each input, the chain's value
+/// `y` there (when the forward loop saved it) and the output cotangent `g`, returns the
+/// chain's value and one cotangent per input. Implemented by generated code.
+pub trait FusedVjp<const N: usize> {
+    /// The value and the input cotangents at one value of each input.
+    fn vjp<V: FusedValue>(&self, inputs: [V; N], y: V, g: V) -> (V, [V; N]);
+}
+
+/// The inputs of a fused chain: a tuple of `N` references to scalars or matrices.
+pub trait FusedArgs<T: Real, const N: usize> {
+    /// The output matrix type: the type of `a + b + ...`.
+    type Out;
+    /// The inputs as the loops read them.
+    fn views(&self) -> [FusedIn<'_, T>; N];
+}
+
+/// The adjoints a reverse loop writes: a tuple of `N` `Option<&mut A>` (`None` for an
+/// input that gets no gradient) matching the inputs `X`.
+pub trait FusedAdjoints<'a, T: Real, const N: usize, X> {
+    /// The adjoints as the loop writes them, each sized to its input.
+    fn views(self, inputs: &X) -> [Option<FusedAdj<'a, T>>; N];
+}
+
+macro_rules! fused_tuples {
+    ($n:literal; $out:ty; $($a:ident : $A:ident : $k:tt),+) => {
+        impl<'r, T: Real, $($A: FusedArg<T>),+> FusedArgs<T, $n> for ($(&'r $A,)+)
         where
-            ($($A,)+): $out<Output = O>,
+            ($($A,)+): FusedOutType,
         {
-            let shapes = [$($a.fused_shape(),)+];
-            let out = out_shape(&shapes);
-            let modes = [$(mode("fused elementwise chain", $a.fused_shape(), out),)+];
-            O::fused_build(out.0, out.1, |idx, i, j| f($($a.fused_at(modes[$k], idx, i, j),)+))
-        }
-
-        /// Reverse of a fused elementwise chain: for every element, `vjp(inputs..., g)`
-        /// gives one cotangent per input, added into the adjoints given as `Some`.
-        #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-        pub fn $vjp<T: Real, $($A: FusedArg<T>,)+ O: FusedOut<T>>(
-            $($a: &$A,)+
-            g: &O,
-            adjoints: ($(Option<&mut $A>,)+),
-            vjp: impl Fn($(fused_arity!(@t $A T),)+ T) -> ($(fused_arity!(@t $A T),)+),
-        ) {
-            if g.fused_is_zero() {
-                return;
-            }
-            let out = g.fused_out_shape();
-            let modes = [$(mode("fused elementwise chain", $a.fused_shape(), out),)+];
-            let ($($ga,)+) = adjoints;
-            $(let mut $ga = $ga; if let Some(adj) = $ga.as_deref_mut() { $A::fused_prepare(adj, $a); })+
-            let rows = out.0.max(1);
-            for idx in 0..out.0 * out.1 {
-                let (i, j) = (idx % rows, idx / rows);
-                let d = vjp($($a.fused_at(modes[$k], idx, i, j),)+ g.fused_get(idx));
-                $(if let Some(adj) = $ga.as_deref_mut() { $A::fused_add(adj, modes[$k], idx, i, j, d.$k); })+
+            type Out = <($($A,)+) as FusedOutType>::Output;
+            #[inline(always)]
+            fn views(&self) -> [FusedIn<'_, T>; $n] {
+                [$(self.$k.fused_in()),+]
             }
         }
 
-        /// The output type of a fused chain over these inputs: the type of `a + b + ...`.
-        pub trait $out {
-            /// The output type.
-            type Output;
+        impl<'a, 'r, T: Real, $($A: FusedArg<T> + 'a),+> FusedAdjoints<'a, T, $n, ($(&'r $A,)+)>
+            for ($(Option<&'a mut $A>,)+)
+        {
+            #[inline(always)]
+            fn views(self, inputs: &($(&'r $A,)+)) -> [Option<FusedAdj<'a, T>>; $n] {
+                [$(self.$k.map(|adj| $A::fused_adj(adj, inputs.$k))),+]
+            }
         }
     };
-    (@t $A:ident $T:ident) => { $T };
 }
 
-fused_arity!(fused1, fused1_vjp, FusedOut1; a: A: ga: 0);
-fused_arity!(fused2, fused2_vjp, FusedOut2; a: A: ga: 0, b: B: gb: 1);
-fused_arity!(fused3, fused3_vjp, FusedOut3; a: A: ga: 0, b: B: gb: 1, c: C: gc: 2);
-fused_arity!(fused4, fused4_vjp, FusedOut4; a: A: ga: 0, b: B: gb: 1, c: C: gc: 2, d: D: gd: 3);
+/// The output type of a fused chain over a tuple of input types: `a + b + ...`.
+pub trait FusedOutType {
+    /// The output type.
+    type Output;
+}
 
-impl<A: Clone> FusedOut1 for (A,) {
+impl<A: Clone> FusedOutType for (A,) {
     type Output = A;
 }
-impl<A: BinaryOp<Add, B>, B> FusedOut2 for (A, B) {
+impl<A: BinaryOp<Add, B>, B> FusedOutType for (A, B) {
     type Output = A::Output;
 }
-impl<A: BinaryOp<Add, B>, B, C> FusedOut3 for (A, B, C)
+impl<A: BinaryOp<Add, B>, B, C> FusedOutType for (A, B, C)
 where
     A::Output: BinaryOp<Add, C>,
 {
-    type Output = <A::Output as BinaryOp<Add, C>>::Output;
+    type Output = <(A::Output, C) as FusedOutType>::Output;
 }
-impl<A: BinaryOp<Add, B>, B, C, D> FusedOut4 for (A, B, C, D)
+impl<A: BinaryOp<Add, B>, B, C, D> FusedOutType for (A, B, C, D)
 where
     A::Output: BinaryOp<Add, C>,
     <A::Output as BinaryOp<Add, C>>::Output: BinaryOp<Add, D>,
 {
-    type Output = <<A::Output as BinaryOp<Add, C>>::Output as BinaryOp<Add, D>>::Output;
+    type Output = <(A::Output, C, D) as FusedOutType>::Output;
+}
+impl<A: BinaryOp<Add, B>, B, C, D, E> FusedOutType for (A, B, C, D, E)
+where
+    (A::Output, C, D): FusedOutType,
+    <(A::Output, C, D) as FusedOutType>::Output: BinaryOp<Add, E>,
+{
+    type Output = <<(A::Output, C, D) as FusedOutType>::Output as BinaryOp<Add, E>>::Output;
+}
+impl<A: BinaryOp<Add, B>, B, C, D, E, F> FusedOutType for (A, B, C, D, E, F)
+where
+    (A::Output, C, D, E): FusedOutType,
+    <(A::Output, C, D, E) as FusedOutType>::Output: BinaryOp<Add, F>,
+{
+    type Output = <<(A::Output, C, D, E) as FusedOutType>::Output as BinaryOp<Add, F>>::Output;
+}
+
+fused_tuples!(1; A; a: A: 0);
+fused_tuples!(2; A; a: A: 0, b: B: 1);
+fused_tuples!(3; A; a: A: 0, b: B: 1, c: C: 2);
+fused_tuples!(4; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3);
+fused_tuples!(5; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3, e: E: 4);
+fused_tuples!(6; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3, e: E: 4, f: F: 5);
+
+/// How every input is read, for an output of `rows x cols`.
+#[derive(Clone, Copy)]
+struct Plan<const N: usize> {
+    rows: usize,
+    cols: usize,
+    modes: [Broadcast; N],
+    /// No input is broadcast along rows or columns: the loops treat the output as one
+    /// column of `rows * cols` elements.
+    flat: bool,
+}
+
+impl<const N: usize> Plan<N> {
+    /// The output shape (the largest extent of every matrix input in each dimension)
+    /// and each input's broadcast mode.
+    ///
+    /// # Panics
+    /// If an input cannot broadcast to the output's shape (naming both shapes).
+    #[track_caller]
+    fn new<T: Copy>(ins: &[FusedIn<'_, T>; N]) -> Self {
+        let (rows, cols) = ins.iter().fold((1, 1), |(r, c), v| match v {
+            FusedIn::Matrix { rows, cols, .. } => (r.max(*rows), c.max(*cols)),
+            FusedIn::Scalar(_) => (r, c),
+        });
+        let empty = ins
+            .iter()
+            .any(|v| matches!(v, FusedIn::Matrix { data, .. } if data.is_empty()));
+        let (rows, cols) = if empty { (0, 0) } else { (rows, cols) };
+        let modes = ins.map(|v| match v {
+            FusedIn::Scalar(_) => Broadcast::Scalar,
+            FusedIn::Matrix {
+                rows: r, cols: c, ..
+            } => match (r, c) {
+                _ if (r, c) == (rows, cols) => Broadcast::Full,
+                (1, 1) => Broadcast::Scalar,
+                (1, c) if c == cols => Broadcast::Row,
+                (r, 1) if r == rows => Broadcast::Column,
+                _ => panic!(
+                    "fused elementwise chain: cannot broadcast a {r}x{c} matrix to the chain's \
+                     {rows}x{cols} result; operands of elementwise ops must have equal shapes, \
+                     or be a 1xn row, an mx1 column or a scalar"
+                ),
+            },
+        });
+        let flat = modes
+            .iter()
+            .all(|m| matches!(m, Broadcast::Full | Broadcast::Scalar));
+        Plan {
+            rows,
+            cols,
+            modes,
+            flat,
+        }
+    }
+
+    /// The loops' columns: `(length, count)`.
+    fn columns(&self) -> (usize, usize) {
+        if self.flat {
+            (self.rows * self.cols, 1)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+}
+
+/// Where one input's values for one column come from.
+#[derive(Clone, Copy)]
+enum Src<'a, T> {
+    /// The column's elements, one per output row.
+    Contig(&'a [T]),
+    /// One value for the whole column.
+    Splat(T),
+}
+
+impl<T: Real> Src<'_, T> {
+    #[inline(always)]
+    fn load<V: FusedValue<Elem = T>>(&self, at: usize) -> V {
+        match *self {
+            Src::Contig(s) => V::load_elems(&s[at..]),
+            Src::Splat(v) => V::splat_elem(v),
+        }
+    }
+    #[inline(always)]
+    fn load_partial<V: FusedValue<Elem = T>>(&self, at: usize) -> V {
+        match *self {
+            Src::Contig(s) => V::load_partial(&s[at..]),
+            Src::Splat(v) => V::splat_elem(v),
+        }
+    }
+}
+
+/// Each input's source for column `j` of `len` elements.
+#[inline(always)]
+fn column<'a, T: Real, const N: usize>(
+    ins: &[FusedIn<'a, T>; N],
+    plan: &Plan<N>,
+    j: usize,
+    len: usize,
+) -> [Src<'a, T>; N] {
+    std::array::from_fn(|k| match (ins[k], plan.modes[k]) {
+        (FusedIn::Scalar(v), _) => Src::Splat(v),
+        (FusedIn::Matrix { data, .. }, Broadcast::Full) => Src::Contig(&data[j * len..][..len]),
+        (FusedIn::Matrix { data, .. }, Broadcast::Column) => Src::Contig(&data[..len]),
+        (FusedIn::Matrix { data, .. }, Broadcast::Row) => Src::Splat(data[j]),
+        (FusedIn::Matrix { data, .. }, Broadcast::Scalar) => Src::Splat(data[0]),
+    })
+}
+
+/// The forward loop writing every element.
+struct MapLoop<'a, 'o, T, B, const N: usize> {
+    ins: [FusedIn<'a, T>; N],
+    plan: Plan<N>,
+    out: &'o mut [T],
+    body: &'a B,
+}
+
+impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_, T, B, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) {
+        let (len, count) = self.plan.columns();
+        let full = len - len % V::LANES;
+        for j in 0..count {
+            let src = column(&self.ins, &self.plan, j, len);
+            let out = &mut self.out[j * len..][..len];
+            let mut at = 0;
+            while at < full {
+                let e = std::array::from_fn(|k| src[k].load::<V>(at));
+                self.body.eval(e).store_elems(&mut out[at..]);
+                at += V::LANES;
+            }
+            if at < len {
+                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
+                self.body.eval(e).store_partial(&mut out[at..]);
+            }
+        }
+    }
+}
+
+/// The forward loop summing every element.
+struct SumLoop<'a, T, B, const N: usize> {
+    ins: [FusedIn<'a, T>; N],
+    plan: Plan<N>,
+    body: &'a B,
+}
+
+impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, B, N> {
+    type Output = T;
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) -> T {
+        let (len, count) = self.plan.columns();
+        let full = len - len % V::LANES;
+        let mut acc = V::splat_elem(T::zero());
+        let mut tail = T::zero();
+        for j in 0..count {
+            let src = column(&self.ins, &self.plan, j, len);
+            let mut at = 0;
+            while at < full {
+                let e = std::array::from_fn(|k| src[k].load::<V>(at));
+                acc = acc + self.body.eval(e);
+                at += V::LANES;
+            }
+            if at < len {
+                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
+                tail += self.body.eval(e).sum_first(len - at);
+            }
+        }
+        acc.sum_lanes() + tail
+    }
+}
+
+/// Where the output's values or cotangents come from in the reverse loop.
+#[derive(Clone, Copy)]
+enum Seed<'a, T> {
+    /// A matrix of the output's shape (`y` or `g` of an elementwise chain).
+    Matrix(&'a [T]),
+    /// One value everywhere (the cotangent of a sum, or no saved `y`).
+    Splat(T),
+}
+
+impl<'a, T: Real> Seed<'a, T> {
+    #[inline(always)]
+    fn column(self, j: usize, len: usize) -> Src<'a, T> {
+        match self {
+            Seed::Matrix(s) => Src::Contig(&s[j * len..][..len]),
+            Seed::Splat(v) => Src::Splat(v),
+        }
+    }
+}
+
+/// The reverse loop: cotangents of every element added into the inputs' adjoints; the
+/// values summed (the value of a chain that ends in `sum`).
+struct VjpLoop<'a, 'g, T, B, const N: usize> {
+    ins: [FusedIn<'a, T>; N],
+    plan: Plan<N>,
+    y: Seed<'a, T>,
+    g: Seed<'a, T>,
+    adj: [Option<FusedAdj<'g, T>>; N],
+    body: &'a B,
+}
+
+impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_, T, B, N> {
+    type Output = T;
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) -> T {
+        let VjpLoop {
+            ins,
+            plan,
+            y,
+            g,
+            mut adj,
+            body,
+        } = self;
+        let (len, count) = plan.columns();
+        let full = len - len % V::LANES;
+        let zero = V::splat_elem(T::zero());
+        // Per input: lane sums for the broadcast ones (added into a row element at the end
+        // of each column, or into a scalar at the very end), plus the partial group's sum.
+        let mut total = [zero; N];
+        let mut total_tail = [T::zero(); N];
+        let mut value = zero;
+        let mut value_tail = T::zero();
+        for j in 0..count {
+            let src = column(&ins, &plan, j, len);
+            let (ys, gs) = (y.column(j, len), g.column(j, len));
+            let mut row = [zero; N];
+            let mut row_tail = [T::zero(); N];
+            let mut at = 0;
+            while at < full {
+                let e = std::array::from_fn(|k| src[k].load::<V>(at));
+                let (v, d) = body.vjp(e, ys.load::<V>(at), gs.load::<V>(at));
+                value = value + v;
+                for k in 0..N {
+                    match (&mut adj[k], plan.modes[k]) {
+                        (None, _) => {}
+                        (Some(FusedAdj::Matrix(a, fresh)), Broadcast::Full) => {
+                            let a = &mut a[j * len + at..];
+                            if *fresh {
+                                // `0 + d` as the addition into zeros would give (`-0.0`
+                                // becomes `+0.0`), without reading the zeros.
+                                (zero + d[k]).store_elems(a);
+                            } else {
+                                (V::load_elems(a) + d[k]).store_elems(a);
+                            }
+                        }
+                        (Some(FusedAdj::Matrix(a, _)), Broadcast::Column) => {
+                            let a = &mut a[at..];
+                            (V::load_elems(a) + d[k]).store_elems(a);
+                        }
+                        (Some(FusedAdj::Matrix(..)), Broadcast::Row) => row[k] = row[k] + d[k],
+                        (Some(FusedAdj::Scalar(_)), _) | (Some(_), Broadcast::Scalar) => {
+                            total[k] = total[k] + d[k]
+                        }
+                    }
+                }
+                at += V::LANES;
+            }
+            if at < len {
+                let n = len - at;
+                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
+                let (v, d) = body.vjp(e, ys.load_partial::<V>(at), gs.load_partial::<V>(at));
+                value_tail += v.sum_first(n);
+                for k in 0..N {
+                    match (&mut adj[k], plan.modes[k]) {
+                        (None, _) => {}
+                        (Some(FusedAdj::Matrix(a, fresh)), Broadcast::Full) => {
+                            let a = &mut a[j * len + at..][..n];
+                            if *fresh {
+                                (zero + d[k]).store_partial(a);
+                            } else {
+                                (V::load_partial(a) + d[k]).store_partial(a);
+                            }
+                        }
+                        (Some(FusedAdj::Matrix(a, _)), Broadcast::Column) => {
+                            let a = &mut a[at..][..n];
+                            (V::load_partial(a) + d[k]).store_partial(a);
+                        }
+                        (Some(FusedAdj::Matrix(..)), Broadcast::Row) => {
+                            row_tail[k] += d[k].sum_first(n)
+                        }
+                        (Some(FusedAdj::Scalar(_)), _) | (Some(_), Broadcast::Scalar) => {
+                            total_tail[k] += d[k].sum_first(n)
+                        }
+                    }
+                }
+            }
+            for k in 0..N {
+                if plan.modes[k] == Broadcast::Row {
+                    if let Some(FusedAdj::Matrix(a, _)) = &mut adj[k] {
+                        a[j] += row[k].sum_lanes() + row_tail[k];
+                    }
+                }
+            }
+        }
+        for k in 0..N {
+            if plan.modes[k] == Broadcast::Scalar || matches!(adj[k], Some(FusedAdj::Scalar(_))) {
+                let s = total[k].sum_lanes() + total_tail[k];
+                match &mut adj[k] {
+                    Some(FusedAdj::Matrix(a, _)) => a[0] += s,
+                    Some(FusedAdj::Scalar(a)) => **a += s,
+                    None => {}
+                }
+            }
+        }
+        value.sum_lanes() + value_tail
+    }
+}
+
+/// Forward of a fused chain ending in an elementwise op: the output matrix.
+///
+/// # Panics
+/// If an input cannot broadcast to the output's shape.
+#[track_caller]
+pub fn fused_map<T, X, B, const N: usize>(inputs: X, body: B) -> X::Out
+where
+    T: Real,
+    X: FusedArgs<T, N>,
+    X::Out: FusedOut<T>,
+    B: FusedMap<N>,
+{
+    let ins = inputs.views();
+    let plan = Plan::new(&ins);
+    let mut out = X::Out::fused_new(plan.rows, plan.cols);
+    T::fused_dispatch(MapLoop {
+        ins,
+        plan,
+        out: out.fused_data_mut(),
+        body: &body,
+    });
+    out
+}
+
+/// Reverse of a fused chain ending in an elementwise op: with `y` the forward output and
+/// `g` its cotangent, adds every input's cotangent into the adjoints given as `Some`.
+/// A symbolic-zero `g` (an empty matrix) adds nothing.
+///
+/// # Panics
+/// If an input cannot broadcast to the output's shape.
+#[track_caller]
+pub fn fused_map_vjp<'g, T, X, G, B, const N: usize>(
+    inputs: X,
+    y: &X::Out,
+    g: &X::Out,
+    adjoints: G,
+    body: B,
+) where
+    T: Real,
+    X: FusedArgs<T, N>,
+    X::Out: FusedOut<T>,
+    G: FusedAdjoints<'g, T, N, X>,
+    B: FusedVjp<N>,
+{
+    if g.fused_data().is_empty() {
+        return;
+    }
+    let ins = inputs.views();
+    let plan = Plan::new(&ins);
+    assert_eq!(
+        g.fused_shape(),
+        (plan.rows, plan.cols),
+        "fused elementwise chain: the cotangent's shape differs from the output's"
+    );
+    let adj = adjoints.views(&inputs);
+    T::fused_dispatch(VjpLoop {
+        ins,
+        plan,
+        y: Seed::Matrix(y.fused_data()),
+        g: Seed::Matrix(g.fused_data()),
+        adj,
+        body: &body,
+    });
+}
+
+/// Forward of a fused chain ending in `.sum()`: the sum of the chain over every element,
+/// without materialising the elements.
+///
+/// # Panics
+/// If an input cannot broadcast to the output's shape.
+#[track_caller]
+pub fn fused_sum<T, X, B, const N: usize>(inputs: X, body: B) -> T
+where
+    T: Real,
+    X: FusedArgs<T, N>,
+    B: FusedMap<N>,
+{
+    let ins = inputs.views();
+    let plan = Plan::new(&ins);
+    T::fused_dispatch(SumLoop {
+        ins,
+        plan,
+        body: &body,
+    })
+}
+
+/// Reverse of a fused chain ending in `.sum()` with cotangent `g` for the sum: adds every
+/// input's cotangent into the adjoints given as `Some`, and returns the sum itself, so
+/// that one loop gives both the value and the gradient.
+///
+/// # Panics
+/// If an input cannot broadcast to the output's shape.
+#[track_caller]
+pub fn fused_sum_vjp<'g, T, X, G, B, const N: usize>(inputs: X, g: &T, adjoints: G, body: B) -> T
+where
+    T: Real,
+    X: FusedArgs<T, N>,
+    G: FusedAdjoints<'g, T, N, X>,
+    B: FusedVjp<N>,
+{
+    let ins = inputs.views();
+    let plan = Plan::new(&ins);
+    let adj = adjoints.views(&inputs);
+    T::fused_dispatch(VjpLoop {
+        ins,
+        plan,
+        y: Seed::Splat(T::zero()),
+        g: Seed::Splat(*g),
+        adj,
+        body: &body,
+    })
 }

@@ -16,6 +16,7 @@ mod dispatch;
 mod elementwise;
 mod fused;
 mod gemm;
+mod lanes;
 mod map;
 mod matrix;
 mod matrix_binary;
@@ -31,6 +32,7 @@ pub use binary::*;
 pub use dispatch::*;
 pub use elementwise::*;
 pub use fused::*;
+pub use lanes::{FusedKernel, FusedValue, Saved};
 pub use map::{map, map_vjp, MapElements};
 pub use matrix::ensure_shape;
 pub use matrix_binary::{

@@ -25,6 +25,9 @@ pub trait Real:
     fn to_f64_lossless(self) -> f64;
     /// Applies a vectorized kernel of [`crate::simd`] to every element, in place.
     fn simd_in_place(kernel: SimdKernel, x: &mut [Self]);
+    /// Runs a fused loop on the best value type for this element type: four `f64` lanes
+    /// (AVX2+FMA when the CPU has them, chosen at run time) for `f64`, the scalar for `f32`.
+    fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output;
 }
 
 /// The vectorized elementwise kernels rules can hand whole buffers to.
@@ -47,6 +50,10 @@ pub enum SimdKernel {
 }
 
 impl Real for f32 {
+    #[inline(always)]
+    fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
+        kernel.run::<f32>()
+    }
     fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
         use crate::simd::*;
         match kernel {
@@ -70,6 +77,10 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    #[inline(always)]
+    fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
+        crate::simd::dispatch(super::lanes::OnLanes(kernel))
+    }
     fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
         use crate::simd::*;
         match kernel {

@@ -60,7 +60,7 @@
 //! inputs, so the math here is written once over [`Lanes`] instead.
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 mod detect;
 mod exp;
 pub mod fused;

@@ -1,0 +1,105 @@
+//! Shape analysis: which values are known to be scalars or matrices, from the parameter
+//! types and the ops (`dot` gives a scalar, `component_mul` a matrix, a `+` with a matrix
+//! operand a matrix). The graph names a `*` between matrices `MmBackward0`; fusion only
+//! fuses chains known to run over matrices.
+
+use crate::ir::{Block, Func, Op, Stmt};
+use proc_macro2::TokenStream;
+
+/// The shape of every variable of `f`.
+pub fn infer(f: &Func) -> Vec<Shape> {
+    let mut shapes = vec![Shape::Unknown; f.vars.len()];
+    infer_block(f, &f.body, &mut shapes);
+    shapes
+}
+
+/// What a value is, as far as the signature and the ops tell: enough to name a `*`
+/// between matrices `MmBackward0`, as PyTorch does, instead of `MulBackward0`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A float.
+    Scalar,
+    /// A matrix or vector.
+    Matrix,
+    /// Not known from the signature and the ops.
+    Unknown,
+}
+
+/// The marker type's name of a rule (`Tanh` for `::autodiff::__private::Tanh`).
+pub fn marker(ty: &TokenStream) -> String {
+    ty.to_string()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
+    use crate::sig::{classify, Kind};
+    let join = |a: Shape, b: Shape| match (a, b) {
+        (Shape::Matrix, _) | (_, Shape::Matrix) => Shape::Matrix,
+        (Shape::Scalar, Shape::Scalar) => Shape::Scalar,
+        _ => Shape::Unknown,
+    };
+    for s in &b.stmts {
+        match s {
+            Stmt::Eqn(e) => {
+                let arg = |k: usize| e.args.get(k).map_or(Shape::Unknown, |&a| shapes[a]);
+                shapes[e.out] = match &e.op {
+                    Op::Param(_) => match f.vars[e.out].ty.as_ref().map(classify) {
+                        Some(Kind::Scalar) => Shape::Scalar,
+                        Some(Kind::Matrix) => Shape::Matrix,
+                        _ => Shape::Unknown,
+                    },
+                    Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
+                    Op::Opaque(_) | Op::Field(_) | Op::Call { .. } => Shape::Unknown,
+                    Op::StopGradient | Op::Map(_) => arg(0),
+                    Op::FusedSum(_) => Shape::Scalar,
+                    Op::Fused(_) => e
+                        .args
+                        .iter()
+                        .fold(Shape::Unknown, |acc, &a| join(acc, shapes[a])),
+                    Op::Unary(r) => match marker(&r.ty).as_str() {
+                        "Sum" | "Mean" | "Norm" | "NormSquared" | "LogSumExp" | "Index"
+                        | "Index2" => Shape::Scalar,
+                        _ => arg(0),
+                    },
+                    Op::Binary(r) => match marker(&r.ty).as_str() {
+                        "Dot" | "CrossEntropy" | "Mse" => Shape::Scalar,
+                        "ComponentMul" | "ComponentDiv" => Shape::Matrix,
+                        _ => join(arg(0), arg(1)),
+                    },
+                };
+            }
+            Stmt::If {
+                then_block,
+                else_block,
+                outs,
+                then_outs,
+                else_outs,
+                ..
+            } => {
+                infer_block(f, then_block, shapes);
+                infer_block(f, else_block, shapes);
+                for k in 0..outs.len() {
+                    let (t, e) = (shapes[then_outs[k]], shapes[else_outs[k]]);
+                    shapes[outs[k]] = if t == e { t } else { Shape::Unknown };
+                }
+            }
+            Stmt::For {
+                carried_in,
+                params,
+                body,
+                outs,
+                ..
+            } => {
+                for k in 0..params.len() {
+                    shapes[params[k]] = shapes[carried_in[k]];
+                    shapes[outs[k]] = shapes[carried_in[k]];
+                }
+                infer_block(f, body, shapes);
+            }
+        }
+    }
+}

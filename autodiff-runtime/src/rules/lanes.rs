@@ -1,0 +1,252 @@
+//! Values a fused elementwise loop computes with: one scalar (`f32`, `f64`) or four `f64`
+//! lanes ([`crate::simd::Lanes`]).
+//!
+//! `#[differentiable]` writes the scalar code of a fused chain once, as a method generic
+//! over `V: FusedValue`, with the same `unary(Tanh, &x)` / `binary_vjp_lhs(Mul, ..)` calls
+//! as everywhere else. The runtime instantiates it with four-lane vectors for `f64` data
+//! (AVX2+FMA when the CPU has them, chosen at run time) and with the scalar type for
+//! `f32`. On lanes every rule runs its `f_lanes` / `df_lanes` formula: the vector math of
+//! [`crate::simd`] for `exp`, `ln`, `tanh`, `sigmoid`, ...; for arithmetic the scalar
+//! formula written on lanes, which rounds exactly as the scalar one.
+
+// Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
+#![allow(clippy::assign_op_pattern)]
+
+use super::{
+    Abs, Add, Adjoint, BinaryOp, BinaryRule, Cos, Cosh, Div, ElementwiseRule, Exp, ExpM1, Ln, Ln1p,
+    Log10, Log2, Max, Min, Mul, Neg, PowI, Powf, Real, Recip, Relu, Sigmoid, Sin, Sinh, Softplus,
+    Sqrt, Sub, Tan, Tanh, UnaryOp,
+};
+use crate::simd::Lanes;
+
+/// The op `y = rule(x)` in a fused loop's reverse code when `y` was saved by the forward
+/// loop: `binary(Saved(rule), &x, &y)` returns `y` without recomputing it, and its
+/// left vector-Jacobian product is `rule`'s (`g * rule'(x, y)`). The saved `y` gets no
+/// gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Saved<R>(pub R);
+
+macro_rules! fused_value {
+    (unary: [$($u:ident),*], binary: [$($b:ident),*]) => {
+        /// A value a fused loop computes with: a scalar, or four `f64` lanes.
+        ///
+        /// Its supertraits are the ops a fused chain may contain (the fusion pass of
+        /// `#[differentiable]` admits exactly these), each returning the same type, so
+        /// that the macro's ordinary dispatch calls compile inside a method generic over
+        /// `V: FusedValue`.
+        pub trait FusedValue:
+            Copy
+            + Adjoint
+            + std::ops::Add<Output = Self>
+            + std::ops::Mul<Output = Self>
+            + 'static
+            $(+ UnaryOp<$u, Output = Self> + BinaryOp<Saved<$u>, Self, Output = Self>)*
+            $(+ BinaryOp<$b, Self, Output = Self>)*
+        {
+            /// The element type of the matrices the loop reads and writes.
+            type Elem: Real;
+            /// How many elements one value holds (1 or 4).
+            const LANES: usize;
+            /// Every lane equal to `v`.
+            fn splat_elem(v: Self::Elem) -> Self;
+            /// The first [`Self::LANES`] elements of `s`.
+            fn load_elems(s: &[Self::Elem]) -> Self;
+            /// Stores the lanes into the first [`Self::LANES`] elements of `s`.
+            fn store_elems(self, s: &mut [Self::Elem]);
+            /// The elements of a short slice (`1 <= s.len() < LANES`), the missing lanes
+            /// filled with its last element (so they stay in the function's domain).
+            fn load_partial(s: &[Self::Elem]) -> Self;
+            /// Stores the first `s.len()` lanes into `s`.
+            fn store_partial(self, s: &mut [Self::Elem]);
+            /// The sum of the first `n` lanes.
+            fn sum_first(self, n: usize) -> Self::Elem;
+            /// The sum of all lanes.
+            fn sum_lanes(self) -> Self::Elem;
+        }
+    };
+}
+
+fused_value!(
+    unary: [Neg, Exp, Ln, Log10, Log2, Sqrt, Recip, Sin, Cos, Tan, Tanh, Sinh, Cosh, Abs, ExpM1, Ln1p, Relu, Sigmoid, Softplus, PowI],
+    binary: [Add, Sub, Mul, Div, Powf, Max, Min]
+);
+
+macro_rules! scalar_fused_value {
+    ($($t:ty),*) => {$(
+        impl<R: ElementwiseRule> BinaryOp<Saved<R>, $t> for $t {
+            type Output = $t;
+            #[inline(always)]
+            fn forward(&self, _op: Saved<R>, y: &$t) -> $t {
+                *y
+            }
+            #[inline(always)]
+            fn vjp_lhs(&self, op: Saved<R>, _b: &$t, y: &$t, g: &$t, ga: &mut $t) {
+                *ga += *g * op.0.df(*self, *y);
+            }
+            #[inline(always)]
+            fn vjp_rhs(&self, _op: Saved<R>, _b: &$t, _y: &$t, _g: &$t, _gb: &mut $t) {}
+        }
+
+        impl FusedValue for $t {
+            type Elem = $t;
+            const LANES: usize = 1;
+            #[inline(always)]
+            fn splat_elem(v: $t) -> $t {
+                v
+            }
+            #[inline(always)]
+            fn load_elems(s: &[$t]) -> $t {
+                s[0]
+            }
+            #[inline(always)]
+            fn store_elems(self, s: &mut [$t]) {
+                s[0] = self;
+            }
+            #[inline(always)]
+            fn load_partial(s: &[$t]) -> $t {
+                s[0]
+            }
+            #[inline(always)]
+            fn store_partial(self, s: &mut [$t]) {
+                if let Some(v) = s.first_mut() {
+                    *v = self;
+                }
+            }
+            #[inline(always)]
+            fn sum_first(self, n: usize) -> $t {
+                if n == 0 { 0.0 } else { self }
+            }
+            #[inline(always)]
+            fn sum_lanes(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+scalar_fused_value!(f32, f64);
+
+/// The rule dispatch, adjoint and [`FusedValue`] impls of a lane type.
+macro_rules! lane_fused_value {
+    ($l:ty) => {
+        impl<R: ElementwiseRule> UnaryOp<R> for $l {
+            type Output = $l;
+            #[inline(always)]
+            fn forward(&self, op: R) -> $l {
+                op.f_lanes(*self)
+            }
+            #[inline(always)]
+            fn vjp(&self, op: R, y: &$l, g: &$l, gx: &mut $l) {
+                *gx = *gx + *g * op.df_lanes(*self, *y);
+            }
+        }
+
+        impl<R: BinaryRule> BinaryOp<R, $l> for $l {
+            type Output = $l;
+            #[inline(always)]
+            fn forward(&self, op: R, b: &$l) -> $l {
+                op.f_lanes(*self, *b)
+            }
+            #[inline(always)]
+            fn vjp_lhs(&self, op: R, b: &$l, y: &$l, g: &$l, ga: &mut $l) {
+                *ga = *ga + *g * op.da_lanes(*self, *b, *y);
+            }
+            #[inline(always)]
+            fn vjp_rhs(&self, op: R, b: &$l, y: &$l, g: &$l, gb: &mut $l) {
+                *gb = *gb + *g * op.db_lanes(*self, *b, *y);
+            }
+        }
+
+        impl<R: ElementwiseRule> BinaryOp<Saved<R>, $l> for $l {
+            type Output = $l;
+            #[inline(always)]
+            fn forward(&self, _op: Saved<R>, y: &$l) -> $l {
+                *y
+            }
+            #[inline(always)]
+            fn vjp_lhs(&self, op: Saved<R>, _b: &$l, y: &$l, g: &$l, ga: &mut $l) {
+                *ga = *ga + *g * op.0.df_lanes(*self, *y);
+            }
+            #[inline(always)]
+            fn vjp_rhs(&self, _op: Saved<R>, _b: &$l, _y: &$l, _g: &$l, _gb: &mut $l) {}
+        }
+
+        impl Adjoint for $l {
+            #[inline(always)]
+            fn adjoint_zero() -> Self {
+                <$l as Lanes>::splat(-0.0)
+            }
+            #[inline(always)]
+            fn accumulate(&mut self, other: &Self) {
+                *self = *self + *other;
+            }
+            #[inline(always)]
+            fn finish(self, _primal: &Self) -> Self {
+                self + <$l as Lanes>::splat(0.0)
+            }
+            #[inline(always)]
+            fn finish_contributed(self, _primal: &Self) -> Self {
+                self
+            }
+        }
+
+        impl FusedValue for $l {
+            type Elem = f64;
+            const LANES: usize = 4;
+            #[inline(always)]
+            fn splat_elem(v: f64) -> Self {
+                <$l as Lanes>::splat(v)
+            }
+            #[inline(always)]
+            fn load_elems(s: &[f64]) -> Self {
+                <$l as Lanes>::load(s)
+            }
+            #[inline(always)]
+            fn store_elems(self, s: &mut [f64]) {
+                <$l as Lanes>::store(self, s)
+            }
+            #[inline(always)]
+            fn load_partial(s: &[f64]) -> Self {
+                let last = s[s.len() - 1];
+                let mut a = [last; 4];
+                a[..s.len()].copy_from_slice(s);
+                <$l as Lanes>::from_array(a)
+            }
+            #[inline(always)]
+            fn store_partial(self, s: &mut [f64]) {
+                let n = s.len().min(4);
+                s[..n].copy_from_slice(&self.to_array()[..n]);
+            }
+            #[inline(always)]
+            fn sum_first(self, n: usize) -> f64 {
+                self.to_array()[..n.min(4)].iter().sum()
+            }
+            #[inline(always)]
+            fn sum_lanes(self) -> f64 {
+                <$l as Lanes>::reduce_sum(self)
+            }
+        }
+    };
+}
+lane_fused_value!(wide::f64x4);
+#[cfg(target_arch = "x86_64")]
+lane_fused_value!(crate::simd::avx2::Avx2F64x4);
+
+/// A loop over fused values, written once for every [`FusedValue`] type of element `T`;
+/// [`Real::fused_dispatch`] runs it on the best one.
+pub trait FusedKernel<T: Real> {
+    /// What the loop returns.
+    type Output;
+    /// The loop, generic over the value type.
+    fn run<V: FusedValue<Elem = T>>(self) -> Self::Output;
+}
+
+/// Adapts a [`FusedKernel`] over `f64` to [`crate::simd::dispatch`].
+pub(crate) struct OnLanes<K>(pub K);
+
+impl<K: FusedKernel<f64>> crate::simd::Kernel for OnLanes<K> {
+    type Output = K::Output;
+    #[inline(always)]
+    fn run<V: Lanes>(self) -> K::Output {
+        self.0.run::<V>()
+    }
+}
