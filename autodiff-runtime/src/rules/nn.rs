@@ -135,6 +135,51 @@ fn group_logsumexp<T: Real>(x: &[T], groups: &Groups, k: usize) -> (T, T) {
     (m, Float::ln(s))
 }
 
+/// Every group's `(m, ln sum e^(x - m))` (see [`group_logsumexp`]), with the `exp` and
+/// `ln` on the vectorised kernels of [`crate::simd`]: for row groups the loops run down
+/// the columns of the column-major data (contiguous), with one `exp` pass over all
+/// elements. `shifted` is scratch space; on return it holds `e^(x - m)`.
+fn all_logsumexp<T: Real>(x: &[T], groups: &Groups, shifted: &mut Vec<T>) -> (Vec<T>, Vec<T>) {
+    if groups.group_step != 1 {
+        return (0..groups.count)
+            .map(|k| group_logsumexp(x, groups, k))
+            .unzip();
+    }
+    let (rows, cols) = (groups.count, groups.len);
+    let mut m = vec![T::neg_infinity(); rows];
+    for col in x.chunks_exact(rows.max(1)).take(cols) {
+        for (m, &v) in m.iter_mut().zip(col) {
+            if v > *m {
+                *m = v;
+            }
+        }
+    }
+    // An infinite maximum gives ln_sum = 0 (the result is the maximum itself); shift by 0
+    // there so that no `inf - inf` appears.
+    let shift: Vec<T> = m
+        .iter()
+        .map(|&m| if m.is_infinite() { T::zero() } else { m })
+        .collect();
+    shifted.clear();
+    for col in x.chunks_exact(rows.max(1)).take(cols) {
+        shifted.extend(col.iter().zip(&shift).map(|(&v, &s)| v - s));
+    }
+    T::simd_in_place(super::SimdKernel::Exp, shifted);
+    let mut ln_sum = vec![T::zero(); rows];
+    for col in shifted.chunks_exact(rows.max(1)).take(cols) {
+        for (s, &e) in ln_sum.iter_mut().zip(col) {
+            *s += e;
+        }
+    }
+    T::simd_in_place(super::SimdKernel::Ln, &mut ln_sum);
+    for (s, &m) in ln_sum.iter_mut().zip(&m) {
+        if m.is_infinite() {
+            *s = T::zero();
+        }
+    }
+    (m, ln_sum)
+}
+
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Softmax> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
@@ -283,11 +328,11 @@ where
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let labels = check_labels(labels.as_ref(), &groups, self.shape());
         let x = self.as_slice();
+        let (m, ln_sum) = all_logsumexp(x, &groups, &mut Vec::new());
         let mut total = T::zero();
         for (k, &label) in labels.iter().enumerate() {
             let target = x[k * groups.group_step + label * groups.elem_step];
-            let (m, ln_sum) = group_logsumexp(x, &groups, k);
-            total += (m - target) + ln_sum;
+            total += (m[k] - target) + ln_sum[k];
         }
         total / T::c(groups.count as f64)
     }
@@ -298,11 +343,21 @@ where
         ensure_shape(gx, self.nrows(), self.ncols());
         let scale = *g / T::c(groups.count as f64);
         let (x, gx) = (self.as_slice(), gx.as_mut_slice());
-        for (k, &label) in labels.iter().enumerate() {
-            let (m, ln_sum) = group_logsumexp(x, &groups, k);
+        let mut p = Vec::new();
+        let (m, ln_sum) = all_logsumexp(x, &groups, &mut p);
+        // p = softmax(x) = e^((x - m) - ln_sum), one vectorised exp pass.
+        p.clear();
+        p.resize(x.len(), T::zero());
+        for k in 0..groups.count {
             for i in groups.indices(k) {
-                gx[i] += scale * Float::exp((x[i] - m) - ln_sum);
+                p[i] = (x[i] - m[k]) - ln_sum[k];
             }
+        }
+        T::simd_in_place(super::SimdKernel::Exp, &mut p);
+        for (gx, &p) in gx.iter_mut().zip(&p) {
+            *gx += scale * p;
+        }
+        for (k, &label) in labels.iter().enumerate() {
             gx[k * groups.group_step + label * groups.elem_step] -= scale;
         }
     }
