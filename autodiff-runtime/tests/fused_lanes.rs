@@ -52,7 +52,7 @@ fn inputs(lo: f64, hi: f64, n: usize, seed: u64) -> Vec<f64> {
         30.0,
         -30.0,
     ]);
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0.5);
     }
     v
