@@ -320,21 +320,37 @@ enum Src<'a, T> {
     Splat(T),
 }
 
-impl<T: Real> Src<'_, T> {
-    #[inline(always)]
-    fn load<V: FusedValue<Elem = T>>(&self, at: usize) -> V {
-        match *self {
-            Src::Contig(s) => V::load_elems(&s[at..]),
-            Src::Splat(v) => V::splat_elem(v),
+/// A source as the inner loop reads it, without branching: elements `at * step ..`, where
+/// a splat is four copies of its value read with step 0.
+type Stream<'s, T> = (&'s [T], usize);
+
+/// The streams of `src`, with the splatted values stored in `splat`.
+#[inline(always)]
+fn streams<'s, T: Real, const M: usize>(
+    src: &[Src<'s, T>; M],
+    splat: &'s mut [[T; 4]; M],
+) -> [Stream<'s, T>; M] {
+    for (b, s) in splat.iter_mut().zip(src) {
+        if let Src::Splat(v) = *s {
+            *b = [v; 4];
         }
     }
-    #[inline(always)]
-    fn load_partial<V: FusedValue<Elem = T>>(&self, at: usize) -> V {
-        match *self {
-            Src::Contig(s) => V::load_partial(&s[at..]),
-            Src::Splat(v) => V::splat_elem(v),
-        }
-    }
+    let splat: &'s [[T; 4]; M] = splat;
+    std::array::from_fn(|k| match src[k] {
+        Src::Contig(d) => (d, 1),
+        Src::Splat(_) => (&splat[k][..], 0),
+    })
+}
+
+#[inline(always)]
+fn load<V: FusedValue>(s: Stream<'_, V::Elem>, at: usize) -> V {
+    V::load_elems(&s.0[at * s.1..])
+}
+
+/// The `n` elements from `at` (`n < V::LANES`), padded.
+#[inline(always)]
+fn load_partial<V: FusedValue>(s: Stream<'_, V::Elem>, at: usize, n: usize) -> V {
+    V::load_partial(&s.0[at * s.1..][..n])
 }
 
 /// Each input's source for column `j` of `len` elements.
@@ -370,15 +386,17 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_,
         let full = len - len % V::LANES;
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
+            let mut splat = [[T::zero(); 4]; N];
+            let src = streams(&src, &mut splat);
             let out = &mut self.out[j * len..][..len];
             let mut at = 0;
             while at < full {
-                let e = std::array::from_fn(|k| src[k].load::<V>(at));
+                let e = std::array::from_fn(|k| load::<V>(src[k], at));
                 self.body.eval(e).store_elems(&mut out[at..]);
                 at += V::LANES;
             }
             if at < len {
-                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
+                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, len - at));
                 self.body.eval(e).store_partial(&mut out[at..]);
             }
         }
@@ -402,14 +420,16 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
         let mut tail = T::zero();
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
+            let mut splat = [[T::zero(); 4]; N];
+            let src = streams(&src, &mut splat);
             let mut at = 0;
             while at < full {
-                let e = std::array::from_fn(|k| src[k].load::<V>(at));
+                let e = std::array::from_fn(|k| load::<V>(src[k], at));
                 acc = acc + self.body.eval(e);
                 at += V::LANES;
             }
             if at < len {
-                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
+                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, len - at));
                 tail += self.body.eval(e).sum_first(len - at);
             }
         }
@@ -470,13 +490,17 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
         let mut value_tail = T::zero();
         for j in 0..count {
             let src = column(&ins, &plan, j, len);
-            let (ys, gs) = (y.column(j, len), g.column(j, len));
+            let mut splat = [[T::zero(); 4]; N];
+            let src = streams(&src, &mut splat);
+            let seeds = [y.column(j, len), g.column(j, len)];
+            let mut seed_splat = [[T::zero(); 4]; 2];
+            let [ys, gs] = streams(&seeds, &mut seed_splat);
             let mut row = [zero; N];
             let mut row_tail = [T::zero(); N];
             let mut at = 0;
             while at < full {
-                let e = std::array::from_fn(|k| src[k].load::<V>(at));
-                let (v, d) = body.vjp(e, ys.load::<V>(at), gs.load::<V>(at));
+                let e = std::array::from_fn(|k| load::<V>(src[k], at));
+                let (v, d) = body.vjp(e, load::<V>(ys, at), load::<V>(gs, at));
                 value = value + v;
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {
@@ -505,8 +529,8 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             }
             if at < len {
                 let n = len - at;
-                let e = std::array::from_fn(|k| src[k].load_partial::<V>(at));
-                let (v, d) = body.vjp(e, ys.load_partial::<V>(at), gs.load_partial::<V>(at));
+                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, n));
+                let (v, d) = body.vjp(e, load_partial::<V>(ys, at, n), load_partial::<V>(gs, at, n));
                 value_tail += v.sum_first(n);
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {

@@ -13,7 +13,7 @@
 
 use std::any::TypeId;
 
-use super::Real;
+use super::{FusedKernel, FusedValue, Real};
 
 /// Below this size in any dimension the column loops beat `matrixmultiply`'s packing.
 pub(crate) const BLOCKED_MIN_DIM: usize = 8;
@@ -30,10 +30,47 @@ pub(crate) fn add_mul<T: Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c
     if blocked(m, k, n, (a, 1, m), (b, 1, k), (c, 1, m)) {
         return;
     }
-    for (ccol, bcol) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)) {
-        for (acol, &bpj) in a.chunks_exact(m).zip(bcol) {
-            for (ci, &ai) in ccol.iter_mut().zip(acol) {
-                *ci += ai * bpj;
+    T::fused_dispatch(AddMul {
+        m,
+        k,
+        n,
+        a,
+        b,
+        c,
+    });
+}
+
+/// `c += a b` on lanes: for each column of `c`, four rows at a time, one multiply-add
+/// per column of `a` (`c[i.., j] += a[i.., p] b[p, j]`).
+struct AddMul<'a, T> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &'a [T],
+    b: &'a [T],
+    c: &'a mut [T],
+}
+
+impl<T: Real> FusedKernel<T> for AddMul<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) {
+        let AddMul { m, k, n, a, b, c } = self;
+        let full = m - m % V::LANES;
+        for (ccol, bcol) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)).take(n) {
+            let mut i = 0;
+            while i < full {
+                let mut acc = V::load_elems(&ccol[i..]);
+                for (p, &bpj) in bcol.iter().enumerate() {
+                    acc = V::load_elems(&a[p * m + i..]).mul_add_elems(V::splat_elem(bpj), acc);
+                }
+                acc.store_elems(&mut ccol[i..]);
+                i += V::LANES;
+            }
+            for (i, ci) in ccol.iter_mut().enumerate().skip(full) {
+                for (p, &bpj) in bcol.iter().enumerate() {
+                    *ci += a[p * m + i] * bpj;
+                }
             }
         }
     }
@@ -52,11 +89,46 @@ pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T]
     if blocked(m, n, k, (g, 1, m), (b, k, 1), (c, 1, m)) {
         return;
     }
-    // c[:, p] += sum_j b[p, j] g[:, j]
-    for (gcol, bcol) in g.chunks_exact(m).zip(b.chunks_exact(k)) {
-        for (ccol, &bpj) in c.chunks_exact_mut(m).zip(bcol) {
-            for (ci, &gi) in ccol.iter_mut().zip(gcol) {
-                *ci += gi * bpj;
+    T::fused_dispatch(AddMulBt {
+        m,
+        n,
+        k,
+        g,
+        b,
+        c,
+    });
+}
+
+/// `c += g b^T` on lanes: `c[i.., p] += sum_j g[i.., j] b[p, j]`, four rows at a time.
+struct AddMulBt<'a, T> {
+    m: usize,
+    n: usize,
+    k: usize,
+    g: &'a [T],
+    b: &'a [T],
+    c: &'a mut [T],
+}
+
+impl<T: Real> FusedKernel<T> for AddMulBt<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) {
+        let AddMulBt { m, n, k, g, b, c } = self;
+        let full = m - m % V::LANES;
+        for (p, ccol) in c.chunks_exact_mut(m).enumerate().take(k) {
+            let mut i = 0;
+            while i < full {
+                let mut acc = V::load_elems(&ccol[i..]);
+                for j in 0..n {
+                    acc = V::load_elems(&g[j * m + i..]).mul_add_elems(V::splat_elem(b[p + j * k]), acc);
+                }
+                acc.store_elems(&mut ccol[i..]);
+                i += V::LANES;
+            }
+            for (i, ci) in ccol.iter_mut().enumerate().skip(full) {
+                for j in 0..n {
+                    *ci += g[j * m + i] * b[p + j * k];
+                }
             }
         }
     }
@@ -75,22 +147,57 @@ pub(crate) fn add_mul_at<T: Real>(m: usize, k: usize, n: usize, a: &[T], g: &[T]
     if blocked(k, m, n, (a, m, 1), (g, 1, m), (c, 1, k)) {
         return;
     }
-    // c[p, j] = a[:, p] . g[:, j]
-    for (ccol, gcol) in c.chunks_exact_mut(k).zip(g.chunks_exact(m)) {
-        for (cp, acol) in ccol.iter_mut().zip(a.chunks_exact(m)) {
-            let mut acc = [T::zero(); 8];
-            let (ac, ar) = (acol.chunks_exact(8), acol.len() / 8 * 8);
-            for (a8, g8) in ac.zip(gcol.chunks_exact(8)) {
-                for l in 0..8 {
-                    acc[l] += a8[l] * g8[l];
+    T::fused_dispatch(AddMulAt {
+        m,
+        k,
+        n,
+        a,
+        g,
+        c,
+    });
+}
+
+/// `c += a^T g` on lanes: `c[p, j] += a[:, p] . g[:, j]`, four dot products (four `p`)
+/// at a time so that each load of `g` serves four multiply-adds.
+struct AddMulAt<'a, T> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &'a [T],
+    g: &'a [T],
+    c: &'a mut [T],
+}
+
+impl<T: Real> FusedKernel<T> for AddMulAt<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) {
+        let AddMulAt { m, k, n, a, g, c } = self;
+        let full = m - m % V::LANES;
+        let zero = V::splat_elem(T::zero());
+        for (ccol, gcol) in c.chunks_exact_mut(k).zip(g.chunks_exact(m)).take(n) {
+            let mut p = 0;
+            while p < k {
+                let width = (k - p).min(4);
+                let mut acc = [zero; 4];
+                let mut i = 0;
+                while i < full {
+                    let gv = V::load_elems(&gcol[i..]);
+                    for (q, acc) in acc.iter_mut().enumerate().take(width) {
+                        *acc = V::load_elems(&a[(p + q) * m + i..]).mul_add_elems(gv, *acc);
+                    }
+                    i += V::LANES;
                 }
+                for (q, acc) in acc.iter().enumerate().take(width) {
+                    let acol = &a[(p + q) * m..][..m];
+                    let mut s = acc.sum_lanes();
+                    for (&ai, &gi) in acol[full..].iter().zip(&gcol[full..]) {
+                        s += ai * gi;
+                    }
+                    ccol[p + q] += s;
+                }
+                p += width;
             }
-            let mut s =
-                ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-            for (&ai, &gi) in acol[ar..].iter().zip(&gcol[ar..]) {
-                s += ai * gi;
-            }
-            *cp += s;
         }
     }
 }

@@ -62,6 +62,8 @@ macro_rules! fused_value {
             fn sum_first(self, n: usize) -> Self::Elem;
             /// The sum of all lanes.
             fn sum_lanes(self) -> Self::Elem;
+            /// `self * a + b`, with one rounding where the lanes have FMA (AVX2).
+            fn mul_add_elems(self, a: Self, b: Self) -> Self;
         }
     };
 }
@@ -119,6 +121,10 @@ macro_rules! scalar_fused_value {
             #[inline(always)]
             fn sum_lanes(self) -> $t {
                 self
+            }
+            #[inline(always)]
+            fn mul_add_elems(self, a: $t, b: $t) -> $t {
+                self * a + b
             }
         }
     )*};
@@ -223,6 +229,10 @@ macro_rules! lane_fused_value {
             #[inline(always)]
             fn sum_lanes(self) -> f64 {
                 <$l as Lanes>::reduce_sum(self)
+            }
+            #[inline(always)]
+            fn mul_add_elems(self, a: Self, b: Self) -> Self {
+                <$l as Lanes>::mul_add(self, a, b)
             }
         }
     };
