@@ -14,7 +14,10 @@ fn main() {
     let mut s = 0.0;
     for _ in 0..20000 {
         s += match which.as_str() {
-            "static" => { let (v, g) = mlp_loss_grad(&m, &batch.x, &batch.labels); v + g.m.w1[0] }
+            "static" => {
+                let (v, g) = mlp_loss_grad(&m, &batch.x, &batch.labels);
+                v + g.m.w1[0]
+            }
             "hand" => ws.loss_grad(&m, &batch.x, &batch.labels, &mut grads),
             "simd" => ws_simd.loss_grad(&m, &batch.x, &batch.labels, &mut grads),
             "dynamic" => dynamic.loss_grad(&xt, &batch.labels).unwrap(),

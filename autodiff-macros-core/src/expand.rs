@@ -38,6 +38,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     match (errors.finish(), lowered, &sig) {
         (Ok(()), Some(mut f), Some(s)) => {
+            pass::inline_map::run(&mut f);
             pass::fuse::run(&mut f);
             pass::activity::run(&mut f);
             pass::dce::run(&mut f);

@@ -3,9 +3,11 @@
 //! `autodiff-macros` forwards to them; tests, snapshot tools and fuzzers call them directly.
 //!
 //! The compiler: [`differentiable`] parses the function, `lower` turns the body into an
-//! IR in A-normal form (`ir`), passes (`pass::activity`, `pass::dce`) prune what needs no
-//! derivative, and `codegen` writes the forward code, the reverse code and the public
-//! items. Derivative formulas live in `autodiff-runtime`; `rules` maps syntax to them.
+//! IR in A-normal form (`ir`), passes rewrite it (`pass::inline_map` turns elementwise
+//! `map` closures into matrix ops, `pass::fuse` turns elementwise chains into fused loops;
+//! `pass::shape` says what is known to be a matrix) and prune what needs no derivative
+//! (`pass::activity`, `pass::dce`), and `codegen` writes the forward code, the reverse
+//! code and the public items. Derivative formulas live in `autodiff-runtime`; `rules` maps syntax to them.
 //!
 //! ```
 //! let out = autodiff_macros_core::differentiable(

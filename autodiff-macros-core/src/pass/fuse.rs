@@ -10,7 +10,8 @@
 //! input, which the runtime runs in one loop forward and one loop in reverse, four
 //! `f64` elements at a time on vectorised math, with no intermediate matrix. A region
 //! whose output is used only by `.sum()` takes the sum in: [`Op::FusedSum`] never
-//! materialises the elements at all.
+//! materialises the elements at all. `map` closures made of such rules were already
+//! turned into matrix ops by [`super::inline_map`], so they join chains like any op.
 //!
 //! Guarantee: every element is computed as without fusion (same formulas, same vector
 //! kernels); only sums are added in a different order (four partial sums).

@@ -3,4 +3,5 @@
 pub mod activity;
 pub mod dce;
 pub mod fuse;
+pub mod inline_map;
 pub mod shape;

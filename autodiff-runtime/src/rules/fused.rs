@@ -530,7 +530,11 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             if at < len {
                 let n = len - at;
                 let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, n));
-                let (v, d) = body.vjp(e, load_partial::<V>(ys, at, n), load_partial::<V>(gs, at, n));
+                let (v, d) = body.vjp(
+                    e,
+                    load_partial::<V>(ys, at, n),
+                    load_partial::<V>(gs, at, n),
+                );
                 value_tail += v.sum_first(n);
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {

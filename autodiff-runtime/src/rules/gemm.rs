@@ -30,14 +30,7 @@ pub(crate) fn add_mul<T: Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c
     if blocked(m, k, n, (a, 1, m), (b, 1, k), (c, 1, m)) {
         return;
     }
-    T::fused_dispatch(AddMul {
-        m,
-        k,
-        n,
-        a,
-        b,
-        c,
-    });
+    T::fused_dispatch(AddMul { m, k, n, a, b, c });
 }
 
 /// `c += a b` on lanes: for each column of `c`, four rows at a time, one multiply-add
@@ -89,14 +82,7 @@ pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T]
     if blocked(m, n, k, (g, 1, m), (b, k, 1), (c, 1, m)) {
         return;
     }
-    T::fused_dispatch(AddMulBt {
-        m,
-        n,
-        k,
-        g,
-        b,
-        c,
-    });
+    T::fused_dispatch(AddMulBt { m, n, k, g, b, c });
 }
 
 /// `c += g b^T` on lanes: `c[i.., p] += sum_j g[i.., j] b[p, j]`, four rows at a time.
@@ -120,7 +106,8 @@ impl<T: Real> FusedKernel<T> for AddMulBt<'_, T> {
             while i < full {
                 let mut acc = V::load_elems(&ccol[i..]);
                 for j in 0..n {
-                    acc = V::load_elems(&g[j * m + i..]).mul_add_elems(V::splat_elem(b[p + j * k]), acc);
+                    acc = V::load_elems(&g[j * m + i..])
+                        .mul_add_elems(V::splat_elem(b[p + j * k]), acc);
                 }
                 acc.store_elems(&mut ccol[i..]);
                 i += V::LANES;
@@ -147,14 +134,7 @@ pub(crate) fn add_mul_at<T: Real>(m: usize, k: usize, n: usize, a: &[T], g: &[T]
     if blocked(k, m, n, (a, m, 1), (g, 1, m), (c, 1, k)) {
         return;
     }
-    T::fused_dispatch(AddMulAt {
-        m,
-        k,
-        n,
-        a,
-        g,
-        c,
-    });
+    T::fused_dispatch(AddMulAt { m, k, n, a, g, c });
 }
 
 /// `c += a^T g` on lanes: `c[p, j] += a[:, p] . g[:, j]`, four dot products (four `p`)
