@@ -216,6 +216,27 @@ fn map_closure_is_differentiated() {
     assert_close(&g.b, &fd_matrix(&b, |b| map_chain(&a, b, &x, k)), "b");
 }
 
+/// A `map` closure made of fusable rules is inlined into matrix ops and fused: `e * e`
+/// must stay elementwise (on a 3x4 matrix a matrix product would not even be defined),
+/// constants and captured values broadcast.
+#[differentiable(wrt(a))]
+fn map_inlined(a: &DMatrix<f64>, k: f64) -> f64 {
+    let t = a.map(|e| e * e * 0.5 + (e * k).sin() - e.powi(3) / (1.0 + e.abs()));
+    t.sum() + t[(0, 1)] * 3.0
+}
+
+#[test]
+fn inlined_map_closure_matches_the_scalar_formula_and_differences() {
+    let a = random(3, 4, 24);
+    let k = 0.7;
+    let f = |e: f64| e * e * 0.5 + (e * k).sin() - e.powi(3) / (1.0 + e.abs());
+    let expected = a.iter().map(|&e| f(e)).sum::<f64>() + f(a[(0, 1)]) * 3.0;
+    let (v, g) = map_inlined_grad(&a, k);
+    assert!((v - expected).abs() < 1e-12, "{v} vs {expected}");
+    assert_eq!(v, map_inlined(&a, k));
+    assert_close(&g.a, &fd_matrix(&a, |a| map_inlined(a, k)), "a");
+}
+
 #[differentiable(wrt(w, b, s))]
 fn fused_broadcasts(
     x: &DMatrix<f64>,
