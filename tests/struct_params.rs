@@ -70,3 +70,30 @@ fn unused_fields_get_zero_gradients_of_their_shape() {
     assert!(g.m.b1.iter().all(|&e| e == 0.0));
     assert_eq!(g.m.w2, &m.w2 * 2.0);
 }
+
+/// The same field read twice inside one fused chain: both reads share the field's
+/// adjoint, which the chain's reverse loop must borrow once (this failed to compile).
+#[differentiable(wrt(m))]
+fn field_read_twice(m: &Mlp) -> f64 {
+    (m.w2.component_mul(&m.w2) + &m.b2).tanh().sum()
+}
+
+#[test]
+fn a_field_read_twice_in_a_fused_chain_gets_both_contributions() {
+    let m = model();
+    let (v, g) = field_read_twice_grad(&m);
+    let mut expected_w2 = m.w2.clone();
+    let mut value = 0.0;
+    for j in 0..m.w2.ncols() {
+        for i in 0..m.w2.nrows() {
+            let w = m.w2[(i, j)];
+            let t = (w * w + m.b2[j]).tanh();
+            value += t;
+            expected_w2[(i, j)] = (1.0 - t * t) * 2.0 * w;
+        }
+    }
+    assert!((v - value).abs() < 1e-12, "{v} vs {value}");
+    for (a, b) in g.m.w2.iter().zip(expected_w2.iter()) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+}

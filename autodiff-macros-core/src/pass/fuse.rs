@@ -235,9 +235,28 @@ fn inputs_of<'a>(region: &[usize], eqn: impl Fn(usize) -> Option<&'a Eqn>) -> Ve
     inputs
 }
 
+/// The region's equations with every read of one struct field (`p.w` written twice is
+/// two variables) going through the first: the field's adjoint is one place, which the
+/// reverse loop can borrow only once.
+fn same_fields_once(eqns: &[Eqn], vars: &[crate::ir::VarInfo]) -> Vec<Eqn> {
+    use quote::ToTokens;
+    let mut first: HashMap<(VarId, String), VarId> = HashMap::new();
+    let mut eqns = eqns.to_vec();
+    for e in &mut eqns {
+        for a in &mut e.args {
+            if let Some((base, member)) = &vars[*a].field_of {
+                let key = (*base, member.to_token_stream().to_string());
+                *a = *first.entry(key).or_insert(*a);
+            }
+        }
+    }
+    eqns
+}
+
 /// One equation computing the region: its scalar code as a function of one element of
 /// each input (matrix-only ops become their scalar forms).
 fn fused_eqn(eqns: &[Eqn], vars: &[crate::ir::VarInfo]) -> Eqn {
+    let eqns = &same_fields_once(eqns, vars);
     let root = &eqns[eqns.len() - 1];
     let defined: Vec<VarId> = eqns.iter().map(|e| e.out).collect();
     let mut inputs = Vec::new();
