@@ -30,43 +30,16 @@ pub(crate) fn add_mul<T: Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c
     if blocked(m, k, n, (a, 1, m), (b, 1, k), (c, 1, m)) {
         return;
     }
-    T::fused_dispatch(AddMul { m, k, n, a, b, c });
-}
-
-/// `c += a b` on lanes: for each column of `c`, four rows at a time, one multiply-add
-/// per column of `a` (`c[i.., j] += a[i.., p] b[p, j]`).
-struct AddMul<'a, T> {
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &'a [T],
-    b: &'a [T],
-    c: &'a mut [T],
-}
-
-impl<T: Real> FusedKernel<T> for AddMul<'_, T> {
-    type Output = ();
-    #[inline(always)]
-    fn run<V: FusedValue<Elem = T>>(self) {
-        let AddMul { m, k, n, a, b, c } = self;
-        let full = m - m % V::LANES;
-        for (ccol, bcol) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)).take(n) {
-            let mut i = 0;
-            while i < full {
-                let mut acc = V::load_elems(&ccol[i..]);
-                for (p, &bpj) in bcol.iter().enumerate() {
-                    acc = V::load_elems(&a[p * m + i..]).mul_add_elems(V::splat_elem(bpj), acc);
-                }
-                acc.store_elems(&mut ccol[i..]);
-                i += V::LANES;
-            }
-            for (i, ci) in ccol.iter_mut().enumerate().skip(full) {
-                for (p, &bpj) in bcol.iter().enumerate() {
-                    *ci += a[p * m + i] * bpj;
-                }
-            }
-        }
-    }
+    // c[:, j] += sum_p a[:, p] b[p, j], with b[p, j] at b[p + j k].
+    T::fused_dispatch(ColumnCombos {
+        m,
+        terms: k,
+        cols: n,
+        a,
+        coef: b,
+        coef_steps: (1, k),
+        c,
+    });
 }
 
 /// `c (m x k) += g (m x n) * b^T`, where `b` is `k x n`.
@@ -82,39 +55,59 @@ pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T]
     if blocked(m, n, k, (g, 1, m), (b, k, 1), (c, 1, m)) {
         return;
     }
-    T::fused_dispatch(AddMulBt { m, n, k, g, b, c });
+    // c[:, p] += sum_j g[:, j] b[p, j], with b[p, j] at b[p + j k].
+    T::fused_dispatch(ColumnCombos {
+        m,
+        terms: n,
+        cols: k,
+        a: g,
+        coef: b,
+        coef_steps: (k, 1),
+        c,
+    });
 }
 
-/// `c += g b^T` on lanes: `c[i.., p] += sum_j g[i.., j] b[p, j]`, four rows at a time.
-struct AddMulBt<'a, T> {
+/// `c[:, col] += sum_q a[:, q] coef(q, col)` on lanes, four rows at a time, one
+/// multiply-add per term; `coef(q, col)` is at `coef[q * steps.0 + col * steps.1]`, which
+/// covers both `c += a b` and `c += a b^T` without a transposed copy.
+struct ColumnCombos<'a, T> {
     m: usize,
-    n: usize,
-    k: usize,
-    g: &'a [T],
-    b: &'a [T],
+    terms: usize,
+    cols: usize,
+    a: &'a [T],
+    coef: &'a [T],
+    coef_steps: (usize, usize),
     c: &'a mut [T],
 }
 
-impl<T: Real> FusedKernel<T> for AddMulBt<'_, T> {
+impl<T: Real> FusedKernel<T> for ColumnCombos<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) {
-        let AddMulBt { m, n, k, g, b, c } = self;
+        let ColumnCombos {
+            m,
+            terms,
+            cols,
+            a,
+            coef,
+            coef_steps: (qs, cs),
+            c,
+        } = self;
         let full = m - m % V::LANES;
-        for (p, ccol) in c.chunks_exact_mut(m).enumerate().take(k) {
+        for (col, ccol) in c.chunks_exact_mut(m).enumerate().take(cols) {
+            let w = |q: usize| coef[q * qs + col * cs];
             let mut i = 0;
             while i < full {
                 let mut acc = V::load_elems(&ccol[i..]);
-                for j in 0..n {
-                    acc = V::load_elems(&g[j * m + i..])
-                        .mul_add_elems(V::splat_elem(b[p + j * k]), acc);
+                for q in 0..terms {
+                    acc = V::load_elems(&a[q * m + i..]).mul_add_elems(V::splat_elem(w(q)), acc);
                 }
                 acc.store_elems(&mut ccol[i..]);
                 i += V::LANES;
             }
             for (i, ci) in ccol.iter_mut().enumerate().skip(full) {
-                for j in 0..n {
-                    *ci += g[j * m + i] * b[p + j * k];
+                for q in 0..terms {
+                    *ci += a[q * m + i] * w(q);
                 }
             }
         }
