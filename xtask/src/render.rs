@@ -2,7 +2,7 @@
 
 use crate::criterion::Medians;
 use crate::machine::Machine;
-use crate::peers::Peer;
+use crate::peers::{Peer, PeerResult};
 use crate::reference::{agrees, Reference, RELATIVE_TOLERANCE};
 use crate::targets::{self, median, Outcome, Status};
 use crate::workloads::{rows, workload, Row, WORKLOADS};
@@ -206,6 +206,9 @@ pub fn target_counts(outcomes: &[Outcome]) -> String {
     )
 }
 
+/// Reads one number of a peer's result.
+type PeerField = fn(&PeerResult) -> Option<f64>;
+
 /// The cross-check table: our loss and gradient sum of squares against each peer's.
 /// Returns the table and whether every measured peer value agrees.
 pub fn cross_check(reference: &BTreeMap<String, Reference>, peers: &[Peer]) -> (String, bool) {
@@ -223,11 +226,7 @@ pub fn cross_check(reference: &BTreeMap<String, Reference>, peers: &[Peer]) -> (
         let Some(r) = reference.get(w.group) else {
             continue;
         };
-        let quantities: [(
-            &str,
-            Option<f64>,
-            fn(&crate::peers::PeerResult) -> Option<f64>,
-        ); 2] = [
+        let quantities: [(&str, Option<f64>, PeerField); 2] = [
             (
                 if w.has_forward {
                     "loss"
