@@ -171,9 +171,10 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
         .peers_json
         .clone()
         .unwrap_or_else(|| report_dir.join("peers.json"));
-    let how_file = report_dir.join("how.txt");
+    // How, when and at which commit the last run measured (for --no-run's header).
+    let run_file = report_dir.join("run.json");
     let cpu = opts.cpu.unwrap_or(1);
-    let machine = Machine::describe(&root);
+    let mut machine = Machine::describe(&root);
 
     let (since, peers, how) = if opts.no_run {
         let peers = if opts.no_peers {
@@ -197,9 +198,21 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
                 })
                 .collect()
         };
-        let how = std::fs::read_to_string(&how_file)
-            .map(|h| format!("{}; re-rendered with --no-run", h.trim()))
-            .unwrap_or_else(|_| "re-rendered from existing results (--no-run)".to_owned());
+        let own_results = opts.criterion_dir.is_none() && opts.peers_json.is_none();
+        let last_run = std::fs::read_to_string(&run_file)
+            .ok()
+            .filter(|_| own_results)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+        let how = match last_run {
+            Some(run) => {
+                let field = |k: &str| run[k].as_str().unwrap_or("unknown").to_owned();
+                machine.date = field("date");
+                machine.commit = field("commit");
+                machine.load = field("load");
+                format!("{}; re-rendered with --no-run", field("how"))
+            }
+            None => "re-rendered from existing results (--no-run)".to_owned(),
+        };
         (None, peers, how)
     } else {
         std::fs::create_dir_all(&report_dir)
@@ -251,9 +264,15 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
         } else {
             format!("every measured process pinned with `{}`", pin.join(" "))
         };
-        let how = format!("{mode}; {pinned}; peers run with `{python}`");
-        std::fs::write(&how_file, &how)
-            .map_err(|e| format!("cannot write {}: {e}", how_file.display()))?;
+        let how = format!("{mode}; {pinned}");
+        let run = serde_json::json!({
+            "how": how,
+            "date": machine.date,
+            "commit": machine.commit,
+            "load": machine.load,
+        });
+        std::fs::write(&run_file, run.to_string())
+            .map_err(|e| format!("cannot write {}: {e}", run_file.display()))?;
         (Some(since), peers, how)
     };
 
