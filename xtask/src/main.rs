@@ -11,11 +11,20 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("bench-report") => match Options::parse(&args[1..]).and_then(|o| bench_report(&o)) {
-            Ok(written) => {
-                for p in written {
+            Ok(out) => {
+                for p in &out.written {
                     println!("wrote {}", p.display());
                 }
-                ExitCode::SUCCESS
+                if out.problems.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    eprintln!(
+                        "xtask bench-report: the report is written, but these failed (their \
+                         entries are missing):\n  {}",
+                        out.problems.join("\n  ")
+                    );
+                    ExitCode::FAILURE
+                }
             }
             Err(e) => {
                 eprintln!("xtask bench-report: {e}");

@@ -298,6 +298,25 @@ mod tests {
     }
 
     #[test]
+    fn missing_module_is_a_skip_that_names_it() {
+        let spec = PeerSpec {
+            key: "none",
+            name: "Nothing",
+            module: "autodiff_xtask_no_such_module",
+            script: "none.py",
+        };
+        let reason = run_peer(&spec, &python(), Path::new("."), true, &[])
+            .outcome
+            .unwrap_err();
+        // Without any Python the reason is that it cannot run; with one, the import.
+        assert!(reason.starts_with("skipped"), "{reason}");
+        assert!(
+            reason.contains("autodiff_xtask_no_such_module") && reason.contains(PYTHON_ENV),
+            "{reason}"
+        );
+    }
+
+    #[test]
     fn missing_python_is_a_skip_with_the_variable_named() {
         let p = run_peer(
             &PEERS[0],

@@ -23,6 +23,8 @@ pub struct Inputs<'a> {
     pub how: &'a str,
     /// Hand-written notes appended to the report (`docs/benchmarks_notes.md`), if any.
     pub notes: Option<&'a str>,
+    /// Benches that failed in this run.
+    pub problems: &'a [String],
 }
 
 /// A time in ns with three significant digits and a unit: `3.12 ns`, `45.6 µs`, `1.20 s`.
@@ -277,6 +279,9 @@ pub fn markdown(inp: &Inputs) -> String {
     writeln!(s, "- Machine: {}", machine_line(m)).unwrap();
     writeln!(s, "- Date: {}; commit {}; {}", m.date, m.commit, m.rustc).unwrap();
     writeln!(s, "- How: {}", inp.how).unwrap();
+    for p in inp.problems {
+        writeln!(s, "- **Failed in this run** (its entries are missing): {p}").unwrap();
+    }
     for p in inp.peers {
         match &p.outcome {
             Ok(_) => writeln!(s, "- {}: measured", peer_label(p)).unwrap(),
@@ -392,6 +397,9 @@ pub fn readme_block(inp: &Inputs) -> String {
     if !peers.is_empty() {
         writeln!(s, "Peers: {}.", peers.join(", ")).unwrap();
     }
+    for p in inp.problems {
+        writeln!(s, "**Failed in this run** (its entries are missing): {p}.").unwrap();
+    }
     s.push_str(
         "Every entry, and the check that the peers computed the same values on the same \
          inputs: [docs/benchmarks.md](docs/benchmarks.md).\n\n",
@@ -445,6 +453,41 @@ mod tests {
         assert_eq!(ratio(1.049), "1.05");
         assert_eq!(ratio(25.44), "25.4");
         assert_eq!(ratio(527.4), "527");
+    }
+
+    #[test]
+    fn failed_benches_are_named_in_both_outputs() {
+        let machine = Machine {
+            cpu: "cpu".into(),
+            os: "os".into(),
+            memory: "1 GiB".into(),
+            load: "0".into(),
+            rustc: "rustc".into(),
+            date: "today".into(),
+            commit: "abc".into(),
+        };
+        let problems =
+            vec!["`cargo bench --bench training` failed with exit status: 101".to_owned()];
+        let inputs = Inputs {
+            medians: &Medians::new(),
+            peers: &[],
+            machine: &machine,
+            reference: &BTreeMap::new(),
+            how: "quick",
+            notes: Some("a note"),
+            problems: &problems,
+        };
+        let line =
+            "**Failed in this run** (its entries are missing): `cargo bench --bench training`";
+        let md = markdown(&inputs);
+        assert!(md.contains(line), "{md}");
+        assert!(md.ends_with("## Notes\n\na note\n"), "{md}");
+        assert!(readme_block(&inputs).contains(line));
+        // Nothing measured: every target says why.
+        assert!(
+            md.contains("0 of 18 targets met, 0 missed, 18 not measured."),
+            "{md}"
+        );
     }
 
     #[test]

@@ -158,8 +158,8 @@ fn run(cmd: &[String], root: &Path, envs: &[(&str, &Path)]) -> Result<(), String
     }
 }
 
-/// Runs the report as `opts` say; returns the paths written.
-pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
+/// Runs the report as `opts` say; returns the paths written and the benches that failed.
+pub fn bench_report(opts: &Options) -> Result<Written, String> {
     let root = workspace_root();
     let target = target_dir(&root);
     let criterion_dir = opts
@@ -176,6 +176,7 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
     let cpu = opts.cpu.unwrap_or(1);
     let mut machine = Machine::describe(&root);
 
+    let mut problems: Vec<String> = Vec::new();
     let (since, peers, how) = if opts.no_run {
         let peers = if opts.no_peers {
             Vec::new()
@@ -241,7 +242,12 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
             if opts.quick {
                 cmd.extend(QUICK_ARGS.iter().map(|s| s.to_string()));
             }
-            run(&cmd, &root, &[("CRITERION_HOME", &criterion_dir)])?;
+            // A failing bench (a panic, a disagreement check) loses its own entries only;
+            // the report says so and the command fails at the end.
+            if let Err(e) = run(&cmd, &root, &[("CRITERION_HOME", &criterion_dir)]) {
+                eprintln!("xtask: {e}");
+                problems.push(e);
+            }
         }
         let python = peers::python();
         let peers: Vec<Peer> = if opts.no_peers {
@@ -293,8 +299,19 @@ pub fn bench_report(opts: &Options) -> Result<Vec<PathBuf>, String> {
         reference: &reference,
         how: &how,
         notes: notes.as_deref(),
+        problems: &problems,
     };
-    write_outputs(&inputs, opts, &root)
+    let written = write_outputs(&inputs, opts, &root)?;
+    Ok(Written { written, problems })
+}
+
+/// What a report run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The files written.
+    pub written: Vec<PathBuf>,
+    /// Benches that failed (their entries are missing from the report).
+    pub problems: Vec<String>,
 }
 
 /// Writes `benchmarks.md`, `benchmarks.svg` and the README block; returns their paths.
