@@ -413,6 +413,12 @@ pub fn readme_block(inp: &Inputs) -> String {
         .filter(|o| o.status != Status::Met)
         .collect();
     s.push_str(&target_lines(&open));
+    if !open.is_empty() && inp.notes.is_some() {
+        s.push_str(
+            "\nCauses (with profiles) and next steps: the Notes of \
+             [docs/benchmarks.md](docs/benchmarks.md#notes).\n",
+        );
+    }
     s
 }
 
@@ -482,7 +488,12 @@ mod tests {
         let md = markdown(&inputs);
         assert!(md.contains(line), "{md}");
         assert!(md.ends_with("## Notes\n\na note\n"), "{md}");
-        assert!(readme_block(&inputs).contains(line));
+        let block = readme_block(&inputs);
+        assert!(block.contains(line));
+        assert!(
+            block.contains("Causes (with profiles) and next steps"),
+            "{block}"
+        );
         // Nothing measured: every target says why.
         assert!(
             md.contains("0 of 18 targets met, 0 missed, 18 not measured."),
