@@ -2,6 +2,9 @@
 //! and `b`: hand-written loop, `#[differentiable]`, dynamic engine, and a plain copy of
 //! the same bytes (the memory-bandwidth floor: 3 vectors read, 2 written, 40 MB).
 //!
+//! Each engine has a gradient entry (`handwritten`, `static`, `dynamic`) and a forward-only
+//! one (`*_forward`), so the gradient/forward ratio of each can be read off the same run.
+//!
 //! `handwritten` writes into buffers it owns; `handwritten_alloc` is the same loop
 //! returning fresh vectors, as `elementwise_grad` must, so the two entries separate the
 //! arithmetic from the cost of allocating (and first touching) 16 MB per call.
@@ -9,12 +12,13 @@
 #[path = "workloads/elementwise.rs"]
 mod workload;
 
+use autodiff::dynamic::no_grad;
 use autodiff::nalgebra::DVector;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use workload::{
     elementwise, elementwise_copy, elementwise_grad, elementwise_handwritten,
-    elementwise_handwritten_simd, inputs, DynamicElementwise,
+    elementwise_handwritten_forward, elementwise_handwritten_simd, inputs, DynamicElementwise,
 };
 
 const N: usize = 1_000_000;
@@ -83,6 +87,15 @@ fn bench_elementwise(c: &mut Criterion) {
             (v, ga, gb)
         })
     });
+    g.bench_function("handwritten_forward", |bch| {
+        bch.iter(|| {
+            elementwise_handwritten_forward(
+                black_box(a.as_slice()),
+                black_box(b.as_slice()),
+                black_box(x.as_slice()),
+            )
+        })
+    });
     g.bench_function("static", |bch| {
         bch.iter(|| elementwise_grad(black_box(&a), black_box(&b), black_box(&x)))
     });
@@ -91,6 +104,9 @@ fn bench_elementwise(c: &mut Criterion) {
     });
     g.bench_function("dynamic", |bch| {
         bch.iter(|| black_box(&dynamic).loss_grad().expect("backward"))
+    });
+    g.bench_function("dynamic_forward", |bch| {
+        bch.iter(|| no_grad(|| black_box(&dynamic).loss().item()))
     });
     g.finish();
 }

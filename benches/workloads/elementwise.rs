@@ -65,6 +65,26 @@ pub fn elementwise_handwritten_simd(
     autodiff::simd::fused::tanh_sq_sum_grad(a, x, b, ga, gb)
 }
 
+/// The hand-written forward: `sum(tanh(a x + b)^2)` in one pass with `f64::tanh`.
+///
+/// # Panics
+/// If the three slices do not have the same length.
+pub fn elementwise_handwritten_forward(a: &[f64], b: &[f64], x: &[f64]) -> f64 {
+    let n = a.len();
+    assert!(
+        b.len() == n && x.len() == n,
+        "elementwise_handwritten_forward: every slice must have length {n}"
+    );
+    a.iter()
+        .zip(b)
+        .zip(x)
+        .map(|((&ai, &bi), &xi)| {
+            let t = (ai * xi + bi).tanh();
+            t * t
+        })
+        .sum()
+}
+
 /// The memory-bandwidth floor: moves the bytes the gradient moves (reads `a`, `b`, `x`,
 /// writes two vectors of the same length) with no arithmetic worth the name.
 ///
@@ -104,12 +124,17 @@ impl DynamicElementwise {
         }
     }
 
+    /// The loss as a one-element tensor (recorded on the tape unless under `no_grad`).
+    pub fn loss(&self) -> Tensor {
+        (&(&self.a * &self.x) + &self.b).tanh().powi(2).sum()
+    }
+
     /// One gradient evaluation as a PyTorch user writes it: clear the gradients, record
     /// the loss, `backward()`. Returns the value; the gradients are in `a.grad()`, `b.grad()`.
     pub fn loss_grad(&self) -> Result<f64, GradError> {
         self.a.zero_grad();
         self.b.zero_grad();
-        let loss = (&(&self.a * &self.x) + &self.b).tanh().powi(2).sum();
+        let loss = self.loss();
         loss.backward()?;
         Ok(loss.item())
     }
