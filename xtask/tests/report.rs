@@ -136,11 +136,17 @@ fn no_run_renders_tables_targets_chart_and_readme() {
     ] {
         assert!(md.contains(line), "missing target line:\n{line}\n\n{md}");
     }
-    // 18 targets: tutorial 3, elementwise 4, mlp 4, mlp_small 3, training 3, expansion 1.
-    // Missed: elementwise static / hand-written (2.0) and mlp_small gradient / forward
-    // (4.0). Not measured: the three JAX targets (elementwise, mlp, training).
+    // The limit is the faster hand-written variant: mlp's `handwritten_simd` (300 µs) beats
+    // `handwritten` (400 µs), so static (411 µs) is measured against it.
     assert!(
-        md.contains("13 of 18 targets met, 2 missed, 3 not measured."),
+        md.contains("- **MISSED**: MLP 64x784-128-10, softmax cross-entropy: static gradient (`static`) / hand-written gradient (`handwritten_simd`, the faster) = 1.37 (target: at most 1.05)"),
+        "{md}"
+    );
+    // 18 targets: tutorial 3, elementwise 4, mlp 4, mlp_small 3, training 3, expansion 1.
+    // Missed: elementwise static / hand-written (2.0), mlp static / handwritten_simd (1.37)
+    // and mlp_small gradient / forward (4.0). Not measured: the three JAX targets.
+    assert!(
+        md.contains("12 of 18 targets met, 3 missed, 3 not measured."),
         "{md}"
     );
     assert!(
