@@ -144,7 +144,7 @@ where
     fn forward(&self, _op: Softmax) -> Self {
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let x = self.as_slice();
-        let mut out = self.clone();
+        let mut out = crate::workspace::pooled_copy(self);
         let y = out.as_mut_slice();
         for k in 0..groups.count {
             let m = group_max(x, &groups, k);
@@ -192,7 +192,7 @@ where
     fn forward(&self, _op: LogSoftmax) -> Self {
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let x = self.as_slice();
-        let mut out = self.clone();
+        let mut out = crate::workspace::pooled_copy(self);
         let y = out.as_mut_slice();
         for k in 0..groups.count {
             let (m, ln_sum) = group_logsumexp(x, &groups, k);
