@@ -84,7 +84,12 @@ impl<T> FreeList<T> {
         }
         match best {
             Some((i, _)) => self.free.swap_remove(i),
-            None => Vec::with_capacity(len),
+            None => {
+                // Room for every buffer of the pool to come back: only a call that makes a
+                // new buffer can grow the free list itself.
+                self.free.reserve(self.out);
+                Vec::with_capacity(len)
+            }
         }
     }
 

@@ -10,6 +10,7 @@ pub mod tape;
 use crate::ir::{Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use std::collections::BTreeSet;
 
 pub use crate::lower::var_ident as primal;
 
@@ -150,4 +151,53 @@ pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
         }
         _ => false,
     }) || (f.ret == v)
+}
+
+/// The top-level values that a rule op made, in order: owned values whose buffers come
+/// from the installed workspace pool (`autodiff::Workspace`), so the generated code gives
+/// them back when it is done with them. Values made by clones (branch joins, loop
+/// carries), user calls and opaque expressions are left to drop.
+pub fn pooled_values(f: &Func) -> Vec<VarId> {
+    f.body
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Eqn(e)
+                if matches!(
+                    e.op,
+                    Op::Unary(_) | Op::Binary(_) | Op::Fused(_) | Op::Map(_)
+                ) && !f.vars[e.out].by_ref =>
+            {
+                Some(e.out)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `recycle_value(v);` for each of `vars`: gives their buffers back to the pool.
+pub fn recycle_values(vars: impl IntoIterator<Item = VarId>) -> TokenStream {
+    let ids = vars.into_iter().map(primal);
+    quote!(#(::autodiff::__private::recycle_value(#ids);)*)
+}
+
+/// `recycle(adjoint);` for every adjoint declared at the top of the reverse pass that is
+/// still there at its end: not a parameter's (returned), not a loop output's (moved into
+/// the loop's carry) and not a call result's (moved into the callee's pullback).
+pub fn recycle_adjoints(f: &Func) -> TokenStream {
+    let mut moved: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
+    for s in &f.body.stmts {
+        match s {
+            Stmt::For { outs, .. } => moved.extend(outs.iter().copied()),
+            Stmt::Eqn(e) if matches!(e.op, Op::Call { .. }) => {
+                moved.insert(e.out);
+            }
+            _ => {}
+        }
+    }
+    let adjs = tape::defined_in(&f.body)
+        .into_iter()
+        .filter(|&v| f.active(v) && !adjoint_is_field(f, v) && !moved.contains(&v))
+        .map(adjoint);
+    quote!(#(::autodiff::__private::recycle(#adjs);)*)
 }

@@ -214,9 +214,15 @@ impl Reverse<'_> {
                         let ga = adjoint_place(f, a);
                         quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
                     });
+                // The cotangents are the callee's adjoints: their buffers go back to the pool.
+                let recycles = (0..e.args.len()).map(|k| {
+                    let k = syn::Index::from(k);
+                    quote!(::autodiff::__private::recycle_value(#cot.#k);)
+                });
                 quote_spanned! {span=>
                     let #cot = #pb(#g);
                     #(#adds)*
+                    #(#recycles)*
                 }
             }
             Op::Fused(inner) => {
