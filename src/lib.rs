@@ -58,3 +58,8 @@ pub mod __private {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The examples of `docs/workspace.md`, compiled and run as doctests.
+#[doc = include_str!("../docs/workspace.md")]
+#[cfg(doctest)]
+pub struct WorkspaceDoctests;

@@ -273,6 +273,13 @@ impl<G> Workspace<G> {
             if let Some(g) = previous {
                 g.recycle();
             }
+            // Buffers of earlier calls that never came back (dropped by code that does not
+            // recycle, such as loop bodies) are forgotten here, so the count of buffers out
+            // stays bounded by one call.
+            with_installed(|pool| {
+                pool.f64.out = 0;
+                pool.f32.out = 0;
+            });
             f()
         };
         (value, self.grad.insert(grad))
@@ -485,6 +492,22 @@ mod tests {
             });
         }
         assert_eq!(ws.buffers(), 1);
+    }
+
+    #[test]
+    fn buffers_dropped_instead_of_recycled_do_not_grow_the_workspace() {
+        let mut ws: Workspace<f64> = Workspace::new();
+        for _ in 0..100 {
+            ws.run(|| {
+                // Taken and dropped (as in a loop body): the pool makes a new one each call.
+                drop(pooled_zeros::<f64, Dyn, Dyn>(Dyn(3), Dyn(3)));
+                recycle_value(pooled_zeros::<f64, Dyn, Dyn>(Dyn(2), Dyn(2)));
+                ((), 1.0)
+            });
+        }
+        assert!(ws.buffers() <= 2, "{} buffers", ws.buffers());
+        assert!(ws.pool.f64.free.capacity() <= 8);
+        assert_eq!(ws.grad(), Some(&1.0));
     }
 
     #[test]
