@@ -79,7 +79,7 @@ fn per_call<R>(calls: usize, mut f: impl FnMut() -> R) -> (f64, f64) {
 
 fn row(workload: &str, engine: &str, (calls, bytes): (f64, f64)) {
     println!(
-        "{workload:<22} {engine:<12} {calls:>10.1} {:>14.1}",
+        "{workload:<22} {engine:<16} {calls:>10.1} {:>14.1}",
         bytes / 1024.0
     );
 }
@@ -135,7 +135,7 @@ fn mlp_rows(
 
 fn main() {
     println!(
-        "{:<22} {:<12} {:>10} {:>14}",
+        "{:<22} {:<16} {:>10} {:>14}",
         "workload", "engine", "allocs/call", "KiB/call"
     );
     mlp_rows("mlp_small", (150, 4, 16, 3), (0.0, 0.0));
