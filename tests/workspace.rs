@@ -299,3 +299,89 @@ fn a_panic_inside_a_call_leaves_a_working_workspace() {
     assert_eq!(plain, fresh);
     assert!(plain > 0);
 }
+
+/// `f32` matrices have their own buffers in the pool.
+#[differentiable]
+fn single(w: &DMatrix<f32>, x: &DMatrix<f32>) -> f32 {
+    (x * w).map(|e| e * e).sum() + w.transpose().norm_squared()
+}
+
+#[test]
+fn f32_functions_allocate_nothing_after_the_first_call() {
+    let w = DMatrix::from_fn(3, 2, |i, j| (i + 2 * j) as f32 / 4.0 - 0.5);
+    let x = DMatrix::from_fn(5, 3, |i, j| ((i * 3 + j) as f32).cos());
+    let (expected_value, expected) = single_grad(&w, &x);
+    let mut ws = Workspace::new();
+    single_grad_with(&mut ws, &w, &x);
+    let ((value, same), n) = allocations(|| {
+        let (v, g) = single_grad_with(&mut ws, &w, &x);
+        let bits = |m: &DMatrix<f32>| m.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+        (
+            v,
+            bits(&g.w) == bits(&expected.w) && bits(&g.x) == bits(&expected.x),
+        )
+    });
+    // The two `bits` vectors of the comparison above are the test's own (2 per matrix).
+    assert_eq!(n, 4, "single_grad_with allocated {}", n - 4);
+    assert_eq!(value.to_bits(), expected_value.to_bits());
+    assert!(same, "the gradients are bit for bit those of single_grad");
+}
+
+/// A parameter named `ws`: the workspace parameter of the `_with` entry points is then
+/// `__ad_ws`, and the function compiles and runs as usual.
+#[differentiable]
+fn named_ws(ws: f64, x: f64) -> f64 {
+    ws * x + ws.sin()
+}
+
+#[test]
+fn a_parameter_named_ws_does_not_clash() {
+    let mut workspace = Workspace::new();
+    let (value, g) = named_ws_grad_with(&mut workspace, 0.5, 3.0);
+    let (expected_value, expected) = named_ws_grad(0.5, 3.0);
+    assert_eq!(value, expected_value);
+    assert_eq!((g.ws, g.x), (expected.ws, expected.x));
+    let (_, v) = named_ws_vjp_with(&mut workspace, 0.5, 3.0, 2.0);
+    assert_eq!(v.x, 2.0 * expected.x);
+}
+
+/// Loops and branches: their tapes and the clones of carried values still allocate, the
+/// values and adjoints of their bodies come from the workspace and go back to it at the
+/// end of each iteration; the results equal `name_grad`'s and the workspace does not grow
+/// from call to call.
+#[differentiable(wrt(w))]
+fn unrolled(w: &DMatrix<f64>, x: &DMatrix<f64>, steps: usize) -> f64 {
+    let mut h = x * w;
+    for _i in 0..steps {
+        h = (h.component_mul(&h) * 0.5).tanh();
+    }
+    let out = if steps > 2 { h.sum() } else { h.norm() };
+    out * 2.0
+}
+
+#[test]
+fn loops_and_branches_agree_with_grad_and_keep_the_workspace_bounded() {
+    let w = DMatrix::from_fn(3, 3, |i, j| (i as f64 - j as f64) / 3.0 + 0.2);
+    let x = DMatrix::from_fn(4, 3, |i, j| ((i + j) as f64).sin());
+    let mut ws = Workspace::new();
+    for steps in [1, 4] {
+        let (expected_value, expected) = unrolled_grad(&w, &x, steps);
+        let (_, plain) = allocations(|| unrolled_grad(&w, &x, steps));
+        let mut sizes = Vec::new();
+        for _ in 0..4 {
+            let ((value, same), n) = allocations(|| {
+                let (v, g) = unrolled_grad_with(&mut ws, &w, &x, steps);
+                (v, g.w == expected.w)
+            });
+            assert_eq!(value.to_bits(), expected_value.to_bits());
+            assert!(same);
+            if !sizes.is_empty() {
+                // The loop's tape, the clone of `h` carried in, and one clone per iteration
+                // of the `h` carried out; every other matrix comes from the workspace.
+                assert_eq!(n, 2 + steps, "{plain} allocations without a workspace");
+            }
+            sizes.push(ws.buffers());
+        }
+        assert_eq!(sizes[1], sizes[3], "steps {steps}: {sizes:?}");
+    }
+}

@@ -386,7 +386,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let vis = &item.vis;
     let fn_sig = &item.sig;
     let lints = allow_lints();
-    let pooled = super::pooled_values(f);
+    let pooled = super::pooled_values(f, &f.body);
     let not_ret = |v: &usize| *v != f.ret;
     let forward_recycles = super::recycle_values(pooled.iter().copied().filter(not_ret));
     let forward_fn = quote! {

@@ -153,12 +153,12 @@ pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
     }) || (f.ret == v)
 }
 
-/// The top-level values that a rule op made, in order: owned values whose buffers come
+/// The values defined directly in `block` that a rule op made, in order: owned values whose buffers come
 /// from the installed workspace pool (`autodiff::Workspace`), so the generated code gives
 /// them back when it is done with them. Values made by clones (branch joins, loop
 /// carries), user calls and opaque expressions are left to drop.
-pub fn pooled_values(f: &Func) -> Vec<VarId> {
-    f.body
+pub fn pooled_values(f: &Func, block: &crate::ir::Block) -> Vec<VarId> {
+    block
         .stmts
         .iter()
         .filter_map(|s| match s {
@@ -185,8 +185,20 @@ pub fn recycle_values(vars: impl IntoIterator<Item = VarId>) -> TokenStream {
 /// still there at its end: not a parameter's (returned), not a loop output's (moved into
 /// the loop's carry) and not a call result's (moved into the callee's pullback).
 pub fn recycle_adjoints(f: &Func) -> TokenStream {
-    let mut moved: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
-    for s in &f.body.stmts {
+    let params: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
+    recycle_block_adjoints(f, &f.body, &tape::defined_in(&f.body), params)
+}
+
+/// `recycle(adjoint);` for the adjoints of the variables `defined` in `block` (declared at
+/// the start of its reverse code) that are still there at its end: not in `moved`, not a
+/// nested loop output's and not a call result's.
+pub fn recycle_block_adjoints(
+    f: &Func,
+    block: &crate::ir::Block,
+    defined: &BTreeSet<VarId>,
+    mut moved: BTreeSet<VarId>,
+) -> TokenStream {
+    for s in &block.stmts {
         match s {
             Stmt::For { outs, .. } => moved.extend(outs.iter().copied()),
             Stmt::Eqn(e) if matches!(e.op, Op::Call { .. }) => {
@@ -195,8 +207,9 @@ pub fn recycle_adjoints(f: &Func) -> TokenStream {
             _ => {}
         }
     }
-    let adjs = tape::defined_in(&f.body)
-        .into_iter()
+    let adjs = defined
+        .iter()
+        .copied()
         .filter(|&v| f.active(v) && !adjoint_is_field(f, v) && !moved.contains(&v))
         .map(adjoint);
     quote!(#(::autodiff::__private::recycle(#adjs);)*)
