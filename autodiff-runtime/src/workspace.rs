@@ -180,8 +180,12 @@ impl Drop for Installed<'_> {
 /// Made once and passed to a generated `name_grad_with(&mut ws, ...)` (or
 /// `name_vjp_with`) on every training step: the call returns a reference to the gradient,
 /// which lives in the workspace until the next call. From the second call with the same
-/// shapes on, the call allocates nothing (see the guarantees in `docs/workspace.md`).
-/// `G` is the gradient type (`NameGrad`).
+/// shapes on, its intermediate matrices and adjoints are not allocated again; a
+/// straight-line function such as an MLP loss then makes no allocation at all. Still
+/// allocated: loop tapes and the values carried through loops, `matrixmultiply`'s packing
+/// buffers for products whose dimensions are all at least 8, the outputs of fused
+/// elementwise chains (for now), results of calls to other functions (the full list is in
+/// `docs/workspace.md`). `G` is the gradient type (`NameGrad`).
 ///
 /// A workspace is plain data (`Send`); use one per thread and per function, or share one
 /// between functions with the same gradient type.

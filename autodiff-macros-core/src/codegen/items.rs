@@ -219,10 +219,11 @@ fn entry_points(
         format!("Value of [`{name}`] and the vector-Jacobian product with cotangent `d_out`.");
     let grad_doc = format!("Value of [`{name}`] and its gradient.");
     let with_doc = format!(
-        "The buffers of every intermediate matrix and adjoint come from `{ws}` and go back to it, \
-         and the gradient stays in `{ws}` until the next call (which reuses its buffers too): \
-         from the second call with the same shapes on, the call allocates nothing. See \
-         `autodiff::Workspace` for what still allocates."
+        "The buffers of the intermediate matrices and adjoints come from `{ws}` and go back to \
+         it, and the gradient stays in `{ws}` until the next call (which reuses its buffers \
+         too): from the second call with the same shapes on, they are not allocated again. \
+         See `autodiff::Workspace` for what still allocates (loop tapes, the packing buffers \
+         of large matrix products)."
     );
     let grad_with_doc = format!(
         "[`{grad}`] with reusable buffers: the value of [`{name}`] and a reference to its gradient, \
