@@ -2,11 +2,14 @@
 //! system one: hand-written (buffers reused), `#[differentiable]` and the dynamic engine,
 //! on `mlp_small`, `mlp` and a small `elementwise`. Prints a table; not a timing bench.
 //!
-//! `cargo bench --bench allocations`. Fails if the hand-written gradient allocates in the
-//! steady state where it should not: it reuses its buffers, so on `mlp_small` and
-//! `elementwise` an allocation is a bug. On `mlp` the products are large enough for
-//! nalgebra to call `matrixmultiply`, which allocates its packing buffer once per
-//! product (4 per call); those are the only allocations expected there.
+//! `cargo bench --bench allocations`. Fails if the hand-written gradient, or the generated
+//! one with a workspace (`mlp_loss_grad_with`, row `static_workspace`), allocates in the
+//! steady state where it should not: both reuse their buffers, so on `mlp_small` an
+//! allocation is a bug. On `mlp` the products are large enough for `matrixmultiply`,
+//! which allocates its packing buffer once per product (4 per call hand-written; 5
+//! generated, whose kernels send every product with all dimensions at least 8 there: two
+//! forward, three in the reverse pass); those are the only allocations expected there. On `elementwise` the generated code allocates nothing with
+//! a workspace either.
 
 #[path = "workloads/elementwise.rs"]
 #[allow(dead_code)] // the copy and forward helpers are for the timing benches
@@ -76,17 +79,18 @@ fn per_call<R>(calls: usize, mut f: impl FnMut() -> R) -> (f64, f64) {
 
 fn row(workload: &str, engine: &str, (calls, bytes): (f64, f64)) {
     println!(
-        "{workload:<22} {engine:<12} {calls:>10.1} {:>14.1}",
+        "{workload:<22} {engine:<16} {calls:>10.1} {:>14.1}",
         bytes / 1024.0
     );
 }
 
 /// The table rows of one MLP size; `packing` is the number of `matrixmultiply` packing
-/// buffers the hand-written gradient is expected to allocate per call.
+/// buffers the hand-written and the generated (with a workspace) gradients are expected
+/// to allocate per call.
 fn mlp_rows(
     name: &str,
     (rows, inputs, hidden, classes): (usize, usize, usize, usize),
-    packing: f64,
+    (packing, static_packing): (f64, f64),
 ) {
     let m = mlp::Mlp::random(inputs, hidden, classes, 1);
     let batch = mlp::Batch::random(rows, inputs, classes, 2);
@@ -104,6 +108,15 @@ fn mlp_rows(
         "static",
         per_call(100, || mlp::mlp_loss_grad(&m, x, labels)),
     );
+    let mut static_ws = autodiff::Workspace::new();
+    let with = per_call(100, || {
+        mlp::mlp_loss_grad_with(&mut static_ws, &m, x, labels).0
+    });
+    assert_eq!(
+        with.0, static_packing,
+        "{name}: mlp_loss_grad_with allocated other than matrixmultiply's packing buffers"
+    );
+    row(name, "static_workspace", with);
     row(
         name,
         "static_fwd",
@@ -122,11 +135,11 @@ fn mlp_rows(
 
 fn main() {
     println!(
-        "{:<22} {:<12} {:>10} {:>14}",
+        "{:<22} {:<16} {:>10} {:>14}",
         "workload", "engine", "allocs/call", "KiB/call"
     );
-    mlp_rows("mlp_small", (150, 4, 16, 3), 0.0);
-    mlp_rows("mlp", (64, 784, 128, 10), 4.0);
+    mlp_rows("mlp_small", (150, 4, 16, 3), (0.0, 0.0));
+    mlp_rows("mlp", (64, 784, 128, 10), (4.0, 5.0));
 
     let n = 1000;
     let (a, b, x) = elementwise::inputs(n, 7);
@@ -147,6 +160,14 @@ fn main() {
         name,
         "static",
         per_call(100, || elementwise::elementwise_grad(&a, &b, &x)),
+    );
+    let mut static_ws = autodiff::Workspace::new();
+    row(
+        name,
+        "static_workspace",
+        per_call(100, || {
+            elementwise::elementwise_grad_with(&mut static_ws, &a, &b, &x).0
+        }),
     );
     let dynamic = elementwise::DynamicElementwise::new(&a, &b, &x);
     row(

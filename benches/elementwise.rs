@@ -8,6 +8,8 @@
 //! `handwritten` writes into buffers it owns; `handwritten_alloc` is the same loop
 //! returning fresh vectors, as `elementwise_grad` must, so the two entries separate the
 //! arithmetic from the cost of allocating (and first touching) 16 MB per call.
+//! `static_workspace` is `elementwise_grad_with`, which keeps its buffers (the gradients
+//! included) in an `autodiff::Workspace` across calls, as `handwritten` does.
 
 #[path = "workloads/elementwise.rs"]
 mod workload;
@@ -17,8 +19,9 @@ use autodiff::nalgebra::DVector;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use workload::{
-    elementwise, elementwise_copy, elementwise_grad, elementwise_handwritten,
-    elementwise_handwritten_forward, elementwise_handwritten_simd, inputs, DynamicElementwise,
+    elementwise, elementwise_copy, elementwise_grad, elementwise_grad_with,
+    elementwise_handwritten, elementwise_handwritten_forward, elementwise_handwritten_simd, inputs,
+    DynamicElementwise,
 };
 
 const N: usize = 1_000_000;
@@ -98,6 +101,12 @@ fn bench_elementwise(c: &mut Criterion) {
     });
     g.bench_function("static", |bch| {
         bch.iter(|| elementwise_grad(black_box(&a), black_box(&b), black_box(&x)))
+    });
+    let mut static_ws = autodiff::Workspace::new();
+    g.bench_function("static_workspace", |bch| {
+        bch.iter(|| {
+            elementwise_grad_with(&mut static_ws, black_box(&a), black_box(&b), black_box(&x)).0
+        })
     });
     g.bench_function("static_forward", |bch| {
         bch.iter(|| elementwise(black_box(&a), black_box(&b), black_box(&x)))

@@ -1,7 +1,8 @@
 //! Two-layer tanh MLPs with softmax cross-entropy (mean over the batch), gradient with
 //! respect to `W1, b1, W2, b2`: hand-written nalgebra (buffers reused across calls),
-//! `#[differentiable]` and the dynamic engine, plus forward-only entries so the
-//! gradient/forward ratio of each can be read off the same run.
+//! `#[differentiable]` (`static`, and `static_workspace`: `mlp_loss_grad_with`, which
+//! reuses its buffers through an `autodiff::Workspace`) and the dynamic engine, plus
+//! forward-only entries so the gradient/forward ratio of each can be read off the same run.
 //!
 //! - `mlp`: X 64x784, W1 784x128, b1 128, W2 128x10, b2 10;
 //! - `mlp_small`: X 150x4, hidden 16, 3 classes.
@@ -13,7 +14,7 @@ mod workload;
 use autodiff::dynamic::{no_grad, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use workload::{mlp_loss, mlp_loss_grad, Batch, DynamicMlp, Mlp, Workspace};
+use workload::{mlp_loss, mlp_loss_grad, mlp_loss_grad_with, Batch, DynamicMlp, Mlp, Workspace};
 
 fn bench_size(
     c: &mut Criterion,
@@ -41,6 +42,18 @@ fn bench_size(
     });
     g.bench_function("static", |b| {
         b.iter(|| mlp_loss_grad(black_box(&m), black_box(x), black_box(labels)))
+    });
+    let mut static_ws = autodiff::Workspace::new();
+    g.bench_function("static_workspace", |b| {
+        b.iter(|| {
+            mlp_loss_grad_with(
+                &mut static_ws,
+                black_box(&m),
+                black_box(x),
+                black_box(labels),
+            )
+            .0
+        })
     });
     g.bench_function("dynamic", |b| {
         b.iter(|| {

@@ -24,7 +24,8 @@ pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 pub use autodiff_runtime::rules;
 pub use autodiff_runtime::simd;
-pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train};
+pub use autodiff_runtime::workspace::Workspace;
+pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train, workspace};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
@@ -38,6 +39,7 @@ pub mod prelude {
     };
     pub use autodiff_runtime::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::rules::stop_gradient;
+    pub use autodiff_runtime::workspace::Workspace;
     pub use autodiff_runtime::Tangent;
 }
 
@@ -49,9 +51,15 @@ pub mod __private {
     pub use autodiff_runtime::tangent::{
         child_path as tangent_child_path, StructureMismatch, Tangent,
     };
+    pub use autodiff_runtime::workspace::{recycle_value, Workspace};
 }
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The examples of `docs/workspace.md`, compiled and run as doctests.
+#[doc = include_str!("../docs/workspace.md")]
+#[cfg(doctest)]
+pub struct WorkspaceDoctests;

@@ -172,3 +172,48 @@ fn graph_names_follow_pytorch() {
         ]
     );
 }
+
+mod lending {
+    use autodiff::nalgebra::DVector;
+    use autodiff::prelude::*;
+
+    #[differentiable]
+    pub fn energy(v: &DVector<f64>) -> f64 {
+        v.norm_squared() * 0.5
+    }
+
+    /// Lends a local to a differentiable callee (`energy(&s)`): the callee's pullback
+    /// borrows `s`, which the caller's own pullback cannot both own and lend (this did not
+    /// compile).
+    #[differentiable]
+    pub fn lends(v: &DVector<f64>) -> f64 {
+        let s = (v * 3.0).map(|e| e.sin());
+        energy(&s) + v.sum()
+    }
+
+    /// Calls `lends` in turn, so that its pullback form is used as well.
+    #[differentiable]
+    pub fn calls_lends(v: &DVector<f64>, k: f64) -> f64 {
+        lends(v) * k
+    }
+}
+
+#[test]
+fn a_local_lent_to_a_callee_is_differentiated_through() {
+    use autodiff::nalgebra::DVector;
+    let v = DVector::from_vec(vec![0.3, -0.7, 1.1]);
+    let k = 1.5;
+    let (value, g) = lending::calls_lends_grad(&v, k);
+    let expected: f64 = v
+        .iter()
+        .map(|&x| 0.5 * (3.0 * x).sin().powi(2) + x)
+        .sum::<f64>()
+        * k;
+    assert!((value - expected).abs() < 1e-12, "{value} vs {expected}");
+    for i in 0..3 {
+        let x = v[i];
+        let d = k * ((3.0 * x).sin() * (3.0 * x).cos() * 3.0 + 1.0);
+        assert!((g.v[i] - d).abs() < 1e-12, "{} vs {d}", g.v[i]);
+    }
+    assert!((g.k - expected / k).abs() < 1e-12);
+}

@@ -293,7 +293,7 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
 
 /// `Adjoint` and `Cotangent` for the struct, field by field, so that a struct parameter
 /// of a `#[differentiable]` function (read as `m.w1`) gets its gradient as the same
-/// struct. Only for structs whose every field is differentiated and without type
+/// struct, and a gradient gives its buffers back to a workspace field by field. Only for structs whose every field is differentiated and without type
 /// parameters (a skipped field has no symbolic zero).
 fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenStream {
     if fields
@@ -319,6 +319,10 @@ fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> Tok
         let m = &f.member;
         quote_spanned!(f.ty.span()=> #m: #adj::finish(self.#m, &primal.#m))
     });
+    let recycle = fields.iter().map(|f| {
+        let m = &f.member;
+        quote_spanned!(f.ty.span()=> #adj::recycle(self.#m);)
+    });
     quote! {
         #[automatically_derived]
         impl #impl_generics #adj for #ident #ty_generics #where_clause {
@@ -330,6 +334,9 @@ fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> Tok
             }
             fn finish(self, primal: &Self) -> Self {
                 Self { #(#finish,)* }
+            }
+            fn recycle(self) {
+                #(#recycle)*
             }
         }
         #[automatically_derived]

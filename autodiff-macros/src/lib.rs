@@ -14,6 +14,21 @@ use proc_macro::TokenStream;
 /// and `name_graph()`. Arguments: `wrt(a, b)` differentiates only those parameters;
 /// `custom_vjp = backward` takes the gradient from the user's `backward` function.
 ///
+/// For training loops it also emits `name_grad_with(ws, p1, ...)` and
+/// `name_vjp_with(ws, p1, ..., d_out)`, which take a `&mut autodiff::Workspace<NameGrad>`
+/// first and return the value with a `&NameGrad` that lives in the workspace: the
+/// buffers of every intermediate matrix and adjoint are reused from one call to the next,
+/// so a steady-state call does not allocate (see `docs/workspace.md` for what still does).
+///
+/// | item | meaning |
+/// | --- | --- |
+/// | `name_grad(p1, ...) -> (R, NameGrad)` | value and gradient (`R` is `f32` or `f64`) |
+/// | `name_vjp(p1, ..., d_out: R) -> (R, NameGrad)` | value and vector-Jacobian product |
+/// | `name_grad_with(ws, p1, ...) -> (R, &NameGrad)` | `name_grad` reusing the buffers of `ws: &mut Workspace<NameGrad>` |
+/// | `name_vjp_with(ws, p1, ..., d_out: R) -> (R, &NameGrad)` | `name_vjp` reusing the buffers of `ws` |
+/// | `NameGrad` | one public field per differentiated parameter, of its owned type |
+/// | `name_graph() -> Graph` | the computation graph |
+///
 /// | supported | refused with a compile error |
 /// | --- | --- |
 /// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | `while`, `loop`, `match`, `return`, `break` |

@@ -16,6 +16,7 @@ pub mod rules;
 pub mod simd;
 pub mod tangent;
 pub mod train;
+pub mod workspace;
 
 pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
 pub use gradcheck::{gradcheck, GradcheckError};
@@ -23,3 +24,4 @@ pub use graph::Graph;
 pub use nalgebra;
 pub use optim::{Adam, AdamW, LearningRate, LrScheduler, OptimError, Optimizer, RmsProp, Sgd};
 pub use tangent::Tangent;
+pub use workspace::Workspace;

@@ -4,11 +4,14 @@
 //! their pullbacks, and branches and loops that the reverse pass revisits save what it
 //! needs on their tapes (see [`super::tape`]).
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
-use super::{cloned, operand, primal, pullback, rule_value, tape, tuple};
-use crate::ir::{Block, Eqn, Func, Op, Stmt};
+use super::tape::{defined_in, defined_in_loop, has_reverse, reverse_reads, saved};
+use super::{
+    cloned, operand, pooled_values, primal, pullback, recycle_values, rule_value, tape, tuple,
+};
+use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use std::collections::BTreeSet;
 
 /// Forward code generator.
 pub struct Forward<'f> {
@@ -23,6 +26,24 @@ impl Forward<'_> {
     pub fn block(&self, block: &Block) -> TokenStream {
         let stmts = block.stmts.iter().map(|s| self.stmt(s));
         quote!(#(#stmts)*)
+    }
+
+    /// Gives back the values a rule made in `block` at its end, except those saved on a
+    /// tape (`record`: the reverse pass reads them, and recycles them after).
+    fn recycle_block(&self, block: &Block, defined: &BTreeSet<VarId>, record: bool) -> TokenStream {
+        let saved: BTreeSet<VarId> = if record {
+            reverse_reads(self.f, block)
+                .intersection(defined)
+                .copied()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        recycle_values(
+            pooled_values(self.f, block)
+                .into_iter()
+                .filter(|v| !saved.contains(v)),
+        )
     }
 
     fn stmt(&self, s: &Stmt) -> TokenStream {
@@ -52,6 +73,8 @@ impl Forward<'_> {
                     else_outs.iter().map(|&v| cloned(self.f, v)).collect();
                 let then_code = self.block(then_block);
                 let else_code = self.block(else_block);
+                let then_recycle = self.recycle_block(then_block, &defined_in(then_block), record);
+                let else_recycle = self.recycle_block(else_block, &defined_in(else_block), record);
                 if record {
                     let t = tape(outs[0]);
                     let then_saved = saved(self.f, then_block, &defined_in(then_block), false);
@@ -63,10 +86,12 @@ impl Forward<'_> {
                         let (#pat, #t) = if #cond {
                             #then_code
                             let __ad_outs = #then_tuple;
+                            #then_recycle
                             (__ad_outs, (::core::option::Option::Some(#then_saved), ::core::option::Option::None))
                         } else {
                             #else_code
                             let __ad_outs = #else_tuple;
+                            #else_recycle
                             (__ad_outs, (::core::option::Option::None, ::core::option::Option::Some(#else_saved)))
                         };
                     }
@@ -75,7 +100,17 @@ impl Forward<'_> {
                     let then_tuple = tuple(&then_vals);
                     let else_tuple = tuple(&else_vals);
                     quote_spanned! {*span=>
-                        let #pat = if #cond { #then_code #then_tuple } else { #else_code #else_tuple };
+                        let #pat = if #cond {
+                            #then_code
+                            let __ad_outs = #then_tuple;
+                            #then_recycle
+                            __ad_outs
+                        } else {
+                            #else_code
+                            let __ad_outs = #else_tuple;
+                            #else_recycle
+                            __ad_outs
+                        };
                     }
                 }
             }
@@ -128,6 +163,8 @@ impl Forward<'_> {
                 let idx = primal(*index);
                 let dots = if *inclusive { quote!(..=) } else { quote!(..) };
                 let body_code = self.block(body);
+                let body_recycle =
+                    self.recycle_block(body, &defined_in_loop(body, params, *index), record);
                 let (tape_init, tape_push) = if record {
                     let t = tape(outs[0]);
                     let saved = saved(self.f, body, &defined_in_loop(body, params, *index), false);
@@ -147,6 +184,7 @@ impl Forward<'_> {
                         #body_code
                         #carry = #next;
                         #tape_push
+                        #body_recycle
                     }
                     let #out_pat = #carry;
                 }

@@ -53,6 +53,10 @@ pub struct Names {
     pub grad: syn::Ident,
     /// `name_vjp`.
     pub vjp: syn::Ident,
+    /// `name_grad_with`.
+    pub grad_with: syn::Ident,
+    /// `name_vjp_with`.
+    pub vjp_with: syn::Ident,
     /// `name_graph`.
     pub graph: syn::Ident,
     /// `NameGrad`.
@@ -75,6 +79,8 @@ impl Names {
             name: name.clone(),
             grad: format_ident!("{}_grad", base),
             vjp: format_ident!("{}_vjp", base),
+            grad_with: format_ident!("{}_grad_with", base),
+            vjp_with: format_ident!("{}_vjp_with", base),
             graph: format_ident!("{}_graph", base),
             grad_struct: format_ident!("{}Grad", camel),
             pullback: pullback_ident(name),
@@ -170,12 +176,21 @@ fn entry_points(
         name,
         grad,
         vjp,
+        grad_with,
+        vjp_with,
         graph,
         grad_struct,
         pullback: _,
         wrt,
         direct,
     } = names;
+    // The workspace parameter of the `_with` entry points: `ws`, unless a parameter has
+    // that name.
+    let ws = if args.iter().any(|a| a.unraw() == "ws") {
+        format_ident!("__ad_ws")
+    } else {
+        format_ident!("ws")
+    };
     let fields: Vec<TokenStream> = sig
         .params
         .iter()
@@ -203,8 +218,46 @@ fn entry_points(
     let vjp_doc =
         format!("Value of [`{name}`] and the vector-Jacobian product with cotangent `d_out`.");
     let grad_doc = format!("Value of [`{name}`] and its gradient.");
+    let with_doc = format!(
+        "The buffers of the intermediate matrices and adjoints come from `{ws}` and go back to \
+         it, and the gradient stays in `{ws}` until the next call (which reuses its buffers \
+         too): from the second call with the same shapes on, they are not allocated again. \
+         See `autodiff::Workspace` for what still allocates (loop tapes, the packing buffers \
+         of large matrix products)."
+    );
+    let grad_with_doc = format!(
+        "[`{grad}`] with reusable buffers: the value of [`{name}`] and a reference to its gradient, \
+         which lives in `{ws}`.\n\n{with_doc}"
+    );
+    let vjp_with_doc = format!(
+        "[`{vjp}`] with reusable buffers: the value of [`{name}`] and a reference to the \
+         vector-Jacobian product with cotangent `d_out`, which lives in `{ws}`.\n\n{with_doc} \
+         A matrix-valued result is the caller's: give it back with \
+         `Workspace::recycle` to reuse its buffer too."
+    );
     let graph_doc = format!("The computation graph of [`{name}`], built at compile time.");
     let lints = allow_lints();
+    let (grad_with_body, vjp_with_body) = if stub {
+        (
+            quote!(::core::unreachable!()),
+            quote!(::core::unreachable!()),
+        )
+    } else {
+        (
+            quote! {
+                #ws.run(move || {
+                    let (__ad_value, __ad_cot) = #direct(#(#args,)* ::autodiff::__private::one());
+                    (__ad_value, #grad_struct { #(#inits),* })
+                })
+            },
+            quote! {
+                #ws.run(move || {
+                    let (__ad_value, __ad_cot) = #direct(#(#args,)* d_out);
+                    (__ad_value, #grad_struct { #(#inits),* })
+                })
+            },
+        )
+    };
     let (grad_body, vjp_body) = if stub {
         (
             quote!(::core::unreachable!()),
@@ -228,6 +281,12 @@ fn entry_points(
             #lints
             #vis fn #grad(#inputs) -> (#ret, #grad_struct) {
                 #grad_body
+            }
+
+            #[doc = #grad_with_doc]
+            #lints
+            #vis fn #grad_with<'__ad_w>(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_struct>, #inputs) -> (#ret, &'__ad_w #grad_struct) {
+                #grad_with_body
             }
         }
     } else {
@@ -257,6 +316,12 @@ fn entry_points(
         #lints
         #vis fn #vjp(#inputs #comma d_out: #ret) -> (#ret, #grad_struct) {
             #vjp_body
+        }
+
+        #[doc = #vjp_with_doc]
+        #lints
+        #vis fn #vjp_with<'__ad_w>(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_struct>, #inputs #comma d_out: #ret) -> (#ret, &'__ad_w #grad_struct) {
+            #vjp_with_body
         }
 
         #[doc = #graph_doc]
@@ -309,6 +374,27 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
     }
 }
 
+/// Whether a call in `block` lends a callee a value owned by the body (`g(&s)` with `s`
+/// a local or a by-value parameter, not a reference): the callee's pullback borrows it.
+fn lends_a_local(f: &Func, block: &Block) -> bool {
+    block.stmts.iter().any(|s| match s {
+        Stmt::Eqn(e) => match &e.op {
+            Op::Call { borrowed, .. } => e
+                .args
+                .iter()
+                .zip(borrowed)
+                .any(|(&a, &b)| b && !f.vars[a].by_ref),
+            _ => false,
+        },
+        Stmt::If {
+            then_block,
+            else_block,
+            ..
+        } => lends_a_local(f, then_block) || lends_a_local(f, else_block),
+        Stmt::For { body, .. } => lends_a_local(f, body),
+    })
+}
+
 /// Every item for an ordinary differentiable function.
 pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let names = Names::new(&item.sig.ident);
@@ -322,12 +408,16 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let vis = &item.vis;
     let fn_sig = &item.sig;
     let lints = allow_lints();
+    let pooled = super::pooled_values(f, &f.body);
+    let not_ret = |v: &usize| *v != f.ret;
+    let forward_recycles = super::recycle_values(pooled.iter().copied().filter(not_ret));
     let forward_fn = quote! {
         #(#attrs)*
         #lints
         #vis #fn_sig {
             #(#checks)*
             #plain
+            #forward_recycles
             #ret_var
         }
     };
@@ -339,24 +429,74 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         .map(|i| super::param_cotangent(f, i))
         .collect();
     let cot = super::tuple(&cots);
-    let value = if reverse_reads(f, &f.body).contains(&f.ret) {
+    let reads = reverse_reads(f, &f.body);
+    let value = if reads.contains(&f.ret) {
         quote!(::core::clone::Clone::clone(&#ret_var))
     } else {
         quote!(#ret_var)
     };
+    // Intermediate values go back to the workspace pool where they are last owned: in the
+    // pullback closure if it reads them (it captured them), before it otherwise; the
+    // returned value never (unless the closure keeps the original of a clone).
+    let (read, unread): (Vec<usize>, Vec<usize>) = pooled.iter().partition(|v| reads.contains(v));
+    let recycle_read = super::recycle_values(read);
+    let recycle_unread = super::recycle_values(unread.into_iter().filter(not_ret));
+    let recycle_adjoints = super::recycle_adjoints(f);
     let pb_sig = pullback_signature(item, sig, &names);
-    let pullback_fn = quote! {
-        #[doc(hidden)]
-        #[inline]
-        #lints
-        #pb_sig {
-            #recorded
-            (#value, move |__ad_dout: #ret_ty| {
-                #reverse
-                #cot
+    let pullback_fn = if lends_a_local(f, &f.body) {
+        // A callee's pullback borrows a value of this body (`g(&s)`): a closure cannot
+        // both own that value and hold the borrow, so this pullback keeps only the
+        // arguments and runs the straight-line vector-Jacobian product (forward again,
+        // then reverse) when it is called.
+        let name = &names.name;
+        let direct = &names.direct;
+        let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
+        let call_args: Vec<TokenStream> = sig
+            .params
+            .iter()
+            .map(|p| {
+                let id = &p.ident;
+                if p.by_ref {
+                    quote!(#id)
+                } else {
+                    quote!(::core::clone::Clone::clone(&#id))
+                }
             })
+            .collect();
+        quote! {
+            #[doc(hidden)]
+            #[inline]
+            #lints
+            #pb_sig {
+                let __ad_value = #name(#(#call_args),*);
+                (__ad_value, move |__ad_dout: #ret_ty| {
+                    let (__ad_again, __ad_cot) = #direct(#(#idents,)* __ad_dout);
+                    ::autodiff::__private::recycle_value(__ad_again);
+                    __ad_cot
+                })
+            }
+        }
+    } else {
+        quote! {
+            #[doc(hidden)]
+            #[inline]
+            #lints
+            #pb_sig {
+                #recorded
+                #recycle_unread
+                (#value, move |__ad_dout: #ret_ty| {
+                    #reverse
+                    let __ad_cot = #cot;
+                    #recycle_read
+                    #recycle_adjoints
+                    // The caller's adjoint of this call's result: its buffer came from the pool.
+                    ::autodiff::__private::recycle_value(__ad_dout);
+                    __ad_cot
+                })
+            }
         }
     };
+    let recycle_all = super::recycle_values(pooled.iter().copied().filter(not_ret));
     let direct_sig = direct_signature(item, sig, &names);
     let direct_fn = quote! {
         #[doc(hidden)]
@@ -364,7 +504,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         #lints
         #direct_sig {
             #body
-            (#ret_var, #cot)
+            let __ad_result = (#ret_var, #cot);
+            #recycle_all
+            #recycle_adjoints
+            __ad_result
         }
     };
     let graph_body = super::graph::body(f, &names.name.to_string());

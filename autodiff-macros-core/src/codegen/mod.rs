@@ -11,6 +11,7 @@ pub mod tape;
 use crate::ir::{Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use std::collections::BTreeSet;
 
 pub use crate::lower::var_ident as primal;
 
@@ -117,16 +118,30 @@ pub fn reverse_body(f: &Func) -> TokenStream {
 /// known before the forward pass: one loop then gives the sum and adds the chain's
 /// cotangents, instead of a forward loop and a reverse loop.
 pub fn vjp_body(f: &Func) -> TokenStream {
-    if let Some((Stmt::Eqn(e), rest)) = f.body.stmts.split_last() {
-        if let Op::FusedSum(inner) = &e.op {
-            if e.out == f.ret && f.active(f.ret) {
-                return one_loop_sum(f, e, inner, rest);
-            }
-        }
+    if let Some((e, inner, rest)) = summed_result(f) {
+        return one_loop_sum(f, e, inner, rest);
     }
     let fwd = forward::Forward { f, record: true }.block(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
+}
+
+/// The fused sum that gives `f`'s result as its last statement, with the chain and the
+/// statements before it: [`vjp_body`] computes it and its cotangents in one loop, and the
+/// result then has no adjoint variable.
+fn summed_result(f: &Func) -> Option<(&Eqn, &Func, &[Stmt])> {
+    match f.body.stmts.split_last()? {
+        (
+            Stmt::Eqn(
+                e @ Eqn {
+                    op: Op::FusedSum(inner),
+                    ..
+                },
+            ),
+            rest,
+        ) if e.out == f.ret && f.active(f.ret) => Some((e, inner, rest)),
+        _ => None,
+    }
 }
 
 /// [`vjp_body`] for a function whose last statement `e` is a fused sum giving its result:
@@ -182,4 +197,70 @@ pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
         }
         _ => false,
     }) || (f.ret == v)
+}
+
+/// The values defined directly in `block` that a rule op made, in order: owned values whose buffers come
+/// from the installed workspace pool (`autodiff::Workspace`), so the generated code gives
+/// them back when it is done with them. Values made by clones (branch joins, loop
+/// carries), user calls and opaque expressions are left to drop.
+pub fn pooled_values(f: &Func, block: &crate::ir::Block) -> Vec<VarId> {
+    block
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Eqn(e)
+                if matches!(
+                    e.op,
+                    Op::Unary(_) | Op::Binary(_) | Op::Fused(_) | Op::Map(_)
+                ) && !f.vars[e.out].by_ref =>
+            {
+                Some(e.out)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `recycle_value(v);` for each of `vars`: gives their buffers back to the pool.
+pub fn recycle_values(vars: impl IntoIterator<Item = VarId>) -> TokenStream {
+    let ids = vars.into_iter().map(primal);
+    quote!(#(::autodiff::__private::recycle_value(#ids);)*)
+}
+
+/// `recycle(adjoint);` for every adjoint declared at the top of the reverse pass that is
+/// still there at its end: not a parameter's (returned), not a loop output's (moved into
+/// the loop's carry) and not a call result's (moved into the callee's pullback).
+pub fn recycle_adjoints(f: &Func) -> TokenStream {
+    let mut params: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
+    if summed_result(f).is_some() {
+        // Computed with its cotangents in one loop: the result has no adjoint.
+        params.insert(f.ret);
+    }
+    recycle_block_adjoints(f, &f.body, &tape::defined_in(&f.body), params)
+}
+
+/// `recycle(adjoint);` for the adjoints of the variables `defined` in `block` (declared at
+/// the start of its reverse code) that are still there at its end: not in `moved`, not a
+/// nested loop output's and not a call result's.
+pub fn recycle_block_adjoints(
+    f: &Func,
+    block: &crate::ir::Block,
+    defined: &BTreeSet<VarId>,
+    mut moved: BTreeSet<VarId>,
+) -> TokenStream {
+    for s in &block.stmts {
+        match s {
+            Stmt::For { outs, .. } => moved.extend(outs.iter().copied()),
+            Stmt::Eqn(e) if matches!(e.op, Op::Call { .. }) => {
+                moved.insert(e.out);
+            }
+            _ => {}
+        }
+    }
+    let adjs = defined
+        .iter()
+        .copied()
+        .filter(|&v| f.active(v) && !adjoint_is_field(f, v) && !moved.contains(&v))
+        .map(adjoint);
+    quote!(#(::autodiff::__private::recycle(#adjs);)*)
 }

@@ -5,9 +5,10 @@
 //! the operand's adjoint. Branches replay the arm the forward pass took (read from the
 //! tape) and loops pop their tape, so iterations run in reverse.
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, saved};
+use super::tape::{defined_in, defined_in_loop, has_reverse, reverse_reads, saved};
 use super::{
-    adjoint, adjoint_is_field, adjoint_place, operand, primal, pullback, rule_value, tape, tuple,
+    adjoint, adjoint_is_field, adjoint_place, operand, pooled_values, primal, pullback,
+    recycle_block_adjoints, recycle_values, rule_value, tape, tuple,
 };
 use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
@@ -40,6 +41,24 @@ impl Reverse<'_> {
                 }
             });
         quote!(#(#decls)*)
+    }
+
+    /// At the end of the reverse code of a nested block: gives back the adjoints declared
+    /// for it (except `moved` ones) and the values a rule made in it that its tape saved.
+    fn recycle_block(
+        &self,
+        block: &Block,
+        defined: &BTreeSet<VarId>,
+        moved: BTreeSet<VarId>,
+    ) -> TokenStream {
+        let reads = reverse_reads(self.f, block);
+        let values = recycle_values(
+            pooled_values(self.f, block)
+                .into_iter()
+                .filter(|v| reads.contains(v)),
+        );
+        let adjoints = recycle_block_adjoints(self.f, block, defined, moved);
+        quote!(#values #adjoints)
     }
 
     /// `adjoint(target) += value` when `target` is active.
@@ -97,7 +116,8 @@ impl Reverse<'_> {
                             self.add_into(b, quote!(#ao))
                         });
                     let rev = self.block(block);
-                    (pat, quote!(#decl #(#joins)* #rev))
+                    let recycle = self.recycle_block(block, &defined, BTreeSet::new());
+                    (pat, quote!(#decl #(#joins)* #rev #recycle))
                 };
                 let (then_pat, then_rev) = arm(then_block, then_outs);
                 let (else_pat, else_rev) = arm(else_block, else_outs);
@@ -153,6 +173,18 @@ impl Reverse<'_> {
                     let j = syn::Index::from(j);
                     self.add_into(carried_in[k], quote!(#carry.#j))
                 });
+                // The incoming adjoints after their joins, the body's adjoints but the
+                // carried ones (moved into the carry), the saved values; after the loop, the
+                // carry.
+                let recycle_incoming = incoming
+                    .iter()
+                    .map(|inc| quote!(::autodiff::__private::recycle(#inc);));
+                let recycle_body =
+                    self.recycle_block(body, &defined, params.iter().copied().collect());
+                let recycle_carry = (0..slots.len()).map(|j| {
+                    let j = syn::Index::from(j);
+                    quote!(::autodiff::__private::recycle(#carry.#j);)
+                });
                 quote_spanned! {*span=>
                     let mut #carry = #init;
                     while let ::core::option::Option::Some(#pat) = #t.pop() {
@@ -161,8 +193,11 @@ impl Reverse<'_> {
                         #(#joins)*
                         #rev
                         #carry = #next;
+                        #(#recycle_incoming)*
+                        #recycle_body
                     }
                     #(#exits)*
+                    #(#recycle_carry)*
                 }
             }
         }
@@ -214,9 +249,15 @@ impl Reverse<'_> {
                         let ga = adjoint_place(f, a);
                         quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
                     });
+                // The cotangents are the callee's adjoints: their buffers go back to the pool.
+                let recycles = (0..e.args.len()).map(|k| {
+                    let k = syn::Index::from(k);
+                    quote!(::autodiff::__private::recycle_value(#cot.#k);)
+                });
                 quote_spanned! {span=>
                     let #cot = #pb(#g);
                     #(#adds)*
+                    #(#recycles)*
                 }
             }
             Op::Fused(inner) => super::fused::reverse(f, e, inner, false, g, None),

@@ -14,7 +14,13 @@ impl<X: Adjoint + Clone> Adjoint for Vec<X> {
             return;
         }
         if self.is_empty() {
-            self.clone_from(other);
+            // Element by element from symbolic zeros, so that matrix elements take their
+            // buffers from the workspace pool (a clone would not).
+            self.extend(other.iter().map(|o| {
+                let mut a = X::adjoint_zero();
+                a.accumulate(o);
+                a
+            }));
             return;
         }
         assert_eq!(
@@ -27,6 +33,10 @@ impl<X: Adjoint + Clone> Adjoint for Vec<X> {
         for (a, b) in self.iter_mut().zip(other) {
             a.accumulate(b);
         }
+    }
+
+    fn recycle(self) {
+        self.into_iter().for_each(X::recycle);
     }
 
     fn finish(self, primal: &Self) -> Self {
@@ -55,6 +65,10 @@ impl<X: Adjoint, const N: usize> Adjoint for [X; N] {
         for (a, b) in self.iter_mut().zip(other) {
             a.accumulate(b);
         }
+    }
+
+    fn recycle(self) {
+        self.into_iter().for_each(X::recycle);
     }
 
     fn finish(mut self, primal: &Self) -> Self {

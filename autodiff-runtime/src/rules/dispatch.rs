@@ -28,6 +28,11 @@ pub trait Adjoint: Sized {
     fn finish_contributed(self, primal: &Self) -> Self {
         self.finish(primal)
     }
+    /// Gives the adjoint's buffers back to the installed [`crate::workspace::Workspace`]
+    /// pool (matrices, field by field for structs); drops it when no pool is installed or
+    /// it holds none (scalars).
+    #[inline(always)]
+    fn recycle(self) {}
 }
 
 macro_rules! scalar_adjoint {
@@ -196,6 +201,12 @@ pub fn finish<X: Adjoint>(adjoint: X, primal: &X) -> X {
 #[inline(always)]
 pub fn finish_contributed<X: Adjoint>(adjoint: X, primal: &X) -> X {
     adjoint.finish_contributed(primal)
+}
+
+/// Gives an adjoint's buffers back to the installed workspace pool ([`Adjoint::recycle`]).
+#[inline(always)]
+pub fn recycle<X: Adjoint>(adjoint: X) {
+    adjoint.recycle()
 }
 
 /// The seed `1` of a scalar output, for `name_grad`.

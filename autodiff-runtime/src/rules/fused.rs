@@ -114,7 +114,8 @@ where
 
 /// The output of a fused chain: a matrix.
 pub trait FusedOut<T: Real>: Sized {
-    /// A `rows x cols` matrix (its elements are all overwritten by the loop).
+    /// A `rows x cols` matrix (its elements are all overwritten by the loop), from the
+    /// installed workspace pool where there is one.
     fn fused_new(rows: usize, cols: usize) -> Self;
     /// The elements, column-major.
     fn fused_data(&self) -> &[T];
@@ -129,7 +130,7 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     fn fused_new(rows: usize, cols: usize) -> Self {
-        OMatrix::<T, R, C>::zeros_generic(R::from_usize(rows), C::from_usize(cols))
+        crate::workspace::pooled_zeros(R::from_usize(rows), C::from_usize(cols))
     }
     #[inline(always)]
     fn fused_data(&self) -> &[T] {

@@ -47,7 +47,8 @@ where
 
     #[inline]
     fn map_elements(&self, f: impl FnMut(T) -> T) -> Self {
-        self.map(f)
+        let (rows, cols) = self.shape_generic();
+        crate::workspace::pooled_from_iter(rows, cols, self.as_slice().iter().copied().map(f))
     }
 
     #[inline]

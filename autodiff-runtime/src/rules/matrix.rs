@@ -50,6 +50,12 @@ where
         ensure_shape(&mut self, primal.nrows(), primal.ncols());
         self
     }
+
+    /// Gives a dynamically sized matrix's buffer to the installed workspace pool.
+    #[inline]
+    fn recycle(self) {
+        crate::workspace::recycle_value(self)
+    }
 }
 
 /// Makes `acc` a `rows x cols` adjoint: an empty `acc` becomes zeros of that shape, one
@@ -87,7 +93,8 @@ where
     *acc = zeros(rows, cols, "adjoint");
 }
 
-/// Zeros of shape `rows x cols` in a matrix type whose dimensions may be fixed.
+/// Zeros of shape `rows x cols` in a matrix type whose dimensions may be fixed; from the
+/// installed workspace pool where there is one.
 ///
 /// # Panics
 /// If a fixed dimension of the type differs from the requested one; `what` names the
@@ -108,7 +115,7 @@ where
         fixed.0.map_or("n".to_string(), |r| r.to_string()),
         fixed.1.map_or("n".to_string(), |c| c.to_string()),
     );
-    OMatrix::zeros_generic(R::from_usize(rows), C::from_usize(cols))
+    crate::workspace::pooled_zeros(R::from_usize(rows), C::from_usize(cols))
 }
 
 /// Panics unless a cotangent `g` has the shape of the value `y` it belongs to.

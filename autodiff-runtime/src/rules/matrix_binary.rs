@@ -27,6 +27,7 @@ use nalgebra::{Const, DefaultAllocator, Dim, Dyn, OMatrix};
 
 use super::matrix::{check_cotangent, ensure_shape, label, zeros};
 use super::{Add, BinaryOp, BinaryRule, Div, Max, Min, Mul, OpName, Powf, Real, Sub};
+use crate::workspace::pooled_from_iter;
 
 /// The type-level dimension of a broadcast result.
 ///
@@ -289,7 +290,7 @@ where
                 .map(|(&x, &y)| rule.f(x, y));
             let rows = <R1::Output as Dim>::from_usize(m);
             let cols = <C1::Output as Dim>::from_usize(n);
-            return OMatrix::from_iterator_generic(rows, cols, it);
+            return pooled_from_iter(rows, cols, it);
         }
         let mut out: Self::Output = zeros(m, n, "broadcast result");
         broadcast_forward(
@@ -371,7 +372,8 @@ where
     #[inline]
     fn forward(&self, op: Op, b: &T) -> Self {
         let b = *b;
-        self.map(|a| op.f(a, b))
+        let (rows, cols) = self.shape_generic();
+        pooled_from_iter(rows, cols, self.as_slice().iter().map(|&a| op.f(a, b)))
     }
 
     fn vjp_lhs(&self, op: Op, b: &T, y: &Self, g: &Self, ga: &mut Self) {
@@ -425,7 +427,8 @@ macro_rules! scalar_op_matrix {
             #[inline]
             fn forward(&self, op: Op, b: &OMatrix<$t, R, C>) -> Self::Output {
                 let a = *self;
-                b.map(|b| op.f(a, b))
+                let (rows, cols) = b.shape_generic();
+                pooled_from_iter(rows, cols, b.as_slice().iter().map(|&b| op.f(a, b)))
             }
 
             fn vjp_lhs(&self, op: Op, b: &OMatrix<$t, R, C>, y: &Self::Output, g: &Self::Output, ga: &mut $t) {

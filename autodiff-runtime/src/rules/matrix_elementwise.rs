@@ -18,7 +18,7 @@ where
     /// One pass over the elements, vectorized where the rule has a SIMD kernel.
     #[inline]
     fn forward(&self, op: Op) -> Self {
-        let mut y = self.clone();
+        let mut y = crate::workspace::pooled_copy(self);
         op.f_in_place(y.as_mut_slice());
         y
     }

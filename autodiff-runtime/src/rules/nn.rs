@@ -16,7 +16,7 @@
 //! name the sizes involved.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, OMatrix};
+use nalgebra::{DVector, DefaultAllocator, Dim, Dyn, OMatrix, U1};
 use num_traits::Float;
 
 use super::matrix::{check_cotangent, ensure_shape};
@@ -135,18 +135,27 @@ fn group_logsumexp<T: Real>(x: &[T], groups: &Groups, k: usize) -> (T, T) {
     (m, Float::ln(s))
 }
 
+/// Scratch space of `n` elements, from the installed workspace pool where there is one
+/// (give it back with [`crate::workspace::recycle_value`]).
+fn scratch<T: Real>(n: usize) -> DVector<T> {
+    crate::workspace::pooled_zeros(Dyn(n), U1)
+}
+
 /// Every group's `(m, ln sum e^(x - m))` (see [`group_logsumexp`]), with the `exp` and
 /// `ln` on the vectorised kernels of [`crate::simd`]: for row groups the loops run down
 /// the columns of the column-major data (contiguous), with one `exp` pass over all
-/// elements. `shifted` is scratch space; on return it holds `e^(x - m)`.
-fn all_logsumexp<T: Real>(x: &[T], groups: &Groups, shifted: &mut Vec<T>) -> (Vec<T>, Vec<T>) {
+/// elements. Returns scratch vectors (see [`scratch`]).
+fn all_logsumexp<T: Real>(x: &[T], groups: &Groups) -> (DVector<T>, DVector<T>) {
     if groups.group_step != 1 {
-        return (0..groups.count)
-            .map(|k| group_logsumexp(x, groups, k))
-            .unzip();
+        let (mut m, mut ln_sum) = (scratch(groups.count), scratch(groups.count));
+        for k in 0..groups.count {
+            (m[k], ln_sum[k]) = group_logsumexp(x, groups, k);
+        }
+        return (m, ln_sum);
     }
     let (rows, cols) = (groups.count, groups.len);
-    let mut m = vec![T::neg_infinity(); rows];
+    let mut m = scratch(rows);
+    m.fill(T::neg_infinity());
     for col in x.chunks_exact(rows.max(1)).take(cols) {
         for (m, &v) in m.iter_mut().zip(col) {
             if v > *m {
@@ -156,23 +165,26 @@ fn all_logsumexp<T: Real>(x: &[T], groups: &Groups, shifted: &mut Vec<T>) -> (Ve
     }
     // An infinite maximum gives ln_sum = 0 (the result is the maximum itself); shift by 0
     // there so that no `inf - inf` appears.
-    let shift: Vec<T> = m
-        .iter()
-        .map(|&m| if m.is_infinite() { T::zero() } else { m })
-        .collect();
-    shifted.clear();
-    for col in x.chunks_exact(rows.max(1)).take(cols) {
-        shifted.extend(col.iter().zip(&shift).map(|(&v, &s)| v - s));
+    let mut shifted = scratch::<T>(rows * cols);
+    for (out, col) in shifted
+        .as_mut_slice()
+        .chunks_exact_mut(rows.max(1))
+        .zip(x.chunks_exact(rows.max(1)))
+    {
+        for ((o, &v), &m) in out.iter_mut().zip(col).zip(m.iter()) {
+            *o = if m.is_infinite() { v } else { v - m };
+        }
     }
-    T::simd_in_place(super::SimdKernel::Exp, shifted);
-    let mut ln_sum = vec![T::zero(); rows];
-    for col in shifted.chunks_exact(rows.max(1)).take(cols) {
+    T::simd_in_place(super::SimdKernel::Exp, shifted.as_mut_slice());
+    let mut ln_sum = scratch(rows);
+    for col in shifted.as_slice().chunks_exact(rows.max(1)).take(cols) {
         for (s, &e) in ln_sum.iter_mut().zip(col) {
             *s += e;
         }
     }
-    T::simd_in_place(super::SimdKernel::Ln, &mut ln_sum);
-    for (s, &m) in ln_sum.iter_mut().zip(&m) {
+    crate::workspace::recycle_value(shifted);
+    T::simd_in_place(super::SimdKernel::Ln, ln_sum.as_mut_slice());
+    for (s, &m) in ln_sum.iter_mut().zip(m.iter()) {
         if m.is_infinite() {
             *s = T::zero();
         }
@@ -189,7 +201,7 @@ where
     fn forward(&self, _op: Softmax) -> Self {
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let x = self.as_slice();
-        let mut out = self.clone();
+        let mut out = crate::workspace::pooled_copy(self);
         let y = out.as_mut_slice();
         for k in 0..groups.count {
             let m = group_max(x, &groups, k);
@@ -237,7 +249,7 @@ where
     fn forward(&self, _op: LogSoftmax) -> Self {
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let x = self.as_slice();
-        let mut out = self.clone();
+        let mut out = crate::workspace::pooled_copy(self);
         let y = out.as_mut_slice();
         for k in 0..groups.count {
             let (m, ln_sum) = group_logsumexp(x, &groups, k);
@@ -328,12 +340,14 @@ where
         let groups = Groups::of::<C>(self.nrows(), self.ncols());
         let labels = check_labels(labels.as_ref(), &groups, self.shape());
         let x = self.as_slice();
-        let (m, ln_sum) = all_logsumexp(x, &groups, &mut Vec::new());
+        let (m, ln_sum) = all_logsumexp(x, &groups);
         let mut total = T::zero();
         for (k, &label) in labels.iter().enumerate() {
             let target = x[k * groups.group_step + label * groups.elem_step];
             total += (m[k] - target) + ln_sum[k];
         }
+        crate::workspace::recycle_value(m);
+        crate::workspace::recycle_value(ln_sum);
         total / T::c(groups.count as f64)
     }
 
@@ -343,20 +357,21 @@ where
         ensure_shape(gx, self.nrows(), self.ncols());
         let scale = *g / T::c(groups.count as f64);
         let (x, gx) = (self.as_slice(), gx.as_mut_slice());
-        let mut p = Vec::new();
-        let (m, ln_sum) = all_logsumexp(x, &groups, &mut p);
+        let (m, ln_sum) = all_logsumexp(x, &groups);
         // p = softmax(x) = e^((x - m) - ln_sum), one vectorised exp pass.
-        p.clear();
-        p.resize(x.len(), T::zero());
+        let mut p = scratch::<T>(x.len());
         for k in 0..groups.count {
             for i in groups.indices(k) {
                 p[i] = (x[i] - m[k]) - ln_sum[k];
             }
         }
-        T::simd_in_place(super::SimdKernel::Exp, &mut p);
-        for (gx, &p) in gx.iter_mut().zip(&p) {
+        T::simd_in_place(super::SimdKernel::Exp, p.as_mut_slice());
+        for (gx, &p) in gx.iter_mut().zip(p.iter()) {
             *gx += scale * p;
         }
+        crate::workspace::recycle_value(p);
+        crate::workspace::recycle_value(m);
+        crate::workspace::recycle_value(ln_sum);
         for (k, &label) in labels.iter().enumerate() {
             gx[k * groups.group_step + label * groups.elem_step] -= scale;
         }

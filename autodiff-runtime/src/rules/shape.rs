@@ -49,7 +49,12 @@ where
 
     #[inline]
     fn forward(&self, _op: Transpose) -> Self::Output {
-        self.transpose()
+        let (rows, cols) = self.shape_generic();
+        let (m, n) = (rows.value(), cols.value());
+        let x = self.as_slice();
+        // Column i of the n x m result is row i of `self`.
+        let it = (0..m).flat_map(|i| (0..n).map(move |j| x[i + j * m]));
+        crate::workspace::pooled_from_iter(cols, rows, it)
     }
 
     /// `gx += g^T`.
