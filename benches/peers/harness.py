@@ -81,3 +81,18 @@ def emit(peer, name, version, threads, results):
         indent=1,
     )
     sys.stdout.write("\n")
+
+
+def run(doc, peer, name, version, threads, jobs):
+    """A peer script's `main`: parse the command line, run the wanted jobs and emit them.
+
+    `jobs(budget)` gives `(criterion group, function returning its results)` pairs.
+    """
+    args = parse_args(doc.splitlines()[0])
+    budget = 1.0 if args.quick else 3.0
+    results = {}
+    for group, job in jobs(budget):
+        if wanted(args, group):
+            log(f"{peer}: {group}")
+            results[group] = job()
+    emit(peer, name, version, threads(), results)

@@ -149,23 +149,19 @@ def run(forward, gradient, params, budget):
     }
 
 
-def main():
-    args = harness.parse_args(__doc__.splitlines()[0])
-    budget = 1.0 if args.quick else 3.0
-    jobs = [
+def jobs(budget):
+    """The workloads, in the report's order."""
+    return [
         (wl.TUTORIAL["group"], lambda: tutorial(budget)),
         (wl.ELEMENTWISE["group"], lambda: elementwise(budget)),
         (wl.MLP["group"], lambda: mlp(wl.MLP, budget)),
         (wl.MLP_SMALL["group"], lambda: mlp(wl.MLP_SMALL, budget)),
         (wl.TRAINING["group"], lambda: training(budget)),
     ]
-    results = {}
-    for group, job in jobs:
-        if harness.wanted(args, group):
-            harness.log(f"torch: {group}")
-            results[group] = job()
-    harness.emit("torch", "PyTorch eager", torch.__version__, torch.get_num_threads(), results)
 
+
+def main():
+    harness.run(__doc__, "torch", "PyTorch eager", torch.__version__, torch.get_num_threads, jobs)
 
 if __name__ == "__main__":
     main()

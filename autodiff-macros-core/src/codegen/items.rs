@@ -395,6 +395,22 @@ fn lends_a_local(f: &Func, block: &Block) -> bool {
     })
 }
 
+/// The parameters as arguments of a call that must leave them usable afterwards: references
+/// as they are, values cloned.
+fn owned_call_args(sig: &Signature) -> Vec<TokenStream> {
+    sig.params
+        .iter()
+        .map(|p| {
+            let id = &p.ident;
+            if p.by_ref {
+                quote!(#id)
+            } else {
+                quote!(::core::clone::Clone::clone(&#id))
+            }
+        })
+        .collect()
+}
+
 /// Every item for an ordinary differentiable function.
 pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let names = Names::new(&item.sig.ident);
@@ -451,18 +467,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         let name = &names.name;
         let direct = &names.direct;
         let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
-        let call_args: Vec<TokenStream> = sig
-            .params
-            .iter()
-            .map(|p| {
-                let id = &p.ident;
-                if p.by_ref {
-                    quote!(#id)
-                } else {
-                    quote!(::core::clone::Clone::clone(&#id))
-                }
-            })
-            .collect();
+        let call_args = owned_call_args(sig);
         quote! {
             #[doc(hidden)]
             #[inline]
@@ -526,18 +531,7 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
     let name = &names.name;
     let ret_ty = &sig.ret;
     let lints = allow_lints();
-    let call_args: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .map(|p| {
-            let id = &p.ident;
-            if p.by_ref {
-                quote!(#id)
-            } else {
-                quote!(::core::clone::Clone::clone(&#id))
-            }
-        })
-        .collect();
+    let call_args = owned_call_args(sig);
     let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
     let single = sig.params.len() == 1;
     let cots: Vec<TokenStream> = sig
