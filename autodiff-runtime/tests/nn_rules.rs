@@ -250,3 +250,48 @@ proptest! {
         check_vjp(&t, |t| binary(Mse, &x, t), |t, y, g, gt| binary_vjp_rhs(Mse, &x, t, y, g, gt), seed, TOL32);
     }
 }
+
+/// `forward_vjp_lhs` (one softmax for the loss and its gradient, used when the loss is a
+/// function's result) agrees with `forward` then `vjp_lhs`: the value bit for bit, the
+/// gradient to rounding; also for rows of huge, infinite and one-column logits.
+#[test]
+fn cross_entropy_value_and_gradient_in_one_call_match_the_separate_ones() {
+    let cases: Vec<(DMatrix<f64>, Vec<usize>)> = vec![
+        (
+            dmatrix![0.3, -1.2, 2.0; 1000.0, -1000.0, 0.0; 0.5, 0.5, 0.5; -3.0, 4.0, 1.0],
+            vec![2, 0, 1, 1],
+        ),
+        (
+            dmatrix![0.1, f64::INFINITY; f64::NEG_INFINITY, 2.0; -0.7, 0.4],
+            vec![0, 1, 0],
+        ),
+        (dmatrix![1.5; -2.0; 0.25], vec![0, 0, 0]),
+    ];
+    for (x, labels) in cases {
+        let g = 0.75;
+        let y = binary(CrossEntropy, &x, &labels);
+        let mut separate = DMatrix::zeros(0, 0);
+        binary_vjp_lhs(CrossEntropy, &x, &labels, &y, &g, &mut separate);
+        let mut together = DMatrix::zeros(0, 0);
+        let y2 = binary_forward_vjp_lhs(CrossEntropy, &x, &labels, &g, &mut together);
+        assert_eq!(y.to_bits(), y2.to_bits(), "{x}");
+        for (a, b) in together.iter().zip(separate.iter()) {
+            assert!(
+                (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-15 * (1.0 + b.abs()),
+                "{a} vs {b} for\n{x}"
+            );
+        }
+    }
+    // A DVector of logits is one group (PyTorch's 1-D input).
+    let v: DVector<f64> = dvector![0.2, -0.4, 1.3];
+    let labels = [2usize];
+    let y = binary(CrossEntropy, &v, &labels);
+    let mut separate = DVector::<f64>::zeros(0);
+    binary_vjp_lhs(CrossEntropy, &v, &labels, &y, &1.0, &mut separate);
+    let mut together = DVector::<f64>::zeros(0);
+    let y2 = binary_forward_vjp_lhs(CrossEntropy, &v, &labels, &1.0, &mut together);
+    assert_eq!(y.to_bits(), y2.to_bits());
+    for (a, b) in together.iter().zip(separate.iter()) {
+        assert!((a - b).abs() <= 1e-15, "{a} vs {b}");
+    }
+}

@@ -121,6 +121,9 @@ pub fn vjp_body(f: &Func) -> TokenStream {
     if let Some((e, inner, rest)) = summed_result(f) {
         return one_loop_sum(f, e, inner, rest);
     }
+    if let Some((e, rest)) = final_binary(f) {
+        return final_binary_with_vjp(f, e, rest);
+    }
     let fwd = forward::Forward { f, record: true }.block(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
@@ -142,6 +145,60 @@ fn summed_result(f: &Func) -> Option<(&Eqn, &Func, &[Stmt])> {
         ) if e.out == f.ret && f.active(f.ret) => Some((e, inner, rest)),
         _ => None,
     }
+}
+
+/// The binary rule that gives `f`'s result as its last statement when only its left
+/// operand is differentiated (`cross_entropy(&logits, labels)`), with the statements
+/// before it: [`vjp_body`] runs it with its cotangent `__ad_dout` in one call
+/// (`binary_forward_vjp_lhs`, where the op can share work), and the result then has no
+/// adjoint variable.
+fn final_binary(f: &Func) -> Option<(&Eqn, &[Stmt])> {
+    match f.body.stmts.split_last()? {
+        (
+            Stmt::Eqn(
+                e @ Eqn {
+                    op: Op::Binary(_), ..
+                },
+            ),
+            rest,
+        ) if e.out == f.ret
+            && f.active(f.ret)
+            && f.active(e.args[0])
+            && !f.active(e.args[1])
+            && e.args[0] != e.args[1] =>
+        {
+            Some((e, rest))
+        }
+        _ => None,
+    }
+}
+
+/// [`vjp_body`] for a function whose last statement `e` is [`final_binary`].
+fn final_binary_with_vjp(f: &Func, e: &Eqn, rest: &[Stmt]) -> TokenStream {
+    let Op::Binary(r) = &e.op else {
+        return quote!();
+    };
+    let rest = crate::ir::Block {
+        stmts: rest.to_vec(),
+    };
+    let fwd = forward::Forward { f, record: true }.block(&rest);
+    let rev = reverse::Reverse { f };
+    let mut top = tape::defined_in(&f.body);
+    top.extend(f.params.iter().map(|p| p.var));
+    top.remove(&f.ret);
+    let declare = rev.declare(&top);
+    let out = primal(e.out);
+    let rule = rule_value(r);
+    let (a, b) = (operand(f, e.args[0]), operand(f, e.args[1]));
+    let ga = adjoint_place(f, e.args[0]);
+    let span = e.span;
+    // `__ad_dout` is the signature's (call-site hygiene), not the user's tokens'.
+    let dout = quote!(__ad_dout);
+    let both = quote_spanned! {span=>
+        let #out = ::autodiff::__private::binary_forward_vjp_lhs(#rule, #a, #b, &#dout, &mut #ga);
+    };
+    let body = rev.block(&rest);
+    quote!(#fwd #declare #both #body)
 }
 
 /// [`vjp_body`] for a function whose last statement `e` is a fused sum giving its result:
@@ -232,8 +289,8 @@ pub fn recycle_values(vars: impl IntoIterator<Item = VarId>) -> TokenStream {
 /// the loop's carry) and not a call result's (moved into the callee's pullback).
 pub fn recycle_adjoints(f: &Func) -> TokenStream {
     let mut params: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
-    if summed_result(f).is_some() {
-        // Computed with its cotangents in one loop: the result has no adjoint.
+    if summed_result(f).is_some() || final_binary(f).is_some() {
+        // Computed with its cotangents in one call: the result has no adjoint.
         params.insert(f.ret);
     }
     recycle_block_adjoints(f, &f.body, &tape::defined_in(&f.body), params)

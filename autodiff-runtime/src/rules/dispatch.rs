@@ -89,6 +89,18 @@ pub trait BinaryOp<Op, B>: Sized {
     {
         Op::TORCH_NAME
     }
+    /// `op(self, b)` and, for a cotangent `g` of the result known before the op runs (the
+    /// function's own result), the left operand's vector-Jacobian product added into `ga`.
+    /// By default [`Self::forward`] then [`Self::vjp_lhs`]; ops that can share work between
+    /// the two (`cross_entropy`'s softmax) override it.
+    fn forward_vjp_lhs(&self, op: Op, b: &B, g: &Self::Output, ga: &mut Self) -> Self::Output
+    where
+        Op: Copy,
+    {
+        let y = self.forward(op, b);
+        self.vjp_lhs(op, b, &y, g, ga);
+        y
+    }
 }
 
 macro_rules! scalar_dispatch {
@@ -140,6 +152,19 @@ pub fn unary_vjp<Op, X: UnaryOp<Op>>(op: Op, x: &X, y: &X::Output, g: &X::Output
 #[inline(always)]
 pub fn binary<Op, A: BinaryOp<Op, B>, B>(op: Op, a: &A, b: &B) -> A::Output {
     a.forward(op, b)
+}
+
+/// A binary op and its left operand's vector-Jacobian product in one call, for a
+/// cotangent `g` known before the op runs (see [`BinaryOp::forward_vjp_lhs`]).
+#[inline(always)]
+pub fn binary_forward_vjp_lhs<Op: Copy, A: BinaryOp<Op, B>, B>(
+    op: Op,
+    a: &A,
+    b: &B,
+    g: &A::Output,
+    ga: &mut A,
+) -> A::Output {
+    a.forward_vjp_lhs(op, b, g, ga)
 }
 
 /// Reverse of a binary op for its left operand.

@@ -142,54 +142,72 @@ fn scratch<T: Real>(n: usize) -> DVector<T> {
 }
 
 /// Every group's `(m, ln sum e^(x - m))` (see [`group_logsumexp`]), with the `exp` and
-/// `ln` on the vectorised kernels of [`crate::simd`]: for row groups the loops run down
-/// the columns of the column-major data (contiguous), with one `exp` pass over all
-/// elements. Returns scratch vectors (see [`scratch`]).
+/// `ln` on the vectorised kernels of [`crate::simd`]. Returns scratch vectors (see
+/// [`scratch`]).
 fn all_logsumexp<T: Real>(x: &[T], groups: &Groups) -> (DVector<T>, DVector<T>) {
-    if groups.group_step != 1 {
-        let (mut m, mut ln_sum) = (scratch(groups.count), scratch(groups.count));
-        for k in 0..groups.count {
-            (m[k], ln_sum[k]) = group_logsumexp(x, groups, k);
-        }
-        return (m, ln_sum);
+    let (m, ln_sum, e, s) = all_softmax_parts(x, groups);
+    crate::workspace::recycle_value(e);
+    crate::workspace::recycle_value(s);
+    (m, ln_sum)
+}
+
+/// Every group's maximum `m`, `ln sum e^(x - m)` (0 where `m` is infinite, as in
+/// [`group_logsumexp`]), the elements `e^(x - shift)` (`shift` = `m`, or 0 where `m` is
+/// infinite) and their sums per group, as scratch vectors. For row groups the loops run
+/// down the columns of the column-major data (contiguous), with one vectorised `exp` pass
+/// over all elements and one `ln` pass over the sums.
+fn all_softmax_parts<T: Real>(
+    x: &[T],
+    groups: &Groups,
+) -> (DVector<T>, DVector<T>, DVector<T>, DVector<T>) {
+    let (count, len) = (groups.count, groups.len);
+    let mut m = scratch::<T>(count);
+    for k in 0..count {
+        m[k] = group_max(x, groups, k);
     }
-    let (rows, cols) = (groups.count, groups.len);
-    let mut m = scratch(rows);
-    m.fill(T::neg_infinity());
-    for col in x.chunks_exact(rows.max(1)).take(cols) {
-        for (m, &v) in m.iter_mut().zip(col) {
-            if v > *m {
-                *m = v;
+    let shift = |k: usize| if m[k].is_infinite() { T::zero() } else { m[k] };
+    let mut e = scratch::<T>(x.len());
+    if groups.group_step == 1 {
+        // Row groups: element `i` of column `j` belongs to row `i`.
+        for (out, col) in e
+            .as_mut_slice()
+            .chunks_exact_mut(count.max(1))
+            .zip(x.chunks_exact(count.max(1)))
+        {
+            for (k, (o, &v)) in out.iter_mut().zip(col).enumerate() {
+                *o = v - shift(k);
+            }
+        }
+    } else {
+        for k in 0..count {
+            for i in groups.indices(k) {
+                e[i] = x[i] - shift(k);
             }
         }
     }
-    // An infinite maximum gives ln_sum = 0 (the result is the maximum itself); shift by 0
-    // there so that no `inf - inf` appears.
-    let mut shifted = scratch::<T>(rows * cols);
-    for (out, col) in shifted
-        .as_mut_slice()
-        .chunks_exact_mut(rows.max(1))
-        .zip(x.chunks_exact(rows.max(1)))
-    {
-        for ((o, &v), &m) in out.iter_mut().zip(col).zip(m.iter()) {
-            *o = if m.is_infinite() { v } else { v - m };
+    T::simd_in_place(super::SimdKernel::Exp, e.as_mut_slice());
+    let mut s = scratch::<T>(count);
+    if groups.group_step == 1 {
+        for col in e.as_slice().chunks_exact(count.max(1)).take(len) {
+            for (s, &v) in s.iter_mut().zip(col) {
+                *s += v;
+            }
+        }
+    } else {
+        for k in 0..count {
+            for i in groups.indices(k) {
+                s[k] += e[i];
+            }
         }
     }
-    T::simd_in_place(super::SimdKernel::Exp, shifted.as_mut_slice());
-    let mut ln_sum = scratch(rows);
-    for col in shifted.as_slice().chunks_exact(rows.max(1)).take(cols) {
-        for (s, &e) in ln_sum.iter_mut().zip(col) {
-            *s += e;
-        }
-    }
-    crate::workspace::recycle_value(shifted);
+    let mut ln_sum = crate::workspace::pooled_copy(&s);
     T::simd_in_place(super::SimdKernel::Ln, ln_sum.as_mut_slice());
-    for (s, &m) in ln_sum.iter_mut().zip(m.iter()) {
+    for (l, &m) in ln_sum.iter_mut().zip(m.iter()) {
         if m.is_infinite() {
-            *s = T::zero();
+            *l = T::zero();
         }
     }
-    (m, ln_sum)
+    (m, ln_sum, e, s)
 }
 
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Softmax> for OMatrix<T, R, C>
@@ -379,6 +397,44 @@ where
 
     /// Labels are not differentiable: nothing is added.
     fn vjp_rhs(&self, _op: CrossEntropy, _labels: &L, _y: &T, _g: &T, _gb: &mut L) {}
+
+    /// The loss and its gradient from one softmax: the row maxima, `e^(x - m)` and the
+    /// row sums serve both (the separate vjp computes them again). The value is computed
+    /// exactly as [`Self::forward`] computes it; the gradient is `scale (e / s - onehot)`.
+    fn forward_vjp_lhs(&self, _op: CrossEntropy, labels: &L, g: &T, gx: &mut Self) -> T {
+        let groups = Groups::of::<C>(self.nrows(), self.ncols());
+        let labels = check_labels(labels.as_ref(), &groups, self.shape());
+        ensure_shape(gx, self.nrows(), self.ncols());
+        let x = self.as_slice();
+        let (m, ln_sum, e, s) = all_softmax_parts(x, &groups);
+        let mut total = T::zero();
+        for (k, &label) in labels.iter().enumerate() {
+            let target = x[k * groups.group_step + label * groups.elem_step];
+            total += (m[k] - target) + ln_sum[k];
+        }
+        let scale = *g / T::c(groups.count as f64);
+        let gx = gx.as_mut_slice();
+        for k in 0..groups.count {
+            if m[k].is_infinite() {
+                // The forward's convention (ln_sum = 0): e^(x - m), as the separate vjp.
+                for i in groups.indices(k) {
+                    gx[i] += scale * Float::exp(x[i] - m[k]);
+                }
+            } else {
+                let r = T::one() / s[k];
+                for i in groups.indices(k) {
+                    gx[i] += scale * (e[i] * r);
+                }
+            }
+        }
+        for (k, &label) in labels.iter().enumerate() {
+            gx[k * groups.group_step + label * groups.elem_step] -= scale;
+        }
+        for v in [m, ln_sum, e, s] {
+            crate::workspace::recycle_value(v);
+        }
+        total / T::c(groups.count as f64)
+    }
 }
 
 fn check_mse(a: (usize, usize), b: (usize, usize)) {
