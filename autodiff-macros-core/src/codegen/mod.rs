@@ -8,7 +8,7 @@ pub mod items;
 pub mod reverse;
 pub mod tape;
 
-use crate::ir::{Eqn, Func, Op, Stmt, VarId};
+use crate::ir::{Eqn, Func, Op, RuleRef, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeSet;
@@ -113,71 +113,60 @@ pub fn reverse_body(f: &Func) -> TokenStream {
 /// Straight-line vector-Jacobian product code of `f` for cotangent `__ad_dout`: the
 /// recorded forward code then the reverse code. Leaves every adjoint in scope.
 ///
-/// When the function ends in a fused chain summed into the result (`.sum()` of an
-/// elementwise chain, [`Op::FusedSum`]), the cotangent of that sum is `__ad_dout` itself,
-/// known before the forward pass: one loop then gives the sum and adds the chain's
-/// cotangents, instead of a forward loop and a reverse loop.
+/// When the last statement gives the result, its cotangent is `__ad_dout` itself, known
+/// before the statement runs: a fused chain summed into the result ([`Op::FusedSum`]) then
+/// takes one loop for the sum and the chain's cotangents, and a binary rule with one
+/// differentiated operand one call for its value and that operand's cotangent (see
+/// [`LastWithCotangent`]).
 pub fn vjp_body(f: &Func) -> TokenStream {
-    if let Some((e, inner, rest)) = summed_result(f) {
-        return one_loop_sum(f, e, inner, rest);
-    }
-    if let Some((e, rest)) = final_binary(f) {
-        return final_binary_with_vjp(f, e, rest);
+    if let Some((e, how, rest)) = last_with_cotangent(f) {
+        return with_cotangent_last(f, e, how, rest);
     }
     let fwd = forward::Forward { f, record: true }.block(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
 }
 
-/// The fused sum that gives `f`'s result as its last statement, with the chain and the
-/// statements before it: [`vjp_body`] computes it and its cotangents in one loop, and the
-/// result then has no adjoint variable.
-fn summed_result(f: &Func) -> Option<(&Eqn, &Func, &[Stmt])> {
-    match f.body.stmts.split_last()? {
-        (
-            Stmt::Eqn(
-                e @ Eqn {
-                    op: Op::FusedSum(inner),
-                    ..
-                },
-            ),
-            rest,
-        ) if e.out == f.ret && f.active(f.ret) => Some((e, inner, rest)),
-        _ => None,
-    }
+/// How [`vjp_body`] runs the last statement of a function when that statement gives the
+/// result, whose cotangent `__ad_dout` is then known before the statement runs.
+enum LastWithCotangent<'f> {
+    /// A fused chain summed into the result: one loop gives the sum and adds the chain's
+    /// cotangents.
+    FusedSum(&'f Func),
+    /// A binary rule whose left operand alone is differentiated
+    /// (`cross_entropy(&logits, labels)`): one call, `binary_forward_vjp_lhs`, where the op
+    /// can share work between its value and its vector-Jacobian product.
+    Binary(&'f RuleRef),
 }
 
-/// The binary rule that gives `f`'s result as its last statement when only its left
-/// operand is differentiated (`cross_entropy(&logits, labels)`), with the statements
-/// before it: [`vjp_body`] runs it with its cotangent `__ad_dout` in one call
-/// (`binary_forward_vjp_lhs`, where the op can share work), and the result then has no
-/// adjoint variable.
-fn final_binary(f: &Func) -> Option<(&Eqn, &[Stmt])> {
-    match f.body.stmts.split_last()? {
-        (
-            Stmt::Eqn(
-                e @ Eqn {
-                    op: Op::Binary(_), ..
-                },
-            ),
-            rest,
-        ) if e.out == f.ret
-            && f.active(f.ret)
-            && f.active(e.args[0])
-            && !f.active(e.args[1])
-            && e.args[0] != e.args[1] =>
-        {
-            Some((e, rest))
-        }
-        _ => None,
-    }
-}
-
-/// [`vjp_body`] for a function whose last statement `e` is [`final_binary`].
-fn final_binary_with_vjp(f: &Func, e: &Eqn, rest: &[Stmt]) -> TokenStream {
-    let Op::Binary(r) = &e.op else {
-        return quote!();
+/// `f`'s last statement when [`vjp_body`] runs it with the result's cotangent (the result
+/// then has no adjoint variable), with the statements before it.
+fn last_with_cotangent(f: &Func) -> Option<(&Eqn, LastWithCotangent<'_>, &[Stmt])> {
+    let (Stmt::Eqn(e), rest) = f.body.stmts.split_last()? else {
+        return None;
     };
+    if e.out != f.ret || !f.active(f.ret) {
+        return None;
+    }
+    let how = match &e.op {
+        Op::FusedSum(inner) => LastWithCotangent::FusedSum(inner),
+        Op::Binary(r) if f.active(e.args[0]) && !f.active(e.args[1]) && e.args[0] != e.args[1] => {
+            LastWithCotangent::Binary(r)
+        }
+        _ => return None,
+    };
+    Some((e, how, rest))
+}
+
+/// [`vjp_body`] for a function whose last statement `e` is run with its cotangent: the
+/// forward code of `rest`, the adjoints (none for the result), `e` with its cotangent,
+/// then the reverse code of `rest`.
+fn with_cotangent_last(
+    f: &Func,
+    e: &Eqn,
+    how: LastWithCotangent<'_>,
+    rest: &[Stmt],
+) -> TokenStream {
     let rest = crate::ir::Block {
         stmts: rest.to_vec(),
     };
@@ -188,36 +177,24 @@ fn final_binary_with_vjp(f: &Func, e: &Eqn, rest: &[Stmt]) -> TokenStream {
     top.remove(&f.ret);
     let declare = rev.declare(&top);
     let out = primal(e.out);
-    let rule = rule_value(r);
-    let (a, b) = (operand(f, e.args[0]), operand(f, e.args[1]));
-    let ga = adjoint_place(f, e.args[0]);
-    let span = e.span;
     // `__ad_dout` is the signature's (call-site hygiene), not the user's tokens'.
     let dout = quote!(__ad_dout);
-    let both = quote_spanned! {span=>
-        let #out = ::autodiff::__private::binary_forward_vjp_lhs(#rule, #a, #b, &#dout, &mut #ga);
+    let last = match how {
+        LastWithCotangent::FusedSum(inner) => {
+            fused::reverse(f, e, inner, true, dout, Some(quote!(#out)))
+        }
+        LastWithCotangent::Binary(r) => {
+            let rule = rule_value(r);
+            let (a, b) = (operand(f, e.args[0]), operand(f, e.args[1]));
+            let ga = adjoint_place(f, e.args[0]);
+            let span = e.span;
+            quote_spanned! {span=>
+                let #out = ::autodiff::__private::binary_forward_vjp_lhs(#rule, #a, #b, &#dout, &mut #ga);
+            }
+        }
     };
     let body = rev.block(&rest);
-    quote!(#fwd #declare #both #body)
-}
-
-/// [`vjp_body`] for a function whose last statement `e` is a fused sum giving its result:
-/// the forward code of `rest`, then one loop for the sum and its cotangents, then the
-/// reverse code of `rest`.
-fn one_loop_sum(f: &Func, e: &Eqn, inner: &Func, rest: &[Stmt]) -> TokenStream {
-    let rest = crate::ir::Block {
-        stmts: rest.to_vec(),
-    };
-    let fwd = forward::Forward { f, record: true }.block(&rest);
-    let rev = reverse::Reverse { f };
-    let mut top = tape::defined_in(&f.body);
-    top.extend(f.params.iter().map(|p| p.var));
-    top.remove(&f.ret);
-    let declare = rev.declare(&top);
-    let out = primal(e.out);
-    let both = fused::reverse(f, e, inner, true, quote!(__ad_dout), Some(quote!(#out)));
-    let body = rev.block(&rest);
-    quote!(#fwd #declare #both #body)
+    quote!(#fwd #declare #last #body)
 }
 
 /// The cotangent of parameter `i` after [`vjp_body`]: its finished adjoint, a zero of its
@@ -289,7 +266,7 @@ pub fn recycle_values(vars: impl IntoIterator<Item = VarId>) -> TokenStream {
 /// the loop's carry) and not a call result's (moved into the callee's pullback).
 pub fn recycle_adjoints(f: &Func) -> TokenStream {
     let mut params: BTreeSet<VarId> = f.params.iter().map(|p| p.var).collect();
-    if summed_result(f).is_some() || final_binary(f).is_some() {
+    if last_with_cotangent(f).is_some() {
         // Computed with its cotangents in one call: the result has no adjoint.
         params.insert(f.ret);
     }
