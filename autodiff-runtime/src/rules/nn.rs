@@ -344,6 +344,31 @@ fn check_labels<'a>(labels: &'a [usize], groups: &Groups, shape: (usize, usize))
     labels
 }
 
+/// `sum_k (logsumexp_k - x_k,label_k)` from each group's maximum and `ln sum e^(x - m)`:
+/// the cross-entropy before the mean.
+fn label_loss_sum<T: Real>(
+    x: &[T],
+    groups: &Groups,
+    labels: &[usize],
+    m: &DVector<T>,
+    ln_sum: &DVector<T>,
+) -> T {
+    let mut total = T::zero();
+    for (k, &label) in labels.iter().enumerate() {
+        let target = x[k * groups.group_step + label * groups.elem_step];
+        total += (m[k] - target) + ln_sum[k];
+    }
+    total
+}
+
+/// `gx[k, label_k] -= scale` for every group: the one-hot part of the cross-entropy's
+/// gradient.
+fn subtract_at_labels<T: Real>(gx: &mut [T], groups: &Groups, labels: &[usize], scale: T) {
+    for (k, &label) in labels.iter().enumerate() {
+        gx[k * groups.group_step + label * groups.elem_step] -= scale;
+    }
+}
+
 impl<T, R, C, L> BinaryOp<CrossEntropy, L> for OMatrix<T, R, C>
 where
     T: Real,
@@ -359,11 +384,7 @@ where
         let labels = check_labels(labels.as_ref(), &groups, self.shape());
         let x = self.as_slice();
         let (m, ln_sum) = all_logsumexp(x, &groups);
-        let mut total = T::zero();
-        for (k, &label) in labels.iter().enumerate() {
-            let target = x[k * groups.group_step + label * groups.elem_step];
-            total += (m[k] - target) + ln_sum[k];
-        }
+        let total = label_loss_sum(x, &groups, labels, &m, &ln_sum);
         crate::workspace::recycle_value(m);
         crate::workspace::recycle_value(ln_sum);
         total / T::c(groups.count as f64)
@@ -390,9 +411,7 @@ where
         crate::workspace::recycle_value(p);
         crate::workspace::recycle_value(m);
         crate::workspace::recycle_value(ln_sum);
-        for (k, &label) in labels.iter().enumerate() {
-            gx[k * groups.group_step + label * groups.elem_step] -= scale;
-        }
+        subtract_at_labels(gx, &groups, labels, scale);
     }
 
     /// Labels are not differentiable: nothing is added.
@@ -407,11 +426,7 @@ where
         ensure_shape(gx, self.nrows(), self.ncols());
         let x = self.as_slice();
         let (m, ln_sum, e, s) = all_softmax_parts(x, &groups);
-        let mut total = T::zero();
-        for (k, &label) in labels.iter().enumerate() {
-            let target = x[k * groups.group_step + label * groups.elem_step];
-            total += (m[k] - target) + ln_sum[k];
-        }
+        let total = label_loss_sum(x, &groups, labels, &m, &ln_sum);
         let scale = *g / T::c(groups.count as f64);
         let gx = gx.as_mut_slice();
         for k in 0..groups.count {
@@ -427,9 +442,7 @@ where
                 }
             }
         }
-        for (k, &label) in labels.iter().enumerate() {
-            gx[k * groups.group_step + label * groups.elem_step] -= scale;
-        }
+        subtract_at_labels(gx, &groups, labels, scale);
         for v in [m, ln_sum, e, s] {
             crate::workspace::recycle_value(v);
         }
