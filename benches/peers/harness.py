@@ -83,15 +83,24 @@ def emit(peer, name, version, threads, results):
     sys.stdout.write("\n")
 
 
-def run(doc, peer, name, version, threads, jobs):
-    """A peer script's `main`: parse the command line, run the wanted jobs and emit them.
-
-    `jobs(budget)` gives `(criterion group, function returning its results)` pairs.
+def run(doc, peer, name, version, threads, tutorial, elementwise, mlp, training):
+    """A peer script's `main`: parse the command line, run the wanted workloads in the
+    report's order and emit them. Each workload function takes the time budget (`mlp`
+    also the workload's description) and returns its results.
     """
+    import workloads as wl
+
     args = parse_args(doc.splitlines()[0])
     budget = 1.0 if args.quick else 3.0
+    jobs = [
+        (wl.TUTORIAL["group"], lambda: tutorial(budget)),
+        (wl.ELEMENTWISE["group"], lambda: elementwise(budget)),
+        (wl.MLP["group"], lambda: mlp(wl.MLP, budget)),
+        (wl.MLP_SMALL["group"], lambda: mlp(wl.MLP_SMALL, budget)),
+        (wl.TRAINING["group"], lambda: training(budget)),
+    ]
     results = {}
-    for group, job in jobs(budget):
+    for group, job in jobs:
         if wanted(args, group):
             log(f"{peer}: {group}")
             results[group] = job()

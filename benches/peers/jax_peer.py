@@ -152,19 +152,9 @@ def run(forward, gradient, budget):
     }
 
 
-def jobs(budget):
-    """The workloads, in the report's order."""
-    return [
-        (wl.TUTORIAL["group"], lambda: tutorial(budget)),
-        (wl.ELEMENTWISE["group"], lambda: elementwise(budget)),
-        (wl.MLP["group"], lambda: mlp(wl.MLP, budget)),
-        (wl.MLP_SMALL["group"], lambda: mlp(wl.MLP_SMALL, budget)),
-        (wl.TRAINING["group"], lambda: training(budget)),
-    ]
-
-
 def main():
-    harness.run(__doc__, "jax", "JAX jit", jax.__version__, lambda: 1, jobs)
+    harness.run(__doc__, "jax", "JAX jit", jax.__version__, lambda: 1, tutorial, elementwise, mlp, training)
+
 
 if __name__ == "__main__":
     main()

@@ -149,19 +149,19 @@ def run(forward, gradient, params, budget):
     }
 
 
-def jobs(budget):
-    """The workloads, in the report's order."""
-    return [
-        (wl.TUTORIAL["group"], lambda: tutorial(budget)),
-        (wl.ELEMENTWISE["group"], lambda: elementwise(budget)),
-        (wl.MLP["group"], lambda: mlp(wl.MLP, budget)),
-        (wl.MLP_SMALL["group"], lambda: mlp(wl.MLP_SMALL, budget)),
-        (wl.TRAINING["group"], lambda: training(budget)),
-    ]
-
-
 def main():
-    harness.run(__doc__, "torch", "PyTorch eager", torch.__version__, torch.get_num_threads, jobs)
+    harness.run(
+        __doc__,
+        "torch",
+        "PyTorch eager",
+        torch.__version__,
+        torch.get_num_threads,
+        tutorial,
+        elementwise,
+        mlp,
+        training,
+    )
+
 
 if __name__ == "__main__":
     main()
