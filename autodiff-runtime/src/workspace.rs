@@ -52,7 +52,8 @@ use crate::rules::{Adjoint, Real};
 
 /// Free buffers of one element type.
 struct FreeList<T> {
-    /// Buffers waiting to be reused (length 0, capacity > 0).
+    /// Buffers waiting to be reused (capacity > 0), holding what they held when they came
+    /// back: [`pooled_for_overwrite`] hands them out as they are.
     free: Vec<Vec<T>>,
     /// Buffers handed out and not given back. A buffer that comes back while none is
     /// out was not handed out by this pool (a matrix made elsewhere): it is dropped, so a
@@ -68,8 +69,8 @@ impl<T> FreeList<T> {
         }
     }
 
-    /// An empty buffer with capacity for at least `len` elements: the smallest free one
-    /// that fits (best fit), or a new one.
+    /// A buffer with capacity for at least `len` elements, holding stale elements (or
+    /// none, when new): the smallest free one that fits (best fit), or a new one.
     fn take(&mut self, len: usize) -> Vec<T> {
         if len == 0 {
             return Vec::new();
@@ -94,12 +95,11 @@ impl<T> FreeList<T> {
     }
 
     /// Keeps `buffer` for reuse (see [`FreeList::out`] for when it is dropped instead).
-    fn put(&mut self, mut buffer: Vec<T>) {
+    fn put(&mut self, buffer: Vec<T>) {
         if buffer.capacity() == 0 || self.out == 0 {
             return;
         }
         self.out -= 1;
-        buffer.clear();
         self.free.push(buffer);
     }
 
@@ -329,8 +329,8 @@ where
 }
 
 /// A `rows x cols` matrix whose buffer comes from the installed pool, filled by `fill`
-/// (which must push exactly `rows * cols` elements into the empty buffer); `None` when
-/// the type is not pooled or no pool is installed.
+/// (which gets the buffer with its stale elements and must leave exactly `rows * cols`
+/// in it); `None` when the type is not pooled or no pool is installed.
 #[inline]
 fn from_pool<T: Real, R: Dim, C: Dim>(
     rows: R,
@@ -365,8 +365,28 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     let len = rows.value() * cols.value();
-    from_pool(rows, cols, |v| v.resize(len, T::zero()))
-        .unwrap_or_else(|| OMatrix::zeros_generic(rows, cols))
+    from_pool(rows, cols, |v| {
+        v.clear();
+        v.resize(len, T::zero())
+    })
+    .unwrap_or_else(|| OMatrix::zeros_generic(rows, cols))
+}
+
+/// A `rows x cols` matrix for a loop that writes every element before anything reads
+/// it: from the installed pool its elements are whatever the reused buffer held (no
+/// zero-fill: a 16 MB gradient costs no memset), otherwise zeros as in [`pooled_zeros`].
+/// The elements are always initialised `T` values, only not meaningful ones.
+#[inline]
+pub fn pooled_for_overwrite<T: Real, R: Dim, C: Dim>(rows: R, cols: C) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let len = rows.value() * cols.value();
+    from_pool(rows, cols, |v| {
+        v.truncate(len);
+        v.resize(len, T::zero())
+    })
+    .unwrap_or_else(|| OMatrix::zeros_generic(rows, cols))
 }
 
 /// A `rows x cols` matrix of the elements of `iter` in column-major order (it must give
@@ -386,6 +406,7 @@ where
 {
     let mut iter = Some(iter);
     from_pool(rows, cols, |v| {
+        v.clear();
         if let Some(it) = iter.take() {
             v.extend(it)
         }
@@ -403,7 +424,11 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     let (rows, cols) = m.shape_generic();
-    from_pool(rows, cols, |v| v.extend_from_slice(m.as_slice())).unwrap_or_else(|| m.clone())
+    from_pool(rows, cols, |v| {
+        v.clear();
+        v.extend_from_slice(m.as_slice())
+    })
+    .unwrap_or_else(|| m.clone())
 }
 
 /// Gives a value back to the installed pool: the buffer of a `DMatrix`, `DVector` or
@@ -466,6 +491,29 @@ mod tests {
             assert_eq!(m, DMatrix::zeros(3, 3));
             recycle_value(m);
         });
+    }
+
+    #[test]
+    fn reused_buffers_are_zeroed_except_for_overwrite() {
+        let mut ws: Workspace<()> = Workspace::new();
+        ws.scope(|| {
+            let mut m: DMatrix<f64> = pooled_zeros(Dyn(2), Dyn(3));
+            m.fill(7.0);
+            recycle_value(m);
+            let z: DMatrix<f64> = pooled_zeros(Dyn(3), Dyn(2));
+            assert_eq!(z, DMatrix::zeros(3, 2));
+            let mut z = z;
+            z.fill(7.0);
+            recycle_value(z);
+            // Smaller: the stale elements as they were; larger: the extension zeroed.
+            let s: DMatrix<f64> = pooled_for_overwrite(Dyn(2), Dyn(2));
+            assert_eq!(s, DMatrix::from_element(2, 2, 7.0));
+            recycle_value(s);
+            let l: DVector<f64> = pooled_for_overwrite(Dyn(5), nalgebra::Const::<1>);
+            assert_eq!(l.as_slice()[..4], [7.0; 4]);
+            recycle_value(l);
+        });
+        assert_eq!(ws.buffers(), 1);
     }
 
     #[test]

@@ -368,6 +368,61 @@ fn fused_sum_gives_the_value_and_the_gradient_in_one_loop() {
 }
 
 #[test]
+fn fresh_gradients_overwrite_stale_pooled_buffers_and_existing_ones_are_added_into() {
+    use autodiff_runtime::nalgebra::Dyn;
+    use autodiff_runtime::workspace::{pooled_zeros, recycle_value, Workspace};
+    for n in [3, 8, 1001] {
+        let (a, x, b) = (matrix(n, 1, 40), matrix(n, 1, 41), matrix(n, 1, 42));
+        let g = 0.75;
+        // Reference: both adjoints fresh, no pool.
+        let (mut da_ref, mut db_ref) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        let v_ref = fused_sum_vjp(
+            (&a, &x, &b),
+            &g,
+            (Some(&mut da_ref), None, Some(&mut db_ref)),
+            SumChain,
+        );
+        let mut ws: Workspace<()> = Workspace::new();
+        let (v, da, db) = ws.scope(|| {
+            // Buffers full of NaN go back to the pool: a fresh adjoint that reused one
+            // without writing every element would show it.
+            let stale: Vec<DMatrix<f64>> = (0..4)
+                .map(|_| {
+                    let mut m: DMatrix<f64> = pooled_zeros(Dyn(n), Dyn(1));
+                    m.fill(f64::NAN);
+                    m
+                })
+                .collect();
+            let stale_ptrs: Vec<*const f64> = stale.iter().map(|m| m.as_ptr()).collect();
+            stale.into_iter().for_each(recycle_value);
+            let mut da = DMatrix::zeros(0, 0);
+            // `db` already holds a contribution: the loop adds into it.
+            let mut db = DMatrix::from_element(n, 1, 1.0);
+            let v = fused_sum_vjp(
+                (&a, &x, &b),
+                &g,
+                (Some(&mut da), None, Some(&mut db)),
+                SumChain,
+            );
+            assert!(
+                stale_ptrs.contains(&da.as_ptr()),
+                "da reuses a stale buffer"
+            );
+            (v, da, db)
+        });
+        assert_eq!(v.to_bits(), v_ref.to_bits());
+        for i in 0..n {
+            assert_eq!(da[i].to_bits(), da_ref[i].to_bits(), "da[{i}] of {n}");
+            assert_eq!(
+                db[i].to_bits(),
+                (1.0 + db_ref[i]).to_bits(),
+                "db[{i}] of {n}"
+            );
+        }
+    }
+}
+
+#[test]
 fn fused_loops_run_on_f32_one_element_at_a_time() {
     let a = DMatrix::<f32>::from_fn(5, 3, |i, j| (i as f32 - 2.0) * 0.3 + j as f32 * 0.1);
     let x = DMatrix::<f32>::from_fn(5, 3, |i, j| 0.5 - (i * j) as f32 * 0.05);

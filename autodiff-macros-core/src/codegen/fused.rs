@@ -8,30 +8,75 @@
 //! from the rules.
 
 use super::{adjoint_place, operand, primal, rule_value, tuple};
-use crate::ir::{Eqn, Func, Op, Param, RuleRef, Stmt, VarInfo};
+use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-/// The local struct holding the chain's constants, and its constructor call.
-fn constants(inner: &Func, name: &syn::Ident) -> (TokenStream, TokenStream, TokenStream) {
-    let fields = inner.captured.iter().map(|_| quote!(i32));
-    let values: Vec<_> = inner.captured.iter().map(|&c| primal(c)).collect();
-    let unpack = inner.captured.iter().enumerate().map(|(k, &c)| {
+/// The integer literal (`2`, `-1`) that defines `v` in `f`, if that is how `v` is defined.
+fn integer_literal(f: &Func, v: VarId) -> Option<syn::Expr> {
+    fn find(block: &Block, v: VarId) -> Option<&Eqn> {
+        block.stmts.iter().find_map(|s| match s {
+            Stmt::Eqn(e) if e.out == v => Some(e),
+            Stmt::Eqn(_) => None,
+            Stmt::If {
+                then_block,
+                else_block,
+                ..
+            } => find(then_block, v).or_else(|| find(else_block, v)),
+            Stmt::For { body, .. } => find(body, v),
+        })
+    }
+    fn is_integer(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Int(_)),
+            syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && is_integer(&u.expr),
+            syn::Expr::Paren(p) => is_integer(&p.expr),
+            _ => false,
+        }
+    }
+    match &find(&f.body, v)?.op {
+        Op::Opaque(e) if is_integer(e) => Some(e.clone()),
+        _ => None,
+    }
+}
+
+/// The local struct holding the chain's run-time constants, its constructor call, and the
+/// code that binds every constant inside the chain's method. A constant the user wrote
+/// as a literal (`powi(2)`) is written into the method, so that the compiler sees it
+/// (`x * x`, no match on the exponent in the loop); the others become fields.
+fn constants(
+    outer: &Func,
+    inner: &Func,
+    name: &syn::Ident,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let (literal, fields): (Vec<_>, Vec<_>) = inner
+        .captured
+        .iter()
+        .map(|&c| (c, integer_literal(outer, c)))
+        .partition(|(_, lit)| lit.is_some());
+    let values: Vec<_> = fields.iter().map(|&(c, _)| primal(c)).collect();
+    let unpack_literal = literal.iter().map(|(c, lit)| {
+        let c = primal(*c);
+        quote!(let #c: i32 = #lit;)
+    });
+    let unpack_field = fields.iter().enumerate().map(|(k, &(c, _))| {
         let c = primal(c);
         let k = syn::Index::from(k);
         quote!(let #c = self.#k;)
     });
-    let def = if inner.captured.is_empty() {
+    let unpack = quote!(#(#unpack_literal)* #(#unpack_field)*);
+    let fields = fields.iter().map(|_| quote!(i32));
+    let def = if values.is_empty() {
         quote!(struct #name;)
     } else {
         quote!(struct #name(#(#fields),*);)
     };
-    let make = if inner.captured.is_empty() {
+    let make = if values.is_empty() {
         quote!(#name)
     } else {
         quote!(#name(#(#values),*))
     };
-    (def, make, quote!(#(#unpack)*))
+    (def, make, unpack)
 }
 
 /// The inputs of the chain as a tuple of references.
@@ -45,7 +90,7 @@ pub fn forward(f: &Func, e: &Eqn, inner: &Func, sum: bool, ty: Option<TokenStrea
     let out = primal(e.out);
     let n = e.args.len();
     let name = format_ident!("__AdFused{}", e.out);
-    let (def, make, unpack) = constants(inner, &name);
+    let (def, make, unpack) = constants(f, inner, &name);
     let params: Vec<&syn::Ident> = inner.params.iter().map(|p| &p.ident).collect();
     let body = super::forward::Forward {
         f: inner,
@@ -144,7 +189,7 @@ pub fn reverse(
     } else {
         with_saved_output(inner)
     };
-    let (def, make, unpack) = constants(&vjp, &name);
+    let (def, make, unpack) = constants(f, &vjp, &name);
     let params: Vec<&syn::Ident> = vjp.params[..n].iter().map(|p| &p.ident).collect();
     let saved = if vjp.params.len() > n {
         quote!()

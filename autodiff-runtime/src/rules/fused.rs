@@ -23,7 +23,7 @@
 // Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
 #![allow(clippy::assign_op_pattern)]
 
-use super::matrix::ensure_shape;
+use super::matrix::{ensure_shape, ensure_shape_for_overwrite};
 use super::{Add, BinaryOp, FusedKernel, FusedValue, Real};
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
@@ -72,8 +72,10 @@ pub enum FusedAdj<'a, T> {
 pub trait FusedArg<T: Real> {
     /// The input as the loops read it.
     fn fused_in(&self) -> FusedIn<'_, T>;
-    /// The adjoint as the reverse loop writes it, after sizing a symbolic zero to `primal`.
-    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self) -> FusedAdj<'a, T>;
+    /// The adjoint as the reverse loop writes it, after sizing a symbolic zero to `primal`:
+    /// with zeros, or, when `overwritten` (the loop writes every element of a fresh
+    /// adjoint before reading any), with whatever a reused buffer held.
+    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self, overwritten: bool) -> FusedAdj<'a, T>;
 }
 
 macro_rules! scalar_arg {
@@ -84,7 +86,11 @@ macro_rules! scalar_arg {
                 FusedIn::Scalar(*self)
             }
             #[inline(always)]
-            fn fused_adj<'a>(adj: &'a mut Self, _primal: &Self) -> FusedAdj<'a, $t> {
+            fn fused_adj<'a>(
+                adj: &'a mut Self,
+                _primal: &Self,
+                _overwritten: bool,
+            ) -> FusedAdj<'a, $t> {
                 FusedAdj::Scalar(adj)
             }
         }
@@ -105,9 +111,14 @@ where
             cols,
         }
     }
-    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self) -> FusedAdj<'a, T> {
+    fn fused_adj<'a>(adj: &'a mut Self, primal: &Self, overwritten: bool) -> FusedAdj<'a, T> {
         let fresh = adj.is_empty();
-        ensure_shape(adj, primal.nrows(), primal.ncols());
+        let (rows, cols) = primal.shape();
+        if fresh && overwritten {
+            ensure_shape_for_overwrite(adj, rows, cols);
+        } else {
+            ensure_shape(adj, rows, cols);
+        }
         FusedAdj::Matrix(adj.as_mut_slice(), fresh)
     }
 }
@@ -130,7 +141,7 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     fn fused_new(rows: usize, cols: usize) -> Self {
-        crate::workspace::pooled_zeros(R::from_usize(rows), C::from_usize(cols))
+        crate::workspace::pooled_for_overwrite(R::from_usize(rows), C::from_usize(cols))
     }
     #[inline(always)]
     fn fused_data(&self) -> &[T] {
@@ -173,8 +184,9 @@ pub trait FusedArgs<T: Real, const N: usize> {
 /// The adjoints a reverse loop writes: a tuple of `N` `Option<&mut A>` (`None` for an
 /// input that gets no gradient) matching the inputs `X`.
 pub trait FusedAdjoints<'a, T: Real, const N: usize, X> {
-    /// The adjoints as the loop writes them, each sized to its input.
-    fn views(self, inputs: &X) -> [Option<FusedAdj<'a, T>>; N];
+    /// The adjoints as the loop writes them, each sized to its input; a fresh one whose
+    /// `overwritten[k]` is set (the loop writes each of its elements once) is not zeroed.
+    fn views(self, inputs: &X, overwritten: [bool; N]) -> [Option<FusedAdj<'a, T>>; N];
 }
 
 macro_rules! fused_tuples {
@@ -194,8 +206,12 @@ macro_rules! fused_tuples {
             for ($(Option<&'a mut $A>,)+)
         {
             #[inline(always)]
-            fn views(self, inputs: &($(&'r $A,)+)) -> [Option<FusedAdj<'a, T>>; $n] {
-                [$(self.$k.map(|adj| $A::fused_adj(adj, inputs.$k))),+]
+            fn views(
+                self,
+                inputs: &($(&'r $A,)+),
+                overwritten: [bool; $n],
+            ) -> [Option<FusedAdj<'a, T>>; $n] {
+                [$(self.$k.map(|adj| $A::fused_adj(adj, inputs.$k, overwritten[$k]))),+]
             }
         }
     };
@@ -302,6 +318,12 @@ impl<const N: usize> Plan<N> {
         }
     }
 
+    /// Which inputs have the output's shape (the reverse loops write each element of
+    /// their adjoints once).
+    fn full(&self) -> [bool; N] {
+        self.modes.map(|m| m == Broadcast::Full)
+    }
+
     /// The loops' columns: `(length, count)`.
     fn columns(&self) -> (usize, usize) {
         if self.flat {
@@ -321,37 +343,72 @@ enum Src<'a, T> {
     Splat(T),
 }
 
-/// A source as the inner loop reads it, without branching: elements `at * step ..`, where
-/// a splat is four copies of its value read with step 0.
-type Stream<'s, T> = (&'s [T], usize);
+/// The sources of one column as the inner loop reads them, without branching: source
+/// `k` gives elements `at * step[k] ..`, where a splat is four copies of its value read
+/// with step 0.
+struct Streams<'s, T, const M: usize> {
+    data: [&'s [T]; M],
+    step: [usize; M],
+    /// The column's length: groups are read at `at` with `at + LANES <= len`.
+    len: usize,
+}
 
-/// The streams of `src`, with the splatted values stored in `splat`.
-#[inline(always)]
-fn streams<'s, T: Real, const M: usize>(
-    src: &[Src<'s, T>; M],
-    splat: &'s mut [[T; 4]; M],
-) -> [Stream<'s, T>; M] {
-    for (b, s) in splat.iter_mut().zip(src) {
-        if let Src::Splat(v) = *s {
-            *b = [v; 4];
+impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
+    /// The streams of `src` (contiguous sources of at least `len` elements), with the
+    /// splatted values stored in `splat`.
+    ///
+    /// # Panics
+    /// If a contiguous source is shorter than `len`.
+    #[inline(always)]
+    fn new(src: &[Src<'s, T>; M], splat: &'s mut [[T; 4]; M], len: usize) -> Self {
+        for (b, s) in splat.iter_mut().zip(src) {
+            if let Src::Splat(v) = *s {
+                *b = [v; 4];
+            }
         }
+        let splat: &'s [[T; 4]; M] = splat;
+        let data = std::array::from_fn(|k| match src[k] {
+            Src::Contig(d) => {
+                assert!(
+                    d.len() >= len,
+                    "a fused loop's source is shorter than its column"
+                );
+                d
+            }
+            Src::Splat(_) => &splat[k][..],
+        });
+        let step = std::array::from_fn(|k| usize::from(matches!(src[k], Src::Contig(_))));
+        Streams { data, step, len }
     }
-    let splat: &'s [[T; 4]; M] = splat;
-    std::array::from_fn(|k| match src[k] {
-        Src::Contig(d) => (d, 1),
-        Src::Splat(_) => (&splat[k][..], 0),
-    })
-}
 
-#[inline(always)]
-fn load<V: FusedValue>(s: Stream<'_, V::Elem>, at: usize) -> V {
-    V::load_elems(&s.0[at * s.1..])
-}
+    /// The group of source `k` at `at` (`at + V::LANES <= len`).
+    #[inline(always)]
+    fn load<V: FusedValue<Elem = T>>(&self, k: usize, at: usize) -> V {
+        // The loops run while `at + LANES <= len`, so this check folds into theirs.
+        assert!(at + V::LANES <= self.len && V::LANES <= 4);
+        let (data, step) = (self.data[k], self.step[k]);
+        // SAFETY: a source of step 1 has at least `len >= at + LANES` elements (checked in
+        // `new`), and one of step 0 has 4 >= LANES; so `at * step + LANES <= data.len()`.
+        V::load_elems(unsafe { data.get_unchecked(at * step..at * step + V::LANES) })
+    }
 
-/// The `n` elements from `at` (`n < V::LANES`), padded.
-#[inline(always)]
-fn load_partial<V: FusedValue>(s: Stream<'_, V::Elem>, at: usize, n: usize) -> V {
-    V::load_partial(&s.0[at * s.1..][..n])
+    /// Every source's group at `at` (`at + V::LANES <= len`).
+    #[inline(always)]
+    fn group<V: FusedValue<Elem = T>>(&self, at: usize) -> [V; M] {
+        std::array::from_fn(|k| self.load(k, at))
+    }
+
+    /// The `n` elements of source `k` from `at` (`n < V::LANES`), padded.
+    #[inline(always)]
+    fn partial<V: FusedValue<Elem = T>>(&self, k: usize, at: usize, n: usize) -> V {
+        V::load_partial(&self.data[k][at * self.step[k]..][..n])
+    }
+
+    /// Every source's partial group at `at`.
+    #[inline(always)]
+    fn partial_group<V: FusedValue<Elem = T>>(&self, at: usize, n: usize) -> [V; M] {
+        std::array::from_fn(|k| self.partial(k, at, n))
+    }
 }
 
 /// Each input's source for column `j` of `len` elements.
@@ -384,20 +441,20 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_,
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) {
         let (len, count) = self.plan.columns();
-        let full = len - len % V::LANES;
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
-            let src = streams(&src, &mut splat);
+            let src = Streams::new(&src, &mut splat, len);
             let out = &mut self.out[j * len..][..len];
             let mut at = 0;
-            while at < full {
-                let e = std::array::from_fn(|k| load::<V>(src[k], at));
-                self.body.eval(e).store_elems(&mut out[at..]);
+            while at + V::LANES <= len {
+                self.body
+                    .eval(src.group::<V>(at))
+                    .store_elems(&mut out[at..]);
                 at += V::LANES;
             }
             if at < len {
-                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, len - at));
+                let e = src.partial_group::<V>(at, len - at);
                 self.body.eval(e).store_partial(&mut out[at..]);
             }
         }
@@ -416,22 +473,22 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) -> T {
         let (len, count) = self.plan.columns();
-        let full = len - len % V::LANES;
         let mut acc = V::splat_elem(T::zero());
         let mut tail = T::zero();
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
-            let src = streams(&src, &mut splat);
+            let src = Streams::new(&src, &mut splat, len);
             let mut at = 0;
-            while at < full {
-                let e = std::array::from_fn(|k| load::<V>(src[k], at));
-                acc = acc + self.body.eval(e);
+            while at + V::LANES <= len {
+                acc = acc + self.body.eval(src.group::<V>(at));
                 at += V::LANES;
             }
             if at < len {
-                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, len - at));
-                tail += self.body.eval(e).sum_first(len - at);
+                tail += self
+                    .body
+                    .eval(src.partial_group::<V>(at, len - at))
+                    .sum_first(len - at);
             }
         }
         acc.sum_lanes() + tail
@@ -481,7 +538,6 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             body,
         } = self;
         let (len, count) = plan.columns();
-        let full = len - len % V::LANES;
         let zero = V::splat_elem(T::zero());
         // Per input: lane sums for the broadcast ones (added into a row element at the end
         // of each column, or into a scalar at the very end), plus the partial group's sum.
@@ -492,16 +548,16 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
         for j in 0..count {
             let src = column(&ins, &plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
-            let src = streams(&src, &mut splat);
+            let src = Streams::new(&src, &mut splat, len);
             let seeds = [y.column(j, len), g.column(j, len)];
             let mut seed_splat = [[T::zero(); 4]; 2];
-            let [ys, gs] = streams(&seeds, &mut seed_splat);
+            let seeds = Streams::new(&seeds, &mut seed_splat, len);
             let mut row = [zero; N];
             let mut row_tail = [T::zero(); N];
             let mut at = 0;
-            while at < full {
-                let e = std::array::from_fn(|k| load::<V>(src[k], at));
-                let (v, d) = body.vjp(e, load::<V>(ys, at), load::<V>(gs, at));
+            while at + V::LANES <= len {
+                let [ys, gs] = seeds.group::<V>(at);
+                let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
                 value = value + v;
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {
@@ -530,12 +586,8 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             }
             if at < len {
                 let n = len - at;
-                let e = std::array::from_fn(|k| load_partial::<V>(src[k], at, n));
-                let (v, d) = body.vjp(
-                    e,
-                    load_partial::<V>(ys, at, n),
-                    load_partial::<V>(gs, at, n),
-                );
+                let [ys, gs] = seeds.partial_group::<V>(at, n);
+                let (v, d) = body.vjp(src.partial_group::<V>(at, n), ys, gs);
                 value_tail += v.sum_first(n);
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {
@@ -580,6 +632,125 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             }
         }
         value.sum_lanes() + value_tail
+    }
+}
+
+/// The reverse loop when every adjoint it writes belongs to an input of the output's
+/// shape (no broadcast input gets a gradient), as in `sum(tanh(a .* x + b)^2)`: each
+/// cotangent element is stored into a fresh adjoint (whose buffer was not zeroed) or
+/// added into an existing one, with no per-element choice of how to reduce. A kernel of
+/// its own, not a branch of [`VjpLoop`]: LLVM compiles the two loops independently.
+struct StreamVjpLoop<'a, 'g, T, B, const N: usize> {
+    ins: [FusedIn<'a, T>; N],
+    plan: Plan<N>,
+    y: Seed<'a, T>,
+    g: Seed<'a, T>,
+    adj: [Option<FusedAdj<'g, T>>; N],
+    body: &'a B,
+}
+
+impl<'a, 'g, T: Real, B, const N: usize> StreamVjpLoop<'a, 'g, T, B, N> {
+    /// Whether this loop can write `adj`: each adjoint is absent or a matrix of the
+    /// output's shape.
+    fn applies(plan: &Plan<N>, adj: &[Option<FusedAdj<'g, T>>; N]) -> bool {
+        adj.iter().zip(&plan.modes).all(|(a, m)| match a {
+            None => true,
+            Some(FusedAdj::Matrix(..)) => *m == Broadcast::Full,
+            Some(FusedAdj::Scalar(_)) => false,
+        })
+    }
+}
+
+impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'_, '_, T, B, N> {
+    type Output = T;
+    #[inline(always)]
+    fn run<V: FusedValue<Elem = T>>(self) -> T {
+        let StreamVjpLoop {
+            ins,
+            plan,
+            y,
+            g,
+            mut adj,
+            body,
+        } = self;
+        let (len, count) = plan.columns();
+        let zero = V::splat_elem(T::zero());
+        let mut value = zero;
+        let mut value_tail = T::zero();
+        for j in 0..count {
+            let src = column(&ins, &plan, j, len);
+            let mut splat = [[T::zero(); 4]; N];
+            let src = Streams::new(&src, &mut splat, len);
+            let seeds = [y.column(j, len), g.column(j, len)];
+            let mut seed_splat = [[T::zero(); 4]; 2];
+            let seeds = Streams::new(&seeds, &mut seed_splat, len);
+            // Per input: this column of its adjoint, and whether to add into it (else
+            // store: `0 + d`, as adding into zeros would give, without reading).
+            let mut out = adj.each_mut().map(|a| match a {
+                Some(FusedAdj::Matrix(a, fresh)) => Some((&mut a[j * len..][..len], !*fresh)),
+                _ => None,
+            });
+            let mut at = 0;
+            while at + V::LANES <= len {
+                let [ys, gs] = seeds.group::<V>(at);
+                let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
+                value = value + v;
+                for (o, d) in out.iter_mut().zip(d) {
+                    if let Some((a, add)) = o {
+                        let a = &mut a[at..];
+                        let base = if *add { V::load_elems(a) } else { zero };
+                        (base + d).store_elems(a);
+                    }
+                }
+                at += V::LANES;
+            }
+            if at < len {
+                let n = len - at;
+                let [ys, gs] = seeds.partial_group::<V>(at, n);
+                let (v, d) = body.vjp(src.partial_group::<V>(at, n), ys, gs);
+                value_tail += v.sum_first(n);
+                for (o, d) in out.iter_mut().zip(d) {
+                    if let Some((a, add)) = o {
+                        let a = &mut a[at..];
+                        let base = if *add { V::load_partial(a) } else { zero };
+                        (base + d).store_partial(a);
+                    }
+                }
+            }
+        }
+        value.sum_lanes() + value_tail
+    }
+}
+
+/// Runs the reverse loop of a chain: [`StreamVjpLoop`] where it applies, else the general
+/// [`VjpLoop`].
+#[inline]
+fn run_vjp<T: Real, B: FusedVjp<N>, const N: usize>(
+    ins: [FusedIn<'_, T>; N],
+    plan: Plan<N>,
+    y: Seed<'_, T>,
+    g: Seed<'_, T>,
+    adj: [Option<FusedAdj<'_, T>>; N],
+    body: &B,
+) -> T {
+    if StreamVjpLoop::<T, B, N>::applies(&plan, &adj) {
+        T::fused_dispatch(StreamVjpLoop {
+            ins,
+            plan,
+            y,
+            g,
+            adj,
+            body,
+        })
+    } else {
+        T::fused_dispatch(VjpLoop {
+            ins,
+            plan,
+            y,
+            g,
+            adj,
+            body,
+        })
     }
 }
 
@@ -637,15 +808,15 @@ pub fn fused_map_vjp<'g, T, X, G, B, const N: usize>(
         (plan.rows, plan.cols),
         "fused elementwise chain: the cotangent's shape differs from the output's"
     );
-    let adj = adjoints.views(&inputs);
-    T::fused_dispatch(VjpLoop {
+    let adj = adjoints.views(&inputs, plan.full());
+    run_vjp(
         ins,
         plan,
-        y: Seed::Matrix(y.fused_data()),
-        g: Seed::Matrix(g.fused_data()),
+        Seed::Matrix(y.fused_data()),
+        Seed::Matrix(g.fused_data()),
         adj,
-        body: &body,
-    });
+        &body,
+    );
 }
 
 /// Forward of a fused chain ending in `.sum()`: the sum of the chain over every element,
@@ -685,13 +856,13 @@ where
 {
     let ins = inputs.views();
     let plan = Plan::new(&ins);
-    let adj = adjoints.views(&inputs);
-    T::fused_dispatch(VjpLoop {
+    let adj = adjoints.views(&inputs, plan.full());
+    run_vjp(
         ins,
         plan,
-        y: Seed::Splat(T::zero()),
-        g: Seed::Splat(*g),
+        Seed::Splat(T::zero()),
+        Seed::Splat(*g),
         adj,
-        body: &body,
-    })
+        &body,
+    )
 }

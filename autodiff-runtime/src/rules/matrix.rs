@@ -93,6 +93,27 @@ where
     *acc = zeros(rows, cols, "adjoint");
 }
 
+/// [`ensure_shape`] for an adjoint whose every element the caller writes before reading
+/// any: a symbolic zero becomes a `rows x cols` buffer from the workspace pool without
+/// being zeroed ([`crate::workspace::pooled_for_overwrite`]).
+///
+/// # Panics
+/// As [`ensure_shape`].
+pub(crate) fn ensure_shape_for_overwrite<T: Real, R: Dim, C: Dim>(
+    acc: &mut OMatrix<T, R, C>,
+    rows: usize,
+    cols: usize,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    if acc.is_empty() && (rows, cols) != (0, 0) {
+        check_fixed::<R, C>(rows, cols, "adjoint");
+        *acc = crate::workspace::pooled_for_overwrite(R::from_usize(rows), C::from_usize(cols));
+    } else {
+        ensure_shape(acc, rows, cols);
+    }
+}
+
 /// Zeros of shape `rows x cols` in a matrix type whose dimensions may be fixed; from the
 /// installed workspace pool where there is one.
 ///
@@ -107,6 +128,14 @@ pub(crate) fn zeros<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    check_fixed::<R, C>(rows, cols, what);
+    crate::workspace::pooled_zeros(R::from_usize(rows), C::from_usize(cols))
+}
+
+/// Panics unless a `rows x cols` matrix fits the fixed dimensions of `OMatrix<_, R, C>`;
+/// `what` names the matrix in the message.
+#[track_caller]
+fn check_fixed<R: Dim, C: Dim>(rows: usize, cols: usize, what: &str) {
     let fixed = (R::try_to_usize(), C::try_to_usize());
     assert!(
         fixed.0.is_none_or(|r| r == rows) && fixed.1.is_none_or(|c| c == cols),
@@ -115,7 +144,6 @@ where
         fixed.0.map_or("n".to_string(), |r| r.to_string()),
         fixed.1.map_or("n".to_string(), |c| c.to_string()),
     );
-    crate::workspace::pooled_zeros(R::from_usize(rows), C::from_usize(cols))
 }
 
 /// Panics unless a cotangent `g` has the shape of the value `y` it belongs to.
