@@ -395,7 +395,13 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
     /// Every source's group at `at` (`at + V::LANES <= len`).
     #[inline(always)]
     fn group<V: FusedValue<Elem = T>>(&self, at: usize) -> [V; M] {
-        std::array::from_fn(|k| self.load(k, at))
+        // A loop, not `array::from_fn`: its closure is not always inlined into the AVX2
+        // entry point, and compiled outside it each lane load becomes a function call.
+        let mut group = [V::splat_elem(T::zero()); M];
+        for (k, v) in group.iter_mut().enumerate() {
+            *v = self.load(k, at);
+        }
+        group
     }
 
     /// The `n` elements of source `k` from `at` (`n < V::LANES`), padded.
@@ -407,7 +413,11 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
     /// Every source's partial group at `at`.
     #[inline(always)]
     fn partial_group<V: FusedValue<Elem = T>>(&self, at: usize, n: usize) -> [V; M] {
-        std::array::from_fn(|k| self.partial(k, at, n))
+        let mut group = [V::splat_elem(T::zero()); M];
+        for (k, v) in group.iter_mut().enumerate() {
+            *v = self.partial(k, at, n);
+        }
+        group
     }
 }
 

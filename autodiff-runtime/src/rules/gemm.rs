@@ -67,6 +67,9 @@ pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T]
     });
 }
 
+/// Groups of rows [`ColumnCombos`] updates together.
+const BLOCK: usize = 4;
+
 /// `c[:, col] += sum_q a[:, q] coef(q, col)` on lanes, four rows at a time, one
 /// multiply-add per term; `coef(q, col)` is at `coef[q * steps.0 + col * steps.1]`, which
 /// covers both `c += a b` and `c += a b^T` without a transposed copy.
@@ -94,9 +97,31 @@ impl<T: Real> FusedKernel<T> for ColumnCombos<'_, T> {
             c,
         } = self;
         let full = m - m % V::LANES;
+        let lanes = V::LANES;
         for (col, ccol) in c.chunks_exact_mut(m).enumerate().take(cols) {
             let w = |q: usize| coef[q * qs + col * cs];
             let mut i = 0;
+            // Four groups of rows at a time: four independent chains of multiply-adds
+            // (one chain waits on each multiply-add's latency), one broadcast of each
+            // coefficient for all four. Plain loops, no closures over lanes: only code
+            // inlined into the AVX2 entry point runs on its instructions.
+            while i + BLOCK * lanes <= m {
+                let mut acc = [V::splat_elem(T::zero()); BLOCK];
+                for (u, acc) in acc.iter_mut().enumerate() {
+                    *acc = V::load_elems(&ccol[i + u * lanes..]);
+                }
+                for (q, acol) in a.chunks_exact(m).take(terms).enumerate() {
+                    let wq = V::splat_elem(w(q));
+                    let acol = &acol[i..i + BLOCK * lanes];
+                    for (u, acc) in acc.iter_mut().enumerate() {
+                        *acc = V::load_elems(&acol[u * lanes..]).mul_add_elems(wq, *acc);
+                    }
+                }
+                for (u, acc) in acc.iter().enumerate() {
+                    acc.store_elems(&mut ccol[i + u * lanes..]);
+                }
+                i += BLOCK * lanes;
+            }
             while i < full {
                 let mut acc = V::load_elems(&ccol[i..]);
                 for q in 0..terms {
@@ -294,12 +319,15 @@ mod tests {
     }
 
     /// Sizes on both sides of the blocked threshold, including 1 and 5 (nalgebra's
-    /// small-size fallback) and degenerate zeros.
-    const SIZES: [(usize, usize, usize); 7] = [
+    /// small-size fallback), row counts that leave groups of four and single rows after
+    /// the blocks of sixteen (150, 21), and degenerate zeros.
+    const SIZES: [(usize, usize, usize); 9] = [
         (1, 1, 1),
         (5, 3, 4),
         (9, 8, 10),
         (16, 150, 3),
+        (150, 4, 16),
+        (21, 3, 5),
         (33, 17, 12),
         (0, 3, 2),
         (4, 0, 3),
