@@ -505,45 +505,101 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
     }
 }
 
-/// Where the output's values or cotangents come from in the reverse loop.
-#[derive(Clone, Copy)]
-enum Seed<'a, T> {
-    /// A matrix of the output's shape (`y` or `g` of an elementwise chain).
-    Matrix(&'a [T]),
-    /// One value everywhere (the cotangent of a sum, or no saved `y`).
-    Splat(T),
+/// Where the reverse loops get the chain's value `y` and its cotangent `g` at each
+/// element: one type per driver, so that each loop is compiled for its own kind (a sum's
+/// loop reads no `y` or `g` from memory at all).
+trait Seeds<T: Real>: Copy {
+    /// The seeds of one column.
+    type Column: SeedColumn<T>;
+    /// Column `j` of `len` elements.
+    fn column(self, j: usize, len: usize) -> Self::Column;
 }
 
-impl<'a, T: Real> Seed<'a, T> {
+/// The seeds of one column of the reverse loop.
+trait SeedColumn<T: Real> {
+    /// `(y, g)` at the group from `at` (`at + V::LANES <= len`).
+    fn group<V: FusedValue<Elem = T>>(&self, at: usize) -> (V, V);
+    /// `(y, g)` at the `n` elements from `at` (`n < V::LANES`), padded.
+    fn partial<V: FusedValue<Elem = T>>(&self, at: usize, n: usize) -> (V, V);
+}
+
+/// A chain that ends in `.sum()`: no saved `y` (the loop recomputes the chain), and the
+/// sum's cotangent everywhere.
+#[derive(Clone, Copy)]
+struct SumSeeds<T>(T);
+
+impl<T: Real> Seeds<T> for SumSeeds<T> {
+    type Column = Self;
     #[inline(always)]
-    fn column(self, j: usize, len: usize) -> Src<'a, T> {
-        match self {
-            Seed::Matrix(s) => Src::Contig(&s[j * len..][..len]),
-            Seed::Splat(v) => Src::Splat(v),
+    fn column(self, _j: usize, _len: usize) -> Self {
+        self
+    }
+}
+
+impl<T: Real> SeedColumn<T> for SumSeeds<T> {
+    #[inline(always)]
+    fn group<V: FusedValue<Elem = T>>(&self, _at: usize) -> (V, V) {
+        (V::splat_elem(T::zero()), V::splat_elem(self.0))
+    }
+    #[inline(always)]
+    fn partial<V: FusedValue<Elem = T>>(&self, at: usize, _n: usize) -> (V, V) {
+        self.group(at)
+    }
+}
+
+/// A chain that ends in an elementwise op: its saved output `y` and cotangent `g`,
+/// matrices of the output's shape.
+#[derive(Clone, Copy)]
+struct MapSeeds<'a, T> {
+    y: &'a [T],
+    g: &'a [T],
+}
+
+impl<'a, T: Real> Seeds<T> for MapSeeds<'a, T> {
+    type Column = MapSeeds<'a, T>;
+    #[inline(always)]
+    fn column(self, j: usize, len: usize) -> Self {
+        MapSeeds {
+            y: &self.y[j * len..][..len],
+            g: &self.g[j * len..][..len],
         }
+    }
+}
+
+impl<T: Real> SeedColumn<T> for MapSeeds<'_, T> {
+    #[inline(always)]
+    fn group<V: FusedValue<Elem = T>>(&self, at: usize) -> (V, V) {
+        (V::load_elems(&self.y[at..]), V::load_elems(&self.g[at..]))
+    }
+    #[inline(always)]
+    fn partial<V: FusedValue<Elem = T>>(&self, at: usize, n: usize) -> (V, V) {
+        (
+            V::load_partial(&self.y[at..][..n]),
+            V::load_partial(&self.g[at..][..n]),
+        )
     }
 }
 
 /// The reverse loop: cotangents of every element added into the inputs' adjoints; the
 /// values summed (the value of a chain that ends in `sum`).
-struct VjpLoop<'a, 'g, T, B, const N: usize> {
+struct VjpLoop<'a, 'g, T, S, B, const N: usize> {
     ins: [FusedIn<'a, T>; N],
     plan: Plan<N>,
-    y: Seed<'a, T>,
-    g: Seed<'a, T>,
+    seeds: S,
     adj: [Option<FusedAdj<'g, T>>; N],
     body: &'a B,
 }
 
-impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_, T, B, N> {
+impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
+    for VjpLoop<'_, '_, T, S, B, N>
+{
     type Output = T;
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) -> T {
         let VjpLoop {
             ins,
             plan,
-            y,
-            g,
+            seeds,
             mut adj,
             body,
         } = self;
@@ -559,14 +615,12 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             let src = column(&ins, &plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
-            let seeds = [y.column(j, len), g.column(j, len)];
-            let mut seed_splat = [[T::zero(); 4]; 2];
-            let seeds = Streams::new(&seeds, &mut seed_splat, len);
+            let seeds = seeds.column(j, len);
             let mut row = [zero; N];
             let mut row_tail = [T::zero(); N];
             let mut at = 0;
             while at + V::LANES <= len {
-                let [ys, gs] = seeds.group::<V>(at);
+                let (ys, gs) = seeds.group::<V>(at);
                 let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
                 value = value + v;
                 for k in 0..N {
@@ -596,7 +650,7 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
             }
             if at < len {
                 let n = len - at;
-                let [ys, gs] = seeds.partial_group::<V>(at, n);
+                let (ys, gs) = seeds.partial::<V>(at, n);
                 let (v, d) = body.vjp(src.partial_group::<V>(at, n), ys, gs);
                 value_tail += v.sum_first(n);
                 for k in 0..N {
@@ -650,16 +704,15 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for VjpLoop<'_, '_,
 /// cotangent element is stored into a fresh adjoint (whose buffer was not zeroed) or
 /// added into an existing one, with no per-element choice of how to reduce. A kernel of
 /// its own, not a branch of [`VjpLoop`]: LLVM compiles the two loops independently.
-struct StreamVjpLoop<'a, 'g, T, B, const N: usize> {
+struct StreamVjpLoop<'a, 'g, T, S, B, const N: usize> {
     ins: [FusedIn<'a, T>; N],
     plan: Plan<N>,
-    y: Seed<'a, T>,
-    g: Seed<'a, T>,
+    seeds: S,
     adj: [Option<FusedAdj<'g, T>>; N],
     body: &'a B,
 }
 
-impl<'a, 'g, T: Real, B, const N: usize> StreamVjpLoop<'a, 'g, T, B, N> {
+impl<'a, 'g, T: Real, S, B, const N: usize> StreamVjpLoop<'a, 'g, T, S, B, N> {
     /// Whether this loop can write `adj`: each adjoint is absent or a matrix of the
     /// output's shape.
     fn applies(plan: &Plan<N>, adj: &[Option<FusedAdj<'g, T>>; N]) -> bool {
@@ -671,15 +724,16 @@ impl<'a, 'g, T: Real, B, const N: usize> StreamVjpLoop<'a, 'g, T, B, N> {
     }
 }
 
-impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'_, '_, T, B, N> {
+impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
+    for StreamVjpLoop<'_, '_, T, S, B, N>
+{
     type Output = T;
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) -> T {
         let StreamVjpLoop {
             ins,
             plan,
-            y,
-            g,
+            seeds,
             mut adj,
             body,
         } = self;
@@ -691,9 +745,7 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'
             let src = column(&ins, &plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
-            let seeds = [y.column(j, len), g.column(j, len)];
-            let mut seed_splat = [[T::zero(); 4]; 2];
-            let seeds = Streams::new(&seeds, &mut seed_splat, len);
+            let seeds = seeds.column(j, len);
             // Per input: this column of its adjoint, and whether to add into it (else
             // store: `0 + d`, as adding into zeros would give, without reading).
             let mut out = adj.each_mut().map(|a| match a {
@@ -702,7 +754,7 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'
             });
             let mut at = 0;
             while at + V::LANES <= len {
-                let [ys, gs] = seeds.group::<V>(at);
+                let (ys, gs) = seeds.group::<V>(at);
                 let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
                 value = value + v;
                 for (o, d) in out.iter_mut().zip(d) {
@@ -716,7 +768,7 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'
             }
             if at < len {
                 let n = len - at;
-                let [ys, gs] = seeds.partial_group::<V>(at, n);
+                let (ys, gs) = seeds.partial::<V>(at, n);
                 let (v, d) = body.vjp(src.partial_group::<V>(at, n), ys, gs);
                 value_tail += v.sum_first(n);
                 for (o, d) in out.iter_mut().zip(d) {
@@ -735,20 +787,18 @@ impl<T: Real, B: FusedVjp<N>, const N: usize> FusedKernel<T> for StreamVjpLoop<'
 /// Runs the reverse loop of a chain: [`StreamVjpLoop`] where it applies, else the general
 /// [`VjpLoop`].
 #[inline]
-fn run_vjp<T: Real, B: FusedVjp<N>, const N: usize>(
+fn run_vjp<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize>(
     ins: [FusedIn<'_, T>; N],
     plan: Plan<N>,
-    y: Seed<'_, T>,
-    g: Seed<'_, T>,
+    seeds: S,
     adj: [Option<FusedAdj<'_, T>>; N],
     body: &B,
 ) -> T {
-    if StreamVjpLoop::<T, B, N>::applies(&plan, &adj) {
+    if StreamVjpLoop::<T, S, B, N>::applies(&plan, &adj) {
         T::fused_dispatch(StreamVjpLoop {
             ins,
             plan,
-            y,
-            g,
+            seeds,
             adj,
             body,
         })
@@ -756,8 +806,7 @@ fn run_vjp<T: Real, B: FusedVjp<N>, const N: usize>(
         T::fused_dispatch(VjpLoop {
             ins,
             plan,
-            y,
-            g,
+            seeds,
             adj,
             body,
         })
@@ -822,8 +871,10 @@ pub fn fused_map_vjp<'g, T, X, G, B, const N: usize>(
     run_vjp(
         ins,
         plan,
-        Seed::Matrix(y.fused_data()),
-        Seed::Matrix(g.fused_data()),
+        MapSeeds {
+            y: y.fused_data(),
+            g: g.fused_data(),
+        },
         adj,
         &body,
     );
@@ -867,12 +918,5 @@ where
     let ins = inputs.views();
     let plan = Plan::new(&ins);
     let adj = adjoints.views(&inputs, plan.full());
-    run_vjp(
-        ins,
-        plan,
-        Seed::Splat(T::zero()),
-        Seed::Splat(*g),
-        adj,
-        &body,
-    )
+    run_vjp(ins, plan, SumSeeds(*g), adj, &body)
 }
