@@ -321,6 +321,13 @@ proptest! {
         prop_assert!(agree(v, hv), "hand-written value {} vs {}", hv, v);
         prop_assert!(slice_error(g.a.as_slice(), &ha) <= TOL);
         prop_assert!(slice_error(g.b.as_slice(), &hb) <= TOL);
+
+        // The vectorized hand-written loop overwrites whatever its buffers held.
+        let (mut sa, mut sb) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+        let sv = elementwise::elementwise_handwritten_simd(a.as_slice(), b.as_slice(), x.as_slice(), &mut sa, &mut sb);
+        prop_assert!(agree(v, sv), "hand-written SIMD value {} vs {}", sv, v);
+        prop_assert!(slice_error(g.a.as_slice(), &sa) <= TOL);
+        prop_assert!(slice_error(g.b.as_slice(), &sb) <= TOL);
     }
 }
 
@@ -364,6 +371,16 @@ fn check_mlp(rows: usize, inputs: usize, hidden: usize, classes: usize, seed: u6
     assert!(
         err <= TOL,
         "{rows}x{inputs}-{hidden}-{classes}: hand-written gradient off by {err:e}"
+    );
+
+    let mut ws = mlp::Workspace::new_simd(&m, rows);
+    let mut hand = m.zero_like();
+    let hv = ws.loss_grad(&m, x, labels, &mut hand);
+    assert!(agree(v, hv), "hand-written SIMD value {hv} vs {v}");
+    let err = slice_error(&gs, &flat(&hand));
+    assert!(
+        err <= TOL,
+        "{rows}x{inputs}-{hidden}-{classes}: hand-written SIMD gradient off by {err:e}"
     );
 }
 

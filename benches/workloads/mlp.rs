@@ -99,6 +99,9 @@ pub struct Workspace {
     xt: DMatrix<f64>,
     /// The hidden layer's adjoint, n x hidden.
     dh: DMatrix<f64>,
+    /// Per row: the largest logit, then the sum of the exponentials (the SIMD softmax).
+    row_max: Vec<f64>,
+    row_sum: Vec<f64>,
     /// `tanh` on the vectorised kernels of `autodiff::simd` instead of `f64::tanh`.
     simd: bool,
 }
@@ -113,13 +116,17 @@ impl Workspace {
             w2t: DMatrix::zeros(classes, hidden),
             xt: DMatrix::zeros(inputs, rows),
             dh: DMatrix::zeros(rows, hidden),
+            row_max: vec![0.0; rows],
+            row_sum: vec![0.0; rows],
             simd: false,
         }
     }
 
-    /// The same buffers, with `tanh` computed by the vectorised kernel
-    /// `autodiff::simd::tanh_in_place` (the kernel the static engine uses) instead of
-    /// scalar `f64::tanh`: the hand-written gradient "with the same kernels".
+    /// The same buffers, with `tanh` and the softmax's `exp` computed by the vectorised
+    /// kernels `autodiff::simd::tanh_in_place` and `exp_in_place` (the kernels the static
+    /// engine uses) instead of scalar `f64::tanh` and `exp`: the hand-written gradient
+    /// "with the same kernels". The products stay nalgebra's `gemm`, as a nalgebra user
+    /// writes them.
     pub fn new_simd(m: &Mlp, rows: usize) -> Workspace {
         Workspace {
             simd: true,
@@ -180,25 +187,30 @@ impl Workspace {
         let (n, classes) = self.p.shape();
         assert_eq!(labels.len(), n, "one label per row");
         let inv_n = 1.0 / n as f64;
-        let mut total = 0.0;
-        for (i, &label) in labels.iter().enumerate() {
-            assert!(
-                label < classes,
-                "label {label} of row {i} is not below {classes}"
-            );
-            let mut row = self.p.row_mut(i);
-            let max = row.max();
-            let logit = row[label];
-            let mut sum = 0.0;
-            row.apply(|z| {
-                *z = (*z - max).exp();
-                sum += *z;
-            });
-            total += max + sum.ln() - logit;
-            let scale = inv_n / sum;
-            row.apply(|z| *z *= scale);
-            row[label] -= inv_n;
-        }
+        let total = if self.simd {
+            self.softmax_grad_simd(labels, inv_n)
+        } else {
+            let mut total = 0.0;
+            for (i, &label) in labels.iter().enumerate() {
+                assert!(
+                    label < classes,
+                    "label {label} of row {i} is not below {classes}"
+                );
+                let mut row = self.p.row_mut(i);
+                let max = row.max();
+                let logit = row[label];
+                let mut sum = 0.0;
+                row.apply(|z| {
+                    *z = (*z - max).exp();
+                    sum += *z;
+                });
+                total += max + sum.ln() - logit;
+                let scale = inv_n / sum;
+                row.apply(|z| *z *= scale);
+                row[label] -= inv_n;
+            }
+            total
+        };
         // Second layer.
         g.w2.gemm_tr(1.0, &self.h, &self.p, 0.0);
         for (gb, col) in g.b2.iter_mut().zip(self.p.column_iter()) {
@@ -215,6 +227,52 @@ impl Workspace {
             *gb = col.sum();
         }
         total * inv_n
+    }
+
+    /// The softmax cross-entropy's loss sum, with `p` (the logits) turned into its
+    /// gradient `(softmax - onehot) / n`, column by column so that `exp` runs on the
+    /// vectorised kernel over contiguous memory.
+    fn softmax_grad_simd(&mut self, labels: &[usize], inv_n: f64) -> f64 {
+        let (n, classes) = self.p.shape();
+        let (max, sum) = (&mut self.row_max, &mut self.row_sum);
+        max.fill(f64::NEG_INFINITY);
+        for col in self.p.column_iter() {
+            for (m, &z) in max.iter_mut().zip(col.iter()) {
+                *m = m.max(z);
+            }
+        }
+        let mut total = 0.0;
+        for (i, &label) in labels.iter().enumerate() {
+            assert!(
+                label < classes,
+                "label {label} of row {i} is not below {classes}"
+            );
+            total += max[i] - self.p[(i, label)];
+        }
+        sum.fill(0.0);
+        for mut col in self.p.column_iter_mut() {
+            for (z, &m) in col.iter_mut().zip(max.iter()) {
+                *z -= m;
+            }
+            autodiff::simd::exp_in_place(col.as_mut_slice());
+            for (s, &e) in sum.iter_mut().zip(col.iter()) {
+                *s += e;
+            }
+        }
+        // The maxima are no longer needed: their buffer takes `ln(sum)`.
+        max.copy_from_slice(sum);
+        autodiff::simd::ln_in_place(max);
+        total += max.iter().sum::<f64>();
+        for (j, mut col) in self.p.column_iter_mut().enumerate() {
+            for (i, (z, &s)) in col.iter_mut().zip(sum.iter()).enumerate() {
+                *z *= inv_n / s;
+                if labels[i] == j {
+                    *z -= inv_n;
+                }
+            }
+        }
+        debug_assert_eq!(labels.len(), n);
+        total
     }
 }
 
