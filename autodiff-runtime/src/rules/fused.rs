@@ -27,6 +27,7 @@ use super::matrix::{ensure_shape, ensure_shape_for_overwrite};
 use super::{Add, BinaryOp, FusedKernel, FusedValue, Real};
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
+use std::marker::PhantomData;
 
 /// How an input is read at each element of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,6 +422,61 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
     }
 }
 
+/// The full groups of one column's sources, read front to back with raw pointers: the
+/// lengths are checked once when it is made, so a loop over it has no bounds checks and
+/// no index arithmetic per source (a pointer increment each).
+struct Cursor<'s, V: FusedValue, const M: usize> {
+    /// Each source's next group.
+    ptr: [*const V::Elem; M],
+    /// How far each pointer advances per group: `LANES`, or 0 for a splat read in place.
+    step: [usize; M],
+    /// Groups not yet read.
+    left: usize,
+    _data: PhantomData<&'s [V::Elem]>,
+}
+
+impl<'s, V: FusedValue, const M: usize> Cursor<'s, V, M> {
+    /// The first `full` elements (a multiple of `LANES`) of the column `src`.
+    ///
+    /// # Panics
+    /// If `full` is longer than the column, or `V::LANES > 4`.
+    #[inline(always)]
+    fn new(src: &Streams<'s, V::Elem, M>, full: usize) -> Self {
+        assert!(V::LANES <= 4 && full <= src.len);
+        let mut ptr = [std::ptr::null(); M];
+        let mut step = [0; M];
+        for k in 0..M {
+            ptr[k] = src.data[k].as_ptr();
+            step[k] = src.step[k] * V::LANES;
+        }
+        Cursor {
+            ptr,
+            step,
+            left: full / V::LANES,
+            _data: PhantomData,
+        }
+    }
+
+    /// The next group of every source; `None` after the last full group.
+    #[inline(always)]
+    fn next(&mut self) -> Option<[V; M]> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let mut group = [V::splat_elem(<V::Elem as num_traits::Zero>::zero()); M];
+        for (k, v) in group.iter_mut().enumerate() {
+            // SAFETY: a contiguous source has at least `src.len >= full` elements
+            // (checked by `Streams::new` and `new`), and this is its group number
+            // `full / LANES - left - 1`, so its `LANES` elements lie inside; a splat's
+            // pointer stays on its four (>= LANES) elements.
+            *v = V::load_elems(unsafe { std::slice::from_raw_parts(self.ptr[k], V::LANES) });
+            self.ptr[k] = self.ptr[k].wrapping_add(self.step[k]);
+        }
+        Some(group)
+    }
+}
+
 /// Each input's source for column `j` of `len` elements.
 #[inline(always)]
 fn column<'a, T: Real, const N: usize>(
@@ -456,13 +512,13 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_,
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
             let out = &mut self.out[j * len..][..len];
-            let mut at = 0;
-            while at + V::LANES <= len {
-                self.body
-                    .eval(src.group::<V>(at))
-                    .store_elems(&mut out[at..]);
-                at += V::LANES;
+            let full = len - len % V::LANES;
+            let mut groups = Cursor::<V, N>::new(&src, full);
+            for o in out[..full].chunks_exact_mut(V::LANES) {
+                let e = groups.next().expect("one group per chunk");
+                self.body.eval(e).store_elems(o);
             }
+            let at = full;
             if at < len {
                 let e = src.partial_group::<V>(at, len - at);
                 self.body.eval(e).store_partial(&mut out[at..]);
@@ -489,11 +545,12 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
             let src = column(&self.ins, &self.plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
-            let mut at = 0;
-            while at + V::LANES <= len {
-                acc = acc + self.body.eval(src.group::<V>(at));
-                at += V::LANES;
+            let full = len - len % V::LANES;
+            let mut groups = Cursor::<V, N>::new(&src, full);
+            while let Some(e) = groups.next() {
+                acc = acc + self.body.eval(e);
             }
+            let at = full;
             if at < len {
                 tail += self
                     .body
@@ -724,6 +781,100 @@ impl<'a, 'g, T: Real, S, B, const N: usize> StreamVjpLoop<'a, 'g, T, S, B, N> {
     }
 }
 
+/// Where [`StreamColumn`] writes one adjoint: the next group to write, the group to read
+/// and add to, and how far the read pointer advances per group.
+type Sink<T> = (*mut T, *const T, usize);
+
+/// One column of an adjoint for [`StreamColumn`], and whether to add into it.
+type AdjColumn<'c, T> = Option<(&'c mut [T], bool)>;
+
+/// One column of [`StreamVjpLoop`], walked group by group with raw pointers: the lengths
+/// are checked once when it is made, so the loop has no bounds checks and no index
+/// arithmetic per input (only pointer increments).
+struct StreamColumn<'c, V: FusedValue, const N: usize> {
+    /// The inputs.
+    src: Cursor<'c, V, N>,
+    /// Each differentiated input's adjoint: the next group to write, the group to read
+    /// and add to (the adjoint itself, or four zeros for a fresh adjoint, which is
+    /// stored without being read), and how far the read pointer advances.
+    sink: [Option<Sink<V::Elem>>; N],
+    /// A group was loaded and its cotangents are not yet stored.
+    pending: bool,
+    _borrows: PhantomData<&'c mut [V::Elem]>,
+}
+
+impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
+    /// The first `full` elements (a multiple of `LANES`) of a column: read from `src`,
+    /// written into `out` (each exactly `full` elements; `true` to add into it, else
+    /// the four `zeros` are read instead).
+    ///
+    /// # Panics
+    /// If a length is wrong, or `V::LANES > 4`.
+    #[inline(always)]
+    fn new(
+        src: &Streams<'c, V::Elem, N>,
+        out: [AdjColumn<'c, V::Elem>; N],
+        zeros: &'c [V::Elem; 4],
+        full: usize,
+    ) -> Self {
+        let src = Cursor::new(src, full);
+        let mut sink = [None; N];
+        for (s, o) in sink.iter_mut().zip(out) {
+            if let Some((a, add)) = o {
+                assert_eq!(
+                    a.len(),
+                    full,
+                    "a fused loop's adjoint column has the wrong length"
+                );
+                let write = a.as_mut_ptr();
+                *s = Some(if add {
+                    (write, write.cast_const(), V::LANES)
+                } else {
+                    (write, zeros.as_ptr(), 0)
+                });
+            }
+        }
+        StreamColumn {
+            src,
+            sink,
+            pending: false,
+            _borrows: PhantomData,
+        }
+    }
+
+    /// The next full group of every input; `None` after the last one.
+    #[inline(always)]
+    fn load(&mut self) -> Option<[V; N]> {
+        if self.pending {
+            return None;
+        }
+        let group = self.src.next()?;
+        self.pending = true;
+        Some(group)
+    }
+
+    /// Adds the cotangents of the group just loaded into the adjoints.
+    #[inline(always)]
+    fn store(&mut self, d: [V; N]) {
+        assert!(self.pending, "store follows load");
+        self.pending = false;
+        for (s, d) in self.sink.iter_mut().zip(d) {
+            if let Some((write, read, step)) = s {
+                // SAFETY: the write pointer is on the group just loaded, inside the `full`
+                // elements of its column (checked in `new`; `pending` pairs each store
+                // with one load); the read pointer is on that group too, or on the four
+                // zeros (>= LANES).
+                unsafe {
+                    let base = V::load_elems(std::slice::from_raw_parts(*read, V::LANES));
+                    (base + d).store_elems(std::slice::from_raw_parts_mut(*write, V::LANES));
+                }
+                *write = write.wrapping_add(V::LANES);
+                *read = read.wrapping_add(*step);
+            }
+        }
+    }
+}
+
 impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
     for StreamVjpLoop<'_, '_, T, S, B, N>
 {
@@ -747,23 +898,26 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
             let src = Streams::new(&src, &mut splat, len);
             let seeds = seeds.column(j, len);
             // Per input: this column of its adjoint, and whether to add into it (else
-            // store: `0 + d`, as adding into zeros would give, without reading).
-            let mut out = adj.each_mut().map(|a| match a {
-                Some(FusedAdj::Matrix(a, fresh)) => Some((&mut a[j * len..][..len], !*fresh)),
-                _ => None,
-            });
-            let mut at = 0;
-            while at + V::LANES <= len {
-                let (ys, gs) = seeds.group::<V>(at);
-                let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
-                value = value + v;
-                for (o, d) in out.iter_mut().zip(d) {
-                    if let Some((a, add)) = o {
-                        let a = &mut a[at..];
-                        let base = if *add { V::load_elems(a) } else { zero };
-                        (base + d).store_elems(a);
-                    }
+            // store: `0 + d`, as adding into zeros would give, without reading), split
+            // into the full groups and the partial one.
+            let full = len - len % V::LANES;
+            let mut heads: [AdjColumn<T>; N] = std::array::from_fn(|_| None);
+            let mut tails: [AdjColumn<T>; N] = std::array::from_fn(|_| None);
+            for ((a, h), t) in adj.iter_mut().zip(&mut heads).zip(&mut tails) {
+                if let Some(FusedAdj::Matrix(a, fresh)) = a {
+                    let (head, tail) = a[j * len..][..len].split_at_mut(full);
+                    *h = Some((head, !*fresh));
+                    *t = Some((tail, !*fresh));
                 }
+            }
+            let zeros = [T::zero(); 4];
+            let mut groups = StreamColumn::<V, N>::new(&src, heads, &zeros, full);
+            let mut at = 0;
+            while let Some(e) = groups.load() {
+                let (ys, gs) = seeds.group::<V>(at);
+                let (v, d) = body.vjp(e, ys, gs);
+                value = value + v;
+                groups.store(d);
                 at += V::LANES;
             }
             if at < len {
@@ -771,9 +925,8 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
                 let (ys, gs) = seeds.partial::<V>(at, n);
                 let (v, d) = body.vjp(src.partial_group::<V>(at, n), ys, gs);
                 value_tail += v.sum_first(n);
-                for (o, d) in out.iter_mut().zip(d) {
+                for (o, d) in tails.iter_mut().zip(d) {
                     if let Some((a, add)) = o {
-                        let a = &mut a[at..];
                         let base = if *add { V::load_partial(a) } else { zero };
                         (base + d).store_partial(a);
                     }
