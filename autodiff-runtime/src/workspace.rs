@@ -183,9 +183,9 @@ impl Drop for Installed<'_> {
 /// shapes on, its intermediate matrices and adjoints are not allocated again; a
 /// straight-line function such as an MLP loss then makes no allocation at all. Still
 /// allocated: loop tapes and the values carried through loops, `matrixmultiply`'s packing
-/// buffers for products whose dimensions are all at least 8, the outputs of fused
-/// elementwise chains (for now), results of calls to other functions (the full list is in
-/// `docs/workspace.md`). `G` is the gradient type (`NameGrad`).
+/// buffers for products whose dimensions are all at least 8, results of calls to other
+/// functions (the full list is in `docs/workspace.md`). `G` is the gradient type
+/// (`NameGrad`).
 ///
 /// A workspace is plain data (`Send`); use one per thread and per function, or share one
 /// between functions with the same gradient type.

@@ -257,7 +257,12 @@ fn runtime_code_lines() -> Vec<(String, usize, String)> {
 /// `gemm_tr`, `gemm_ad`) or builds a strided view; `matrixmultiply::{dgemm, sgemm}` with
 /// explicit strides, behind the bounds asserts of `rules/gemm.rs`, is the allowed kernel.
 fn uses_nalgebra_gemm_or_strides(code: &str) -> bool {
-    let strided = code.contains("with_strides") || code.contains("from_raw_parts");
+    // nalgebra's `ViewStorage::from_raw_parts` builds strided views; the standard
+    // library's `slice::from_raw_parts` (the fused loops' checked cursors) does not.
+    let raw_view = code
+        .match_indices("from_raw_parts")
+        .any(|(i, _)| !code[..i].ends_with("slice::"));
+    let strided = code.contains("with_strides") || raw_view;
     let gemm = code.match_indices("gemm").any(|(i, _)| {
         let after = &code[i + 4..];
         let is_call =
@@ -277,6 +282,12 @@ fn the_source_check_recognises_the_hazard() {
     ));
     assert!(uses_nalgebra_gemm_or_strides(
         "let v = DMatrixView::from_slice_with_strides(s, r, c, k, 1);"
+    ));
+    assert!(uses_nalgebra_gemm_or_strides(
+        "ViewStorage::from_raw_parts(ptr, shape, strides)"
+    ));
+    assert!(!uses_nalgebra_gemm_or_strides(
+        "V::load_elems(unsafe { std::slice::from_raw_parts(p, V::LANES) })"
     ));
     assert!(!uses_nalgebra_gemm_or_strides("matrixmultiply::dgemm("));
     assert!(!uses_nalgebra_gemm_or_strides(
