@@ -205,9 +205,9 @@ pub fn reverse(
         .map(|&a| {
             if f.active(a) {
                 let ga = adjoint_place(f, a);
-                quote!(::core::option::Option::Some(&mut #ga))
+                quote!(&mut #ga)
             } else {
-                quote!(::core::option::Option::None)
+                quote!(::autodiff::__private::NoAdjoint)
             }
         })
         .collect();

@@ -182,16 +182,96 @@ pub trait FusedArgs<T: Real, const N: usize> {
     fn views(&self) -> [FusedIn<'_, T>; N];
 }
 
-/// The adjoints a reverse loop writes: a tuple of `N` `Option<&mut A>` (`None` for an
-/// input that gets no gradient) matching the inputs `X`.
+/// The adjoints a reverse loop writes: a tuple of `N` [`AdjointSlot`]s matching the
+/// inputs `X` (`&mut A` for an input that gets a gradient, [`NoAdjoint`] for one that
+/// does not, `Option<&mut A>` when that is known only at run time).
 pub trait FusedAdjoints<'a, T: Real, const N: usize, X> {
+    /// Which slots always and which never hold an adjoint, as a type the loops are
+    /// compiled for.
+    type Presence: Presence<N>;
     /// The adjoints as the loop writes them, each sized to its input; a fresh one whose
     /// `overwritten[k]` is set (the loop writes each of its elements once) is not zeroed.
     fn views(self, inputs: &X, overwritten: [bool; N]) -> [Option<FusedAdj<'a, T>>; N];
 }
 
+/// One element of [`FusedAdjoints`]: where the cotangent of one input goes.
+pub trait AdjointSlot<'a, T: Real, A> {
+    /// Whether the slot holds an adjoint: always, never, or depending on its value.
+    type Kind: SlotKind;
+    /// The adjoint as the loop writes it (see [`FusedArg::fused_adj`]).
+    fn view(self, primal: &A, overwritten: bool) -> Option<FusedAdj<'a, T>>;
+}
+
+/// The slot of an input without a gradient (the generated code passes it where the
+/// chain's input is not differentiated).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAdjoint;
+
+/// Whether an [`AdjointSlot`] holds an adjoint, known when the loop is compiled.
+pub trait SlotKind {
+    /// It always does.
+    const ALWAYS: bool;
+    /// It never does.
+    const NEVER: bool;
+}
+
+/// [`SlotKind`] of `&mut A`.
+#[derive(Debug)]
+pub struct Always;
+/// [`SlotKind`] of [`NoAdjoint`].
+#[derive(Debug)]
+pub struct Never;
+/// [`SlotKind`] of `Option<&mut A>`.
+#[derive(Debug)]
+pub struct Dynamic;
+
+impl SlotKind for Always {
+    const ALWAYS: bool = true;
+    const NEVER: bool = false;
+}
+impl SlotKind for Never {
+    const ALWAYS: bool = false;
+    const NEVER: bool = true;
+}
+impl SlotKind for Dynamic {
+    const ALWAYS: bool = false;
+    const NEVER: bool = false;
+}
+
+/// The [`SlotKind`]s of a tuple of `N` slots.
+pub trait Presence<const N: usize> {
+    /// Slots that always hold an adjoint.
+    const ALWAYS: [bool; N];
+    /// Slots that never do.
+    const NEVER: [bool; N];
+}
+
+impl<'a, T: Real, A: FusedArg<T> + 'a> AdjointSlot<'a, T, A> for &'a mut A {
+    type Kind = Always;
+    #[inline(always)]
+    fn view(self, primal: &A, overwritten: bool) -> Option<FusedAdj<'a, T>> {
+        Some(A::fused_adj(self, primal, overwritten))
+    }
+}
+
+impl<'a, T: Real, A: FusedArg<T> + 'a> AdjointSlot<'a, T, A> for Option<&'a mut A> {
+    type Kind = Dynamic;
+    #[inline(always)]
+    fn view(self, primal: &A, overwritten: bool) -> Option<FusedAdj<'a, T>> {
+        self.map(|adj| A::fused_adj(adj, primal, overwritten))
+    }
+}
+
+impl<'a, T: Real, A> AdjointSlot<'a, T, A> for NoAdjoint {
+    type Kind = Never;
+    #[inline(always)]
+    fn view(self, _primal: &A, _overwritten: bool) -> Option<FusedAdj<'a, T>> {
+        None
+    }
+}
+
 macro_rules! fused_tuples {
-    ($n:literal; $out:ty; $($a:ident : $A:ident : $k:tt),+) => {
+    ($n:literal; $out:ty; $($a:ident : $A:ident : $S:ident : $k:tt),+) => {
         impl<'r, T: Real, $($A: FusedArg<T>),+> FusedArgs<T, $n> for ($(&'r $A,)+)
         where
             ($($A,)+): FusedOutType,
@@ -203,17 +283,23 @@ macro_rules! fused_tuples {
             }
         }
 
-        impl<'a, 'r, T: Real, $($A: FusedArg<T> + 'a),+> FusedAdjoints<'a, T, $n, ($(&'r $A,)+)>
-            for ($(Option<&'a mut $A>,)+)
+        impl<'a, 'r, T: Real, $($A: FusedArg<T> + 'a, $S: AdjointSlot<'a, T, $A>),+>
+            FusedAdjoints<'a, T, $n, ($(&'r $A,)+)> for ($($S,)+)
         {
+            type Presence = ($($S::Kind,)+);
             #[inline(always)]
             fn views(
                 self,
                 inputs: &($(&'r $A,)+),
                 overwritten: [bool; $n],
             ) -> [Option<FusedAdj<'a, T>>; $n] {
-                [$(self.$k.map(|adj| $A::fused_adj(adj, inputs.$k, overwritten[$k]))),+]
+                [$(self.$k.view(inputs.$k, overwritten[$k])),+]
             }
+        }
+
+        impl<$($S: SlotKind),+> Presence<$n> for ($($S,)+) {
+            const ALWAYS: [bool; $n] = [$($S::ALWAYS),+];
+            const NEVER: [bool; $n] = [$($S::NEVER),+];
         }
     };
 }
@@ -258,12 +344,12 @@ where
     type Output = <<(A::Output, C, D, E) as FusedOutType>::Output as BinaryOp<Add, F>>::Output;
 }
 
-fused_tuples!(1; A; a: A: 0);
-fused_tuples!(2; A; a: A: 0, b: B: 1);
-fused_tuples!(3; A; a: A: 0, b: B: 1, c: C: 2);
-fused_tuples!(4; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3);
-fused_tuples!(5; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3, e: E: 4);
-fused_tuples!(6; A; a: A: 0, b: B: 1, c: C: 2, d: D: 3, e: E: 4, f: F: 5);
+fused_tuples!(1; A; a: A: SA: 0);
+fused_tuples!(2; A; a: A: SA: 0, b: B: SB: 1);
+fused_tuples!(3; A; a: A: SA: 0, b: B: SB: 1, c: C: SC: 2);
+fused_tuples!(4; A; a: A: SA: 0, b: B: SB: 1, c: C: SC: 2, d: D: SD: 3);
+fused_tuples!(5; A; a: A: SA: 0, b: B: SB: 1, c: C: SC: 2, d: D: SD: 3, e: E: SE: 4);
+fused_tuples!(6; A; a: A: SA: 0, b: B: SB: 1, c: C: SC: 2, d: D: SD: 3, e: E: SE: 4, f: F: SF: 5);
 
 /// How every input is read, for an output of `rows x cols`.
 #[derive(Clone, Copy)]
@@ -604,6 +690,29 @@ impl<T: Real> SeedColumn<T> for SumSeeds<T> {
     }
 }
 
+/// [`SumSeeds`] with the cotangent 1 known when the loop is compiled.
+#[derive(Clone, Copy)]
+struct UnitSumSeeds;
+
+impl<T: Real> Seeds<T> for UnitSumSeeds {
+    type Column = Self;
+    #[inline(always)]
+    fn column(self, _j: usize, _len: usize) -> Self {
+        self
+    }
+}
+
+impl<T: Real> SeedColumn<T> for UnitSumSeeds {
+    #[inline(always)]
+    fn group<V: FusedValue<Elem = T>>(&self, _at: usize) -> (V, V) {
+        (V::splat_elem(T::zero()), V::splat_elem(T::one()))
+    }
+    #[inline(always)]
+    fn partial<V: FusedValue<Elem = T>>(&self, at: usize, _n: usize) -> (V, V) {
+        SeedColumn::<T>::group(self, at)
+    }
+}
+
 /// A chain that ends in an elementwise op: its saved output `y` and cotangent `g`,
 /// matrices of the output's shape.
 #[derive(Clone, Copy)]
@@ -761,15 +870,17 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
 /// cotangent element is stored into a fresh adjoint (whose buffer was not zeroed) or
 /// added into an existing one, with no per-element choice of how to reduce. A kernel of
 /// its own, not a branch of [`VjpLoop`]: LLVM compiles the two loops independently.
-struct StreamVjpLoop<'a, 'g, T, S, B, const N: usize> {
+struct StreamVjpLoop<'a, 'g, T, S, B, P, const N: usize> {
     ins: [FusedIn<'a, T>; N],
     plan: Plan<N>,
     seeds: S,
     adj: [Option<FusedAdj<'g, T>>; N],
     body: &'a B,
+    /// Which adjoint slots always and never hold an adjoint.
+    presence: PhantomData<P>,
 }
 
-impl<'a, 'g, T: Real, S, B, const N: usize> StreamVjpLoop<'a, 'g, T, S, B, N> {
+impl<'a, 'g, T: Real, S, B, P, const N: usize> StreamVjpLoop<'a, 'g, T, S, B, P, N> {
     /// Whether this loop can write `adj`: each adjoint is absent or a matrix of the
     /// output's shape.
     fn applies(plan: &Plan<N>, adj: &[Option<FusedAdj<'g, T>>; N]) -> bool {
@@ -791,25 +902,30 @@ type AdjColumn<'c, T> = Option<(&'c mut [T], bool)>;
 /// One column of [`StreamVjpLoop`], walked group by group with raw pointers: the lengths
 /// are checked once when it is made, so the loop has no bounds checks and no index
 /// arithmetic per input (only pointer increments).
-struct StreamColumn<'c, V: FusedValue, const N: usize> {
+struct StreamColumn<'c, V: FusedValue, P, const N: usize> {
     /// The inputs.
     src: Cursor<'c, V, N>,
     /// Each differentiated input's adjoint: the next group to write, the group to read
     /// and add to (the adjoint itself, or four zeros for a fresh adjoint, which is
-    /// stored without being read), and how far the read pointer advances.
-    sink: [Option<Sink<V::Elem>>; N],
+    /// stored without being read), and how far the read pointer advances. Null for an
+    /// input without one.
+    sink: [Sink<V::Elem>; N],
+    /// Which inputs have an adjoint. Where `P` says a slot always or never has one, the
+    /// loop does not look: the check is made once, in `new`.
+    present: [bool; N],
     /// A group was loaded and its cotangents are not yet stored.
     pending: bool,
-    _borrows: PhantomData<&'c mut [V::Elem]>,
+    _borrows: PhantomData<(&'c mut [V::Elem], P)>,
 }
 
-impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
+impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N> {
     /// The first `full` elements (a multiple of `LANES`) of a column: read from `src`,
     /// written into `out` (each exactly `full` elements; `true` to add into it, else
     /// the four `zeros` are read instead).
     ///
     /// # Panics
-    /// If a length is wrong, or `V::LANES > 4`.
+    /// If a length is wrong, `V::LANES > 4`, or an adjoint is there or missing against
+    /// what `P` says.
     #[inline(always)]
     fn new(
         src: &Streams<'c, V::Elem, N>,
@@ -818,8 +934,14 @@ impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
         full: usize,
     ) -> Self {
         let src = Cursor::new(src, full);
-        let mut sink = [None; N];
-        for (s, o) in sink.iter_mut().zip(out) {
+        let mut sink = [(std::ptr::null_mut(), std::ptr::null(), 0); N];
+        let mut present = [false; N];
+        for (k, (s, o)) in sink.iter_mut().zip(out).enumerate() {
+            present[k] = o.is_some();
+            assert!(
+                !(P::ALWAYS[k] && !present[k]) && !(P::NEVER[k] && present[k]),
+                "a fused loop's adjoint slot {k} disagrees with its type"
+            );
             if let Some((a, add)) = o {
                 assert_eq!(
                     a.len(),
@@ -827,16 +949,17 @@ impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
                     "a fused loop's adjoint column has the wrong length"
                 );
                 let write = a.as_mut_ptr();
-                *s = Some(if add {
+                *s = if add {
                     (write, write.cast_const(), V::LANES)
                 } else {
                     (write, zeros.as_ptr(), 0)
-                });
+                };
             }
         }
         StreamColumn {
             src,
             sink,
+            present,
             pending: false,
             _borrows: PhantomData,
         }
@@ -858,9 +981,13 @@ impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
     fn store(&mut self, d: [V; N]) {
         assert!(self.pending, "store follows load");
         self.pending = false;
-        for (s, d) in self.sink.iter_mut().zip(d) {
-            if let Some((write, read, step)) = s {
-                // SAFETY: the write pointer is on the group just loaded, inside the `full`
+        for (k, ((write, read, step), d)) in self.sink.iter_mut().zip(d).enumerate() {
+            // Constant for slots `P` fixes (`&mut A`, `NoAdjoint`): no test in the loop.
+            let present = !P::NEVER[k] && (P::ALWAYS[k] || self.present[k]);
+            if present {
+                // SAFETY: `new` made the pointers of every present slot (and checked that
+                // `P` agrees with which are present); the write pointer is on the group
+                // just loaded, inside the `full`
                 // elements of its column (checked in `new`; `pending` pairs each store
                 // with one load); the read pointer is on that group too, or on the four
                 // zeros (>= LANES).
@@ -875,8 +1002,8 @@ impl<'c, V: FusedValue, const N: usize> StreamColumn<'c, V, N> {
     }
 }
 
-impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
-    for StreamVjpLoop<'_, '_, T, S, B, N>
+impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> FusedKernel<T>
+    for StreamVjpLoop<'_, '_, T, S, B, P, N>
 {
     type Output = T;
     #[inline(always)]
@@ -887,6 +1014,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
             seeds,
             mut adj,
             body,
+            presence: _,
         } = self;
         let (len, count) = plan.columns();
         let zero = V::splat_elem(T::zero());
@@ -911,7 +1039,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
                 }
             }
             let zeros = [T::zero(); 4];
-            let mut groups = StreamColumn::<V, N>::new(&src, heads, &zeros, full);
+            let mut groups = StreamColumn::<V, P, N>::new(&src, heads, &zeros, full);
             let mut at = 0;
             while let Some(e) = groups.load() {
                 let (ys, gs) = seeds.group::<V>(at);
@@ -940,20 +1068,21 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
 /// Runs the reverse loop of a chain: [`StreamVjpLoop`] where it applies, else the general
 /// [`VjpLoop`].
 #[inline]
-fn run_vjp<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize>(
+fn run_vjp<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize>(
     ins: [FusedIn<'_, T>; N],
     plan: Plan<N>,
     seeds: S,
     adj: [Option<FusedAdj<'_, T>>; N],
     body: &B,
 ) -> T {
-    if StreamVjpLoop::<T, S, B, N>::applies(&plan, &adj) {
+    if StreamVjpLoop::<T, S, B, P, N>::applies(&plan, &adj) {
         T::fused_dispatch(StreamVjpLoop {
             ins,
             plan,
             seeds,
             adj,
             body,
+            presence: PhantomData::<P>,
         })
     } else {
         T::fused_dispatch(VjpLoop {
@@ -1021,7 +1150,7 @@ pub fn fused_map_vjp<'g, T, X, G, B, const N: usize>(
         "fused elementwise chain: the cotangent's shape differs from the output's"
     );
     let adj = adjoints.views(&inputs, plan.full());
-    run_vjp(
+    run_vjp::<_, _, _, G::Presence, N>(
         ins,
         plan,
         MapSeeds {
@@ -1071,5 +1200,11 @@ where
     let ins = inputs.views();
     let plan = Plan::new(&ins);
     let adj = adjoints.views(&inputs, plan.full());
-    run_vjp(ins, plan, SumSeeds(*g), adj, &body)
+    // `name_grad` seeds the sum with 1: a loop of its own, where the multiplications by
+    // the cotangent fold away (`1 * x` is `x` to the bit).
+    if *g == T::one() {
+        run_vjp::<_, _, _, G::Presence, N>(ins, plan, UnitSumSeeds, adj, &body)
+    } else {
+        run_vjp::<_, _, _, G::Presence, N>(ins, plan, SumSeeds(*g), adj, &body)
+    }
 }
