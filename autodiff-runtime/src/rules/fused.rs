@@ -938,8 +938,13 @@ impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N
         let mut present = [false; N];
         for (k, (s, o)) in sink.iter_mut().zip(out).enumerate() {
             present[k] = o.is_some();
+            let agrees = if present[k] {
+                !P::NEVER[k]
+            } else {
+                !P::ALWAYS[k]
+            };
             assert!(
-                !(P::ALWAYS[k] && !present[k]) && !(P::NEVER[k] && present[k]),
+                agrees,
                 "a fused loop's adjoint slot {k} disagrees with its type"
             );
             if let Some((a, add)) = o {
