@@ -430,13 +430,13 @@ enum Src<'a, T> {
     Splat(T),
 }
 
-/// The sources of one column as the inner loop reads them, without branching: source
-/// `k` gives elements `at * step[k] ..`, where a splat is four copies of its value read
-/// with step 0.
+/// The sources of one column as the loops read them, without branching: source `k`
+/// gives elements `at * step[k] ..`, where a splat is four copies of its value read with
+/// step 0. The full groups are read through a [`Cursor`], the last, partial one here.
 struct Streams<'s, T, const M: usize> {
     data: [&'s [T]; M],
     step: [usize; M],
-    /// The column's length: groups are read at `at` with `at + LANES <= len`.
+    /// The column's length.
     len: usize,
 }
 
@@ -466,29 +466,6 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
         });
         let step = std::array::from_fn(|k| usize::from(matches!(src[k], Src::Contig(_))));
         Streams { data, step, len }
-    }
-
-    /// The group of source `k` at `at` (`at + V::LANES <= len`).
-    #[inline(always)]
-    fn load<V: FusedValue<Elem = T>>(&self, k: usize, at: usize) -> V {
-        // The loops run while `at + LANES <= len`, so this check folds into theirs.
-        assert!(at + V::LANES <= self.len && V::LANES <= 4);
-        let (data, step) = (self.data[k], self.step[k]);
-        // SAFETY: a source of step 1 has at least `len >= at + LANES` elements (checked in
-        // `new`), and one of step 0 has 4 >= LANES; so `at * step + LANES <= data.len()`.
-        V::load_elems(unsafe { data.get_unchecked(at * step..at * step + V::LANES) })
-    }
-
-    /// Every source's group at `at` (`at + V::LANES <= len`).
-    #[inline(always)]
-    fn group<V: FusedValue<Elem = T>>(&self, at: usize) -> [V; M] {
-        // A loop, not `array::from_fn`: its closure is not always inlined into the AVX2
-        // entry point, and compiled outside it each lane load becomes a function call.
-        let mut group = [V::splat_elem(T::zero()); M];
-        for (k, v) in group.iter_mut().enumerate() {
-            *v = self.load(k, at);
-        }
-        group
     }
 
     /// The `n` elements of source `k` from `at` (`n < V::LANES`), padded.
@@ -784,10 +761,11 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
             let seeds = seeds.column(j, len);
             let mut row = [zero; N];
             let mut row_tail = [T::zero(); N];
+            let mut groups = Cursor::<V, N>::new(&src, len - len % V::LANES);
             let mut at = 0;
-            while at + V::LANES <= len {
+            while let Some(e) = groups.next() {
                 let (ys, gs) = seeds.group::<V>(at);
-                let (v, d) = body.vjp(src.group::<V>(at), ys, gs);
+                let (v, d) = body.vjp(e, ys, gs);
                 value = value + v;
                 for k in 0..N {
                     match (&mut adj[k], plan.modes[k]) {
