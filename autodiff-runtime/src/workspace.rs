@@ -364,12 +364,7 @@ pub fn pooled_zeros<T: Real, R: Dim, C: Dim>(rows: R, cols: C) -> OMatrix<T, R, 
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let len = rows.value() * cols.value();
-    from_pool(rows, cols, |v| {
-        v.clear();
-        v.resize(len, T::zero())
-    })
-    .unwrap_or_else(|| OMatrix::zeros_generic(rows, cols))
+    pooled_sized(rows, cols, false)
 }
 
 /// A `rows x cols` matrix for a loop that writes every element before anything reads
@@ -381,9 +376,23 @@ pub fn pooled_for_overwrite<T: Real, R: Dim, C: Dim>(rows: R, cols: C) -> OMatri
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    pooled_sized(rows, cols, true)
+}
+
+/// A pooled `rows x cols` matrix of zeros, or with `stale` of whatever the reused buffer
+/// held (zeros past its old length); without a pool, zeros.
+#[inline]
+fn pooled_sized<T: Real, R: Dim, C: Dim>(rows: R, cols: C, stale: bool) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
     let len = rows.value() * cols.value();
     from_pool(rows, cols, |v| {
-        v.truncate(len);
+        if stale {
+            v.truncate(len);
+        } else {
+            v.clear();
+        }
         v.resize(len, T::zero())
     })
     .unwrap_or_else(|| OMatrix::zeros_generic(rows, cols))

@@ -723,9 +723,9 @@ impl<T: Real> SeedColumn<T> for MapSeeds<'_, T> {
     }
 }
 
-/// The reverse loop: cotangents of every element added into the inputs' adjoints; the
-/// values summed (the value of a chain that ends in `sum`).
-struct VjpLoop<'a, 'g, T, S, B, const N: usize> {
+/// What a reverse loop works on: the chain's inputs and how they broadcast, where its
+/// value and cotangent come from, the adjoints it writes, and the chain's code.
+struct VjpParts<'a, 'g, T, S, B, const N: usize> {
     ins: [FusedIn<'a, T>; N],
     plan: Plan<N>,
     seeds: S,
@@ -733,19 +733,35 @@ struct VjpLoop<'a, 'g, T, S, B, const N: usize> {
     body: &'a B,
 }
 
+impl<T, S, B, const N: usize> VjpParts<'_, '_, T, S, B, N> {
+    /// Whether [`StreamVjpLoop`] can write the adjoints: each is absent or a matrix of
+    /// the output's shape.
+    fn streams_only(&self) -> bool {
+        self.adj.iter().zip(&self.plan.modes).all(|(a, m)| match a {
+            None => true,
+            Some(FusedAdj::Matrix(..)) => *m == Broadcast::Full,
+            Some(FusedAdj::Scalar(_)) => false,
+        })
+    }
+}
+
+/// The reverse loop: cotangents of every element added into the inputs' adjoints; the
+/// values summed (the value of a chain that ends in `sum`).
+struct VjpLoop<'a, 'g, T, S, B, const N: usize>(VjpParts<'a, 'g, T, S, B, N>);
+
 impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
     for VjpLoop<'_, '_, T, S, B, N>
 {
     type Output = T;
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) -> T {
-        let VjpLoop {
+        let VjpParts {
             ins,
             plan,
             seeds,
             mut adj,
             body,
-        } = self;
+        } = self.0;
         let (len, count) = plan.columns();
         let zero = V::splat_elem(T::zero());
         // Per input: lane sums for the broadcast ones (added into a row element at the end
@@ -848,27 +864,11 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
 /// cotangent element is stored into a fresh adjoint (whose buffer was not zeroed) or
 /// added into an existing one, with no per-element choice of how to reduce. A kernel of
 /// its own, not a branch of [`VjpLoop`]: LLVM compiles the two loops independently.
-struct StreamVjpLoop<'a, 'g, T, S, B, P, const N: usize> {
-    ins: [FusedIn<'a, T>; N],
-    plan: Plan<N>,
-    seeds: S,
-    adj: [Option<FusedAdj<'g, T>>; N],
-    body: &'a B,
-    /// Which adjoint slots always and never hold an adjoint.
-    presence: PhantomData<P>,
-}
-
-impl<'a, 'g, T: Real, S, B, P, const N: usize> StreamVjpLoop<'a, 'g, T, S, B, P, N> {
-    /// Whether this loop can write `adj`: each adjoint is absent or a matrix of the
-    /// output's shape.
-    fn applies(plan: &Plan<N>, adj: &[Option<FusedAdj<'g, T>>; N]) -> bool {
-        adj.iter().zip(&plan.modes).all(|(a, m)| match a {
-            None => true,
-            Some(FusedAdj::Matrix(..)) => *m == Broadcast::Full,
-            Some(FusedAdj::Scalar(_)) => false,
-        })
-    }
-}
+/// `P` says which adjoint slots always and which never hold an adjoint.
+struct StreamVjpLoop<'a, 'g, T, S, B, P, const N: usize>(
+    VjpParts<'a, 'g, T, S, B, N>,
+    PhantomData<P>,
+);
 
 /// Where [`StreamColumn`] writes one adjoint: the next group to write, the group to read
 /// and add to, and how far the read pointer advances per group.
@@ -991,14 +991,13 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> Fused
     type Output = T;
     #[inline(always)]
     fn run<V: FusedValue<Elem = T>>(self) -> T {
-        let StreamVjpLoop {
+        let VjpParts {
             ins,
             plan,
             seeds,
             mut adj,
             body,
-            presence: _,
-        } = self;
+        } = self.0;
         let (len, count) = plan.columns();
         let zero = V::splat_elem(T::zero());
         let mut value = zero;
@@ -1058,23 +1057,17 @@ fn run_vjp<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize>
     adj: [Option<FusedAdj<'_, T>>; N],
     body: &B,
 ) -> T {
-    if StreamVjpLoop::<T, S, B, P, N>::applies(&plan, &adj) {
-        T::fused_dispatch(StreamVjpLoop {
-            ins,
-            plan,
-            seeds,
-            adj,
-            body,
-            presence: PhantomData::<P>,
-        })
+    let parts = VjpParts {
+        ins,
+        plan,
+        seeds,
+        adj,
+        body,
+    };
+    if parts.streams_only() {
+        T::fused_dispatch(StreamVjpLoop(parts, PhantomData::<P>))
     } else {
-        T::fused_dispatch(VjpLoop {
-            ins,
-            plan,
-            seeds,
-            adj,
-            body,
-        })
+        T::fused_dispatch(VjpLoop(parts))
     }
 }
 
