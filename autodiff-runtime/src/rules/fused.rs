@@ -468,6 +468,13 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
         Streams { data, step, len }
     }
 
+    /// The column's elements in full groups of `V::LANES` (what a [`Cursor`] reads); the
+    /// rest is the partial group.
+    #[inline(always)]
+    fn full<V: FusedValue<Elem = T>>(&self) -> usize {
+        self.len - self.len % V::LANES
+    }
+
     /// The `n` elements of source `k` from `at` (`n < V::LANES`), padded.
     #[inline(always)]
     fn partial<V: FusedValue<Elem = T>>(&self, k: usize, at: usize, n: usize) -> V {
@@ -499,13 +506,14 @@ struct Cursor<'s, V: FusedValue, const M: usize> {
 }
 
 impl<'s, V: FusedValue, const M: usize> Cursor<'s, V, M> {
-    /// The first `full` elements (a multiple of `LANES`) of the column `src`.
+    /// The full groups of the column `src` ([`Streams::full`]).
     ///
     /// # Panics
-    /// If `full` is longer than the column, or `V::LANES > 4`.
+    /// If `V::LANES > 4`.
     #[inline(always)]
-    fn new(src: &Streams<'s, V::Elem, M>, full: usize) -> Self {
-        assert!(V::LANES <= 4 && full <= src.len);
+    fn new(src: &Streams<'s, V::Elem, M>) -> Self {
+        assert!(V::LANES <= 4);
+        let full = src.full::<V>();
         let mut ptr = [std::ptr::null(); M];
         let mut step = [0; M];
         for k in 0..M {
@@ -530,7 +538,8 @@ impl<'s, V: FusedValue, const M: usize> Cursor<'s, V, M> {
         let mut group = [V::splat_elem(<V::Elem as num_traits::Zero>::zero()); M];
         for (k, v) in group.iter_mut().enumerate() {
             // SAFETY: a contiguous source has at least `src.len >= full` elements
-            // (checked by `Streams::new` and `new`), and this is its group number
+            // (checked by `Streams::new`; `full` is derived from `src.len` in `new`), and
+            // this is its group number
             // `full / LANES - left - 1`, so its `LANES` elements lie inside; a splat's
             // pointer stays on its four (>= LANES) elements.
             *v = V::load_elems(unsafe { std::slice::from_raw_parts(self.ptr[k], V::LANES) });
@@ -575,8 +584,8 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_,
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
             let out = &mut self.out[j * len..][..len];
-            let full = len - len % V::LANES;
-            let mut groups = Cursor::<V, N>::new(&src, full);
+            let full = src.full::<V>();
+            let mut groups = Cursor::<V, N>::new(&src);
             for o in out[..full].chunks_exact_mut(V::LANES) {
                 let e = groups.next().expect("one group per chunk");
                 self.body.eval(e).store_elems(o);
@@ -608,8 +617,8 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
             let src = column(&self.ins, &self.plan, j, len);
             let mut splat = [[T::zero(); 4]; N];
             let src = Streams::new(&src, &mut splat, len);
-            let full = len - len % V::LANES;
-            let mut groups = Cursor::<V, N>::new(&src, full);
+            let full = src.full::<V>();
+            let mut groups = Cursor::<V, N>::new(&src);
             while let Some(e) = groups.next() {
                 acc = acc + self.body.eval(e);
             }
@@ -777,7 +786,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
             let seeds = seeds.column(j, len);
             let mut row = [zero; N];
             let mut row_tail = [T::zero(); N];
-            let mut groups = Cursor::<V, N>::new(&src, len - len % V::LANES);
+            let mut groups = Cursor::<V, N>::new(&src);
             let mut at = 0;
             while let Some(e) = groups.next() {
                 let (ys, gs) = seeds.group::<V>(at);
@@ -897,9 +906,9 @@ struct StreamColumn<'c, V: FusedValue, P, const N: usize> {
 }
 
 impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N> {
-    /// The first `full` elements (a multiple of `LANES`) of a column: read from `src`,
-    /// written into `out` (each exactly `full` elements; `true` to add into it, else
-    /// the four `zeros` are read instead).
+    /// The full groups of a column ([`Streams::full`]): read from `src`, written into
+    /// `out` (each exactly that many elements; `true` to add into it, else the four
+    /// `zeros` are read instead).
     ///
     /// # Panics
     /// If a length is wrong, `V::LANES > 4`, or an adjoint is there or missing against
@@ -909,9 +918,9 @@ impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N
         src: &Streams<'c, V::Elem, N>,
         out: [AdjColumn<'c, V::Elem>; N],
         zeros: &'c [V::Elem; 4],
-        full: usize,
     ) -> Self {
-        let src = Cursor::new(src, full);
+        let full = src.full::<V>();
+        let src = Cursor::new(src);
         let mut sink = [(std::ptr::null_mut(), std::ptr::null(), 0); N];
         let mut present = [false; N];
         for (k, (s, o)) in sink.iter_mut().zip(out).enumerate() {
@@ -1010,7 +1019,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> Fused
             // Per input: this column of its adjoint, and whether to add into it (else
             // store: `0 + d`, as adding into zeros would give, without reading), split
             // into the full groups and the partial one.
-            let full = len - len % V::LANES;
+            let full = src.full::<V>();
             let mut heads: [AdjColumn<T>; N] = std::array::from_fn(|_| None);
             let mut tails: [AdjColumn<T>; N] = std::array::from_fn(|_| None);
             for ((a, h), t) in adj.iter_mut().zip(&mut heads).zip(&mut tails) {
@@ -1021,7 +1030,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> Fused
                 }
             }
             let zeros = [T::zero(); 4];
-            let mut groups = StreamColumn::<V, P, N>::new(&src, heads, &zeros, full);
+            let mut groups = StreamColumn::<V, P, N>::new(&src, heads, &zeros);
             let mut at = 0;
             while let Some(e) = groups.load() {
                 let (ys, gs) = seeds.group::<V>(at);

@@ -106,7 +106,7 @@ pub(crate) fn ensure_shape_for_overwrite<T: Real, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    if acc.is_empty() && (rows, cols) != (0, 0) {
+    if acc.is_empty() && acc.shape() != (rows, cols) {
         check_fixed::<R, C>(rows, cols, "adjoint");
         *acc = crate::workspace::pooled_for_overwrite(R::from_usize(rows), C::from_usize(cols));
     } else {
