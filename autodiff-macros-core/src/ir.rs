@@ -6,7 +6,7 @@
 //! variables its branches assign into fresh variables, and [`Stmt::For`] carries the
 //! variables its body assigns from one iteration to the next.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 
 /// Index of a variable in [`Func::vars`].
 pub type VarId = usize;
@@ -41,15 +41,32 @@ impl VarInfo {
     }
 }
 
-/// A derivative rule as the generated code names it.
+/// A derivative rule: a row of the op table.
 #[derive(Clone)]
 pub struct RuleRef {
-    /// The runtime marker type (`::autodiff::__private::Exp`).
-    pub ty: TokenStream,
-    /// The trait whose `TORCH_NAME` names the op in graphs.
-    pub name_trait: TokenStream,
+    /// The op (its properties: `op.info()`).
+    pub op: autodiff_ops::OpId,
     /// A constructor argument known only at run time (the `n` of `powi(n)`).
     pub param: Option<VarId>,
+    /// In a fused loop's reverse code: the op's output was saved by the forward loop,
+    /// so the rule is applied as `Saved(rule)` to `(x, y)` and returns `y`.
+    pub saved: bool,
+}
+
+impl RuleRef {
+    /// The rule of `op` with no parameter.
+    pub fn new(op: autodiff_ops::OpId) -> Self {
+        RuleRef {
+            op,
+            param: None,
+            saved: false,
+        }
+    }
+
+    /// The op's row.
+    pub fn info(&self) -> &'static autodiff_ops::OpInfo {
+        self.op.info()
+    }
 }
 
 /// One operation.

@@ -8,6 +8,7 @@
 //! (`varied`: depends on a differentiated parameter) is computed while lowering, with a
 //! fixpoint over loop bodies.
 
+use autodiff_ops::OpId;
 use crate::errors::Errors;
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
 use crate::rules::{self, Entry, Shape};
@@ -459,9 +460,8 @@ impl Lowerer<'_> {
         let varied = self.vars[x].varied;
         let out = self.new_var(None, span, varied);
         let rule = RuleRef {
-            ty: entry.ty(),
-            name_trait: entry.name_trait(),
             param,
+            ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
         };
         self.push_eqn(out, Op::Unary(rule), vec![x], span)
     }
@@ -477,9 +477,8 @@ impl Lowerer<'_> {
         let varied = self.vars[a].varied || self.vars[b].varied;
         let out = self.new_var(None, span, varied);
         let rule = RuleRef {
-            ty: entry.ty(),
-            name_trait: entry.name_trait(),
             param,
+            ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
         };
         self.push_eqn(out, Op::Binary(rule), vec![a, b], span)
     }
@@ -582,13 +581,13 @@ impl Lowerer<'_> {
             return Err(());
         }
         let base = self.lower_expr(&ix.expr)?;
-        let (marker, idx) = match &*ix.index {
-            Expr::Tuple(t) if t.elems.len() == 2 => ("Index2", Expr::Tuple(t.clone())),
-            other => ("Index", other.clone()),
+        let (op, idx) = match &*ix.index {
+            Expr::Tuple(t) if t.elems.len() == 2 => (OpId::Index2, Expr::Tuple(t.clone())),
+            other => (OpId::Index, other.clone()),
         };
         let idx_var = self.opaque(&idx);
         let entry = Entry {
-            marker,
+            op: Some(op),
             shape: Shape::UnaryParam,
         };
         Ok(self.apply_unary(entry, base, Some(idx_var), ix.span()))
@@ -620,6 +619,7 @@ impl Lowerer<'_> {
         let expected = match entry.shape {
             Shape::Unary => 0,
             Shape::UnaryParam | Shape::Binary => 1,
+            Shape::Ternary => 2,
             Shape::NonDiff => return Ok(self.opaque(&Expr::MethodCall(m.clone()))),
         };
         if m.args.len() != expected {
@@ -645,6 +645,26 @@ impl Lowerer<'_> {
                 }
                 let p = self.opaque(&m.args[0]);
                 Ok(self.apply_unary(entry, x, Some(p), m.span()))
+            }
+            Shape::Ternary => {
+                // A call of the runtime's function of that name, which differentiates
+                // all three operands.
+                let op = entry.op.expect("a ternary entry has an op");
+                let mut args = vec![x];
+                for a in &m.args {
+                    args.push(self.lower_expr(a)?);
+                }
+                let varied = args.iter().any(|a| self.vars[*a].varied);
+                let out = self.new_var(None, m.span(), varied);
+                Ok(self.push_eqn(
+                    out,
+                    Op::Call {
+                        path: crate::rules::call_path(op),
+                        borrowed: vec![false; 3],
+                    },
+                    args,
+                    m.span(),
+                ))
             }
             _ => {
                 let y = self.lower_expr(&m.args[0])?;

@@ -1,9 +1,11 @@
-//! The table from syntax (method names, operators, op functions) to runtime rules.
+//! From syntax (method names, operators, op functions) to rows of the op table.
 //!
-//! The macro writes no derivative formula: each entry names a marker type in
-//! `autodiff_runtime::rules`, whose implementation holds the math. Adding an op is one
-//! row here and one rule in the runtime.
+//! The ops themselves, their properties and their derivative rules are rows of one table,
+//! `autodiff_ops::for_each_op!`, shared with the runtime: the macro writes no derivative
+//! formula and knows no op by name. Adding an op is one row there. What is kept here is
+//! the syntax that carries no gradient (`floor`, `len`, ...), which is no op at all.
 
+use autodiff_ops::{Arity, OpId, Syntax, OPS};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -16,140 +18,108 @@ pub enum Shape {
     UnaryParam,
     /// `a.f(b)` / `f(a, b)` / `a op b`: two operands.
     Binary,
+    /// `a.f(b, c)`: three operands, every one differentiable; a call of the runtime's
+    /// function of that name (`clamp`, `mul_add`).
+    Ternary,
     /// Carries no gradient (`floor`, `signum`, `nrows`): evaluated as written.
     NonDiff,
 }
 
-/// One row of the table.
+/// What a name denotes: an op of the table (and how it is applied), or a method that
+/// carries no gradient.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
-    /// The marker type's name in `autodiff_runtime::rules`.
-    pub marker: &'static str,
+    /// The op, `None` for [`Shape::NonDiff`].
+    pub op: Option<OpId>,
     /// How it is applied.
     pub shape: Shape,
 }
 
-/// The elementwise unary rules a fused loop can run (`pass::fuse`): exactly the unary
-/// supertraits of the runtime's `FusedValue`, so that the generated loop body compiles
-/// for four-lane vectors as well as for scalars.
-pub const FUSABLE_UNARY: &[&str] = &[
-    "Neg", "Exp", "Ln", "Log10", "Log2", "Sqrt", "Recip", "Sin", "Cos", "Tan", "Tanh", "Sinh",
-    "Cosh", "Abs", "ExpM1", "Ln1p", "Relu", "Sigmoid", "Softplus", "PowI",
+/// Methods that carry no gradient: evaluated as written, on values or not.
+const NON_DIFFERENTIABLE: &[&str] = &[
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "signum",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_positive",
+    "is_sign_negative",
+    "partial_cmp",
+    "total_cmp",
+    "nrows",
+    "ncols",
+    "len",
+    "shape",
+    "is_empty",
 ];
 
-const fn e(marker: &'static str, shape: Shape) -> Entry {
-    Entry { marker, shape }
+fn entry(op: OpId) -> Entry {
+    let shape = match op.info().arity {
+        Arity::Unary => Shape::Unary,
+        Arity::UnaryParam => Shape::UnaryParam,
+        Arity::Binary => Shape::Binary,
+        Arity::Ternary => Shape::Ternary,
+    };
+    Entry {
+        op: Some(op),
+        shape,
+    }
 }
-
-use Shape::{Binary, NonDiff, Unary, UnaryParam};
-
-const METHODS: &[(&str, Entry)] = &[
-    ("exp", e("Exp", Unary)),
-    ("ln", e("Ln", Unary)),
-    ("log10", e("Log10", Unary)),
-    ("log2", e("Log2", Unary)),
-    ("sqrt", e("Sqrt", Unary)),
-    ("recip", e("Recip", Unary)),
-    ("sin", e("Sin", Unary)),
-    ("cos", e("Cos", Unary)),
-    ("tan", e("Tan", Unary)),
-    ("tanh", e("Tanh", Unary)),
-    ("sinh", e("Sinh", Unary)),
-    ("cosh", e("Cosh", Unary)),
-    ("abs", e("Abs", Unary)),
-    ("exp_m1", e("ExpM1", Unary)),
-    ("ln_1p", e("Ln1p", Unary)),
-    ("powi", e("PowI", UnaryParam)),
-    ("powf", e("Powf", Binary)),
-    ("max", e("Max", Binary)),
-    ("min", e("Min", Binary)),
-    ("transpose", e("Transpose", Unary)),
-    ("sum", e("Sum", Unary)),
-    ("mean", e("Mean", Unary)),
-    ("norm", e("Norm", Unary)),
-    ("norm_squared", e("NormSquared", Unary)),
-    ("row_sum", e("RowSum", Unary)),
-    ("column_sum", e("ColumnSum", Unary)),
-    ("dot", e("Dot", Binary)),
-    ("component_mul", e("ComponentMul", Binary)),
-    ("component_div", e("ComponentDiv", Binary)),
-    ("floor", e("", NonDiff)),
-    ("ceil", e("", NonDiff)),
-    ("round", e("", NonDiff)),
-    ("trunc", e("", NonDiff)),
-    ("signum", e("", NonDiff)),
-    ("is_nan", e("", NonDiff)),
-    ("is_finite", e("", NonDiff)),
-    ("is_infinite", e("", NonDiff)),
-    ("is_sign_positive", e("", NonDiff)),
-    ("is_sign_negative", e("", NonDiff)),
-    ("partial_cmp", e("", NonDiff)),
-    ("total_cmp", e("", NonDiff)),
-    ("nrows", e("", NonDiff)),
-    ("ncols", e("", NonDiff)),
-    ("len", e("", NonDiff)),
-    ("shape", e("", NonDiff)),
-    ("is_empty", e("", NonDiff)),
-];
-
-const FUNCTIONS: &[(&str, Entry)] = &[
-    ("relu", e("Relu", Unary)),
-    ("sigmoid", e("Sigmoid", Unary)),
-    ("softplus", e("Softplus", Unary)),
-    ("softmax", e("Softmax", Unary)),
-    ("log_softmax", e("LogSoftmax", Unary)),
-    ("logsumexp", e("LogSumExp", Unary)),
-    ("cross_entropy", e("CrossEntropy", Binary)),
-    ("mse", e("Mse", Binary)),
-];
 
 /// The rule for method `name`, if there is one.
 pub fn method(name: &str) -> Option<Entry> {
-    METHODS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+    if NON_DIFFERENTIABLE.contains(&name) {
+        return Some(Entry {
+            op: None,
+            shape: Shape::NonDiff,
+        });
+    }
+    autodiff_ops::method(name).map(entry)
 }
 
 /// The rule for op function `name` (`relu`, `cross_entropy`, ...), if there is one.
 pub fn function(name: &str) -> Option<Entry> {
-    FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+    autodiff_ops::function(name).map(entry)
 }
 
 /// The rule for a binary operator.
 pub fn operator(op: &syn::BinOp) -> Option<Entry> {
-    let marker = match op {
-        syn::BinOp::Add(_) | syn::BinOp::AddAssign(_) => "Add",
-        syn::BinOp::Sub(_) | syn::BinOp::SubAssign(_) => "Sub",
-        syn::BinOp::Mul(_) | syn::BinOp::MulAssign(_) => "Mul",
-        syn::BinOp::Div(_) | syn::BinOp::DivAssign(_) => "Div",
+    let name = match op {
+        syn::BinOp::Add(_) | syn::BinOp::AddAssign(_) => "add",
+        syn::BinOp::Sub(_) | syn::BinOp::SubAssign(_) => "sub",
+        syn::BinOp::Mul(_) | syn::BinOp::MulAssign(_) => "mul",
+        syn::BinOp::Div(_) | syn::BinOp::DivAssign(_) => "div",
         _ => return None,
     };
-    Some(e(marker, Binary))
+    autodiff_ops::operator(name).map(entry)
 }
 
 /// The rule for unary minus.
 pub fn negation() -> Entry {
-    e("Neg", Unary)
+    entry(OpId::Neg)
 }
 
 /// The differentiable method names, for error messages.
 pub fn supported_methods() -> String {
-    METHODS
-        .iter()
-        .filter(|(_, e)| e.shape != NonDiff)
-        .map(|(n, _)| format!("`{n}`"))
+    OPS.iter()
+        .filter(|op| op.syntax == Syntax::Method)
+        .map(|op| format!("`{}`", op.name))
         .chain(std::iter::once("`map`".to_string()))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-impl Entry {
-    /// The marker type's path in generated code.
-    pub fn ty(&self) -> TokenStream {
-        let m = format_ident!("{}", self.marker);
-        quote!(::autodiff::__private::#m)
-    }
+/// The marker type of `op` in generated code (`::autodiff::__private::Exp`).
+pub fn marker_type(op: OpId) -> TokenStream {
+    let m = format_ident!("{}", op.info().marker);
+    quote!(::autodiff::__private::#m)
+}
 
-    /// The trait through which the marker's `TORCH_NAME` is read (every marker has it).
-    pub fn name_trait(&self) -> TokenStream {
-        quote!(::autodiff::__private::OpName)
-    }
+/// The runtime function a [`Shape::Ternary`] op calls (`::autodiff::__private::clamp`).
+pub fn call_path(op: OpId) -> syn::Path {
+    let name = format_ident!("{}", op.info().name);
+    syn::parse_quote!(::autodiff::__private::#name)
 }

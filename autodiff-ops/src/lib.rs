@@ -111,7 +111,8 @@ pub struct OpInfo {
     pub section: Section,
     /// The name of PyTorch's backward node (`"ExpBackward0"`).
     pub torch: &'static str,
-    /// Whether the macro may fuse it into an elementwise loop.
+    /// Whether the macro may fuse it into an elementwise loop (the componentwise
+    /// products always; arithmetic between matrices through them).
     pub fuses: bool,
     /// What its derivative reads (for the elementwise sections; `Both` otherwise).
     pub reads: Reads,
@@ -201,7 +202,8 @@ macro_rules! define_table {
             $(OpInfo {
                 id: OpId::$s, marker: stringify!($s), name: stringify!($sname),
                 syntax: syntax!($ssyn), arity: Arity::$sarity, kind: Kind::$skind,
-                section: Section::Structural, torch: $storch, fuses: false,
+                section: Section::Structural, torch: $storch,
+                fuses: matches!(Kind::$skind, Kind::Componentwise),
                 reads: Reads::Both, simd: false, doc: $sdoc,
             },)*
         ];

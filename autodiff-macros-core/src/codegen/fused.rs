@@ -7,7 +7,7 @@
 //! the ordinary forward and reverse code of the chain's IR, so every formula still comes
 //! from the rules.
 
-use super::{adjoint_place, operand, primal, rule_value, tuple};
+use super::{adjoint_place, operand, primal, tuple};
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -150,11 +150,9 @@ fn with_saved_output(inner: &Func) -> Func {
     });
     if let Stmt::Eqn(e) = &mut vjp.body.stmts[at] {
         if let Op::Unary(r) = &e.op {
-            let rule = rule_value(r);
             e.op = Op::Binary(RuleRef {
-                ty: quote!(::autodiff::__private::Saved(#rule)),
-                name_trait: r.name_trait.clone(),
-                param: None,
+                saved: true,
+                ..r.clone()
             });
             e.args.push(y);
         }

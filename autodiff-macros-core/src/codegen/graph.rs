@@ -2,7 +2,8 @@
 
 use super::primal;
 use crate::ir::{Block, Func, Op, Stmt, VarId};
-use crate::pass::shape::{marker, Shape};
+use crate::pass::shape::Shape;
+use autodiff_ops::OpId;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use std::collections::BTreeSet;
@@ -104,19 +105,18 @@ fn block(
                         }
                     }
                     Op::Binary(r)
-                        if marker(&r.ty) == "Mul"
+                        if r.op == OpId::Mul
                             && ((shapes[e.args[0]] == Shape::Matrix
                                 && shapes[e.args[1]] != Shape::Scalar)
                                 || (shapes[e.args[1]] == Shape::Matrix
                                     && shapes[e.args[0]] != Shape::Scalar)) =>
                     {
-                        code.push(quote!(let #n = __g.op("MmBackward0", &[#(#inputs),*]);));
+                        let torch = OpId::MatMul.info().torch;
+                        code.push(quote!(let #n = __g.op(#torch, &[#(#inputs),*]);));
                     }
                     Op::Unary(r) | Op::Binary(r) => {
-                        let (ty, tr) = (&r.ty, &r.name_trait);
-                        code.push(
-                            quote!(let #n = __g.op(<#ty as #tr>::TORCH_NAME, &[#(#inputs),*]);),
-                        );
+                        let torch = r.info().torch;
+                        code.push(quote!(let #n = __g.op(#torch, &[#(#inputs),*]);));
                     }
                     // A fused chain is drawn as the ops the user wrote: fusion changes the
                     // loops, not the computation. (Its inner variables keep their ids, and

@@ -78,10 +78,10 @@ pub fn tuple(items: &[TokenStream]) -> TokenStream {
 
 /// The rule value of an op (`::autodiff::__private::Exp` or `...::PowI(__ad_4)`).
 pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
-    let ty = &r.ty;
-    match r.param {
+    let ty = crate::rules::marker_type(r.op);
+    let rule = match r.param {
         // `m[(i, j)]`: the index is one tuple value, the rule takes two fields.
-        Some(p) if r.ty.to_string().ends_with("Index2") => {
+        Some(p) if r.op == autodiff_ops::OpId::Index2 => {
             let p = primal(p);
             quote!(#ty(#p.0, #p.1))
         }
@@ -90,6 +90,11 @@ pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
             quote!(#ty(#p))
         }
         None => quote!(#ty),
+    };
+    if r.saved {
+        quote!(::autodiff::__private::Saved(#rule))
+    } else {
+        rule
     }
 }
 

@@ -17,30 +17,28 @@
 //! kernels); only sums are added in a different order (four partial sums).
 //! Runs after lowering, before activity analysis.
 
-use super::shape::{marker, Shape};
+use super::shape::Shape;
+use autodiff_ops::{Kind, OpId};
 use crate::ir::{Block, Eqn, Func, Op, Param, Stmt, VarId};
-use quote::{format_ident, quote};
+use quote::format_ident;
 use std::collections::HashMap;
 
-/// The elementwise binary rules that may join a region (the unary ones are
-/// [`crate::rules::FUSABLE_UNARY`]).
-const BINARY: &[&str] = &["ComponentMul", "ComponentDiv", "Add", "Sub"];
 const MAX_INPUTS: usize = 6;
 
 fn is_candidate(e: &Eqn) -> bool {
     match &e.op {
-        Op::Unary(r) => crate::rules::FUSABLE_UNARY.contains(&marker(&r.ty).as_str()),
-        Op::Binary(r) => BINARY.contains(&marker(&r.ty).as_str()),
+        // The table says which ops a fused loop runs (`fuses`).
+        Op::Unary(r) | Op::Binary(r) => r.info().fuses,
         _ => false,
     }
 }
 
 fn is_component(e: &Eqn) -> bool {
-    matches!(&e.op, Op::Binary(r) if marker(&r.ty).starts_with("Component"))
+    matches!(&e.op, Op::Binary(r) if r.info().kind == Kind::Componentwise)
 }
 
 fn is_sum(e: &Eqn) -> bool {
-    matches!(&e.op, Op::Unary(r) if marker(&r.ty) == "Sum")
+    matches!(&e.op, Op::Unary(r) if r.op == OpId::Sum)
 }
 
 /// Runs the pass.
@@ -293,9 +291,10 @@ fn fused_eqn(eqns: &[Eqn], vars: &[crate::ir::VarInfo]) -> Eqn {
     for e in eqns {
         let mut e = e.clone();
         if let Op::Binary(r) = &mut e.op {
-            match marker(&r.ty).as_str() {
-                "ComponentMul" => r.ty = quote!(::autodiff::__private::Mul),
-                "ComponentDiv" => r.ty = quote!(::autodiff::__private::Div),
+            // One element at a time, the componentwise products are the scalar ones.
+            match r.op {
+                OpId::ComponentMul => r.op = OpId::Mul,
+                OpId::ComponentDiv => r.op = OpId::Div,
                 _ => {}
             }
         }

@@ -14,9 +14,9 @@
 //! Guarantee: every element is computed by the same rules in the same order as the
 //! closure computes it. Runs after lowering, before fusion.
 
-use super::shape::marker;
+use autodiff_ops::{Arity, OpId, Syntax};
 use crate::ir::{Block, Eqn, Func, Op, RuleRef, Stmt, VarId, VarInfo};
-use quote::{quote, ToTokens};
+use quote::ToTokens;
 use std::collections::{HashMap, HashSet};
 
 /// Runs the pass.
@@ -137,7 +137,7 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
                     span: b.span,
                 });
             }
-            Op::Unary(r) if crate::rules::FUSABLE_UNARY.contains(&marker(&r.ty).as_str()) => {
+            Op::Unary(r) if r.info().fuses => {
                 let a = arg(&b.args[0])?;
                 let param = match r.param {
                     Some(p) => Some(*to_outer.get(&p)?),
@@ -151,29 +151,20 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
                 to_outer.insert(b.out, v);
                 out.push(Eqn {
                     out: v,
-                    op: Op::Unary(RuleRef {
-                        ty: r.ty.clone(),
-                        name_trait: r.name_trait.clone(),
-                        param,
-                    }),
+                    op: Op::Unary(RuleRef { param, ..r.clone() }),
                     args: vec![a],
                     span: b.span,
                 });
             }
-            Op::Binary(r) if ["Add", "Sub", "Mul", "Div"].contains(&marker(&r.ty).as_str()) => {
+            Op::Binary(r)
+                if r.info().syntax == Syntax::Operator && r.info().arity == Arity::Binary =>
+            {
                 let (l, rr) = (arg(&b.args[0])?, arg(&b.args[1])?);
                 let (el, er) = (elem.contains(&b.args[0]), elem.contains(&b.args[1]));
-                let op = match marker(&r.ty).as_str() {
-                    "Mul" if el && er => RuleRef {
-                        ty: quote!(::autodiff::__private::ComponentMul),
-                        name_trait: r.name_trait.clone(),
-                        param: None,
-                    },
-                    "Div" if el && er => RuleRef {
-                        ty: quote!(::autodiff::__private::ComponentDiv),
-                        name_trait: r.name_trait.clone(),
-                        param: None,
-                    },
+                // Between two matrices of elements, `*` and `/` are componentwise.
+                let op = match r.op {
+                    OpId::Mul if el && er => RuleRef::new(OpId::ComponentMul),
+                    OpId::Div if el && er => RuleRef::new(OpId::ComponentDiv),
                     _ => r.clone(),
                 };
                 let v = fresh(vars, (el || er) && vars[x].varied);

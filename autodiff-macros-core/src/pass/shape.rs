@@ -4,7 +4,7 @@
 //! fuses chains known to run over matrices.
 
 use crate::ir::{Block, Func, Op, Stmt};
-use proc_macro2::TokenStream;
+use autodiff_ops::Kind as OpKind;
 
 /// The shape of every variable of `f`.
 pub fn infer(f: &Func) -> Vec<Shape> {
@@ -23,16 +23,6 @@ pub enum Shape {
     Matrix,
     /// Not known from the signature and the ops.
     Unknown,
-}
-
-/// The marker type's name of a rule (`Tanh` for `::autodiff::__private::Tanh`).
-pub fn marker(ty: &TokenStream) -> String {
-    ty.to_string()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
@@ -60,14 +50,10 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                         .args
                         .iter()
                         .fold(Shape::Unknown, |acc, &a| join(acc, shapes[a])),
-                    Op::Unary(r) => match marker(&r.ty).as_str() {
-                        "Sum" | "Mean" | "Norm" | "NormSquared" | "LogSumExp" | "Index"
-                        | "Index2" => Shape::Scalar,
-                        _ => arg(0),
-                    },
-                    Op::Binary(r) => match marker(&r.ty).as_str() {
-                        "Dot" | "CrossEntropy" | "Mse" => Shape::Scalar,
-                        "ComponentMul" | "ComponentDiv" => Shape::Matrix,
+                    Op::Unary(r) | Op::Binary(r) => match r.info().kind {
+                        OpKind::Reduce => Shape::Scalar,
+                        OpKind::Componentwise => Shape::Matrix,
+                        _ if e.args.len() == 1 => arg(0),
                         _ => join(arg(0), arg(1)),
                     },
                 };

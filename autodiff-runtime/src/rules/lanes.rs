@@ -12,11 +12,7 @@
 // Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
 #![allow(clippy::assign_op_pattern)]
 
-use super::{
-    Abs, Add, Adjoint, BinaryOp, BinaryRule, Cos, Cosh, Div, ElementwiseRule, Exp, ExpM1, Ln, Ln1p,
-    Log10, Log2, Max, Min, Mul, Neg, PowI, Powf, Real, Recip, Relu, Sigmoid, Sin, Sinh, Softplus,
-    Sqrt, Sub, Tan, Tanh, UnaryOp,
-};
+use super::{Adjoint, BinaryOp, BinaryRule, ElementwiseRule, Real, UnaryOp};
 use crate::simd::Lanes;
 
 /// The op `y = rule(x)` in a fused loop's reverse code when `y` was saved by the forward
@@ -26,8 +22,15 @@ use crate::simd::Lanes;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Saved<R>(pub R);
 
+/// Defines [`FusedValue`] with every elementwise row of the op table as a supertrait:
+/// the `unary` and `param` rows as unary ops, the `binary` rows as binary ones.
 macro_rules! fused_value {
-    (unary: [$($u:ident),*], binary: [$($b:ident),*]) => {
+    (
+        unary: [$({ $u:ident, $($urest:tt)* }),* $(,)?],
+        binary: [$({ $b:ident, $($brest:tt)* }),* $(,)?],
+        param: [$({ $p:ident, $($prest:tt)* }),* $(,)?],
+        structural: [$($srest:tt)*],
+    ) => {
         /// A value a fused loop computes with: a scalar, or four `f64` lanes.
         ///
         /// Its supertraits are the ops a fused chain may contain (the fusion pass of
@@ -40,8 +43,9 @@ macro_rules! fused_value {
             + std::ops::Add<Output = Self>
             + std::ops::Mul<Output = Self>
             + 'static
-            $(+ UnaryOp<$u, Output = Self> + BinaryOp<Saved<$u>, Self, Output = Self>)*
-            $(+ BinaryOp<$b, Self, Output = Self>)*
+            $(+ UnaryOp<super::$u, Output = Self> + BinaryOp<Saved<super::$u>, Self, Output = Self>)*
+            $(+ UnaryOp<super::$p, Output = Self> + BinaryOp<Saved<super::$p>, Self, Output = Self>)*
+            $(+ BinaryOp<super::$b, Self, Output = Self>)*
         {
             /// The element type of the matrices the loop reads and writes.
             type Elem: Real;
@@ -68,10 +72,7 @@ macro_rules! fused_value {
     };
 }
 
-fused_value!(
-    unary: [Neg, Exp, Ln, Log10, Log2, Sqrt, Recip, Sin, Cos, Tan, Tanh, Sinh, Cosh, Abs, ExpM1, Ln1p, Relu, Sigmoid, Softplus, PowI],
-    binary: [Add, Sub, Mul, Div, Powf, Max, Min]
-);
+autodiff_ops::for_each_op!(fused_value);
 
 macro_rules! scalar_fused_value {
     ($($t:ty),*) => {$(

@@ -81,14 +81,6 @@ pub struct ComponentMul;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ComponentDiv;
 
-impl OpName for ComponentMul {
-    const TORCH_NAME: &'static str = "MulBackward0";
-}
-
-impl OpName for ComponentDiv {
-    const TORCH_NAME: &'static str = "DivBackward0";
-}
-
 impl ElementwiseBinary for ComponentMul {
     type Rule = Mul;
     #[inline(always)]

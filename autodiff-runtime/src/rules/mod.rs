@@ -27,6 +27,7 @@ mod product;
 mod real;
 mod reductions;
 mod shape;
+mod ternary;
 
 pub use binary::*;
 pub use dispatch::*;
@@ -40,7 +41,8 @@ pub use matrix_binary::{
 };
 pub use name::OpName;
 pub use nn::{CrossEntropy, LogSoftmax, LogSumExp, Mse, Softmax};
-pub use product::{Dot, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
-pub use real::{Real, SimdKernel};
+pub use product::{Dot, MatMul, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
+pub use real::Real;
 pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
 pub use shape::{Index, Index2, Transpose};
+pub use ternary::*;

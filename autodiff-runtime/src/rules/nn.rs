@@ -51,22 +51,6 @@ pub struct CrossEntropy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mse;
 
-impl OpName for Softmax {
-    const TORCH_NAME: &'static str = "SoftmaxBackward0";
-}
-impl OpName for LogSoftmax {
-    const TORCH_NAME: &'static str = "LogSoftmaxBackward0";
-}
-impl OpName for LogSumExp {
-    const TORCH_NAME: &'static str = "LogsumexpBackward0";
-}
-/// PyTorch's `cross_entropy` is `nll_loss(log_softmax(x))`, whose last node is `NllLossBackward0`.
-impl OpName for CrossEntropy {
-    const TORCH_NAME: &'static str = "NllLossBackward0";
-}
-impl OpName for Mse {
-    const TORCH_NAME: &'static str = "MseLossBackward0";
-}
 
 /// The groups a softmax normalises over, as strided index sets of the column-major data:
 /// element `e` of group `k` is at `k * group_step + e * elem_step`.
@@ -185,7 +169,7 @@ fn all_softmax_parts<T: Real>(
             }
         }
     }
-    T::simd_in_place(super::SimdKernel::Exp, e.as_mut_slice());
+    super::ElementwiseRule::f_in_place(super::Exp, e.as_mut_slice());
     let mut s = scratch::<T>(count);
     if groups.group_step == 1 {
         for col in e.as_slice().chunks_exact(count.max(1)).take(len) {
@@ -201,7 +185,7 @@ fn all_softmax_parts<T: Real>(
         }
     }
     let mut ln_sum = crate::workspace::pooled_copy(&s);
-    T::simd_in_place(super::SimdKernel::Ln, ln_sum.as_mut_slice());
+    super::ElementwiseRule::f_in_place(super::Ln, ln_sum.as_mut_slice());
     for (l, &m) in ln_sum.iter_mut().zip(m.iter()) {
         if m.is_infinite() {
             *l = T::zero();
@@ -404,7 +388,7 @@ where
                 p[i] = (x[i] - m[k]) - ln_sum[k];
             }
         }
-        T::simd_in_place(super::SimdKernel::Exp, p.as_mut_slice());
+        super::ElementwiseRule::f_in_place(super::Exp, p.as_mut_slice());
         for (gx, &p) in gx.iter_mut().zip(p.iter()) {
             *gx += scale * p;
         }

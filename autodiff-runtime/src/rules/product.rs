@@ -19,7 +19,7 @@ use super::{BinaryOp, Mul, OpName, Real};
 
 /// The PyTorch name of the matrix product (`a.matmul(b)` on 2-D tensors); the product
 /// itself is written with the [`Mul`] marker, as `*` is in nalgebra.
-pub const MATMUL_TORCH_NAME: &str = "MmBackward0";
+pub const MATMUL_TORCH_NAME: &str = <MatMul as OpName>::TORCH_NAME;
 
 /// The PyTorch name of a matrix times a column vector (`torch.mv`).
 pub const MATVEC_TORCH_NAME: &str = "MvBackward0";
@@ -110,9 +110,10 @@ where
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Dot;
 
-impl OpName for Dot {
-    const TORCH_NAME: &'static str = "DotBackward0";
-}
+/// The matrix product as a row of the op table (graphs name it `MmBackward0`); the
+/// product itself is written with the [`Mul`] marker, as `*` is in nalgebra.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatMul;
 
 fn check_same_shape(op: &str, a: (usize, usize), b: (usize, usize)) {
     assert!(

@@ -23,30 +23,12 @@ pub trait Real:
     fn c(value: f64) -> Self;
     /// Converts to `f64`.
     fn to_f64_lossless(self) -> f64;
-    /// Applies a vectorized kernel of [`crate::simd`] to every element, in place.
-    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]);
+    /// Applies `rule`'s lane formula (`f_lanes`) to every element, in place, four lanes at
+    /// a time on the best lane type (`f32` computes in `f64` and rounds once).
+    fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]);
     /// Runs a fused loop on the best value type for this element type: four `f64` lanes
     /// (AVX2+FMA when the CPU has them, chosen at run time) for `f64`, the scalar for `f32`.
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output;
-}
-
-/// The vectorized elementwise kernels rules can hand whole buffers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SimdKernel {
-    /// `e^x`.
-    Exp,
-    /// `e^x - 1`.
-    ExpM1,
-    /// `ln x`.
-    Ln,
-    /// `ln(1 + x)`.
-    Ln1p,
-    /// `tanh x`.
-    Tanh,
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
-    /// `ln(1 + e^x)`.
-    Softplus,
 }
 
 impl Real for f32 {
@@ -54,17 +36,8 @@ impl Real for f32 {
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
         kernel.run::<f32>()
     }
-    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
-        use crate::simd::*;
-        match kernel {
-            SimdKernel::Exp => exp_in_place_f32(x),
-            SimdKernel::ExpM1 => exp_m1_in_place_f32(x),
-            SimdKernel::Ln => ln_in_place_f32(x),
-            SimdKernel::Ln1p => ln_1p_in_place_f32(x),
-            SimdKernel::Tanh => tanh_in_place_f32(x),
-            SimdKernel::Sigmoid => sigmoid_in_place_f32(x),
-            SimdKernel::Softplus => softplus_in_place_f32(x),
-        }
+    fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]) {
+        crate::simd::lanes_in_place_f32(RuleLanes(rule), x)
     }
     #[inline(always)]
     fn c(value: f64) -> Self {
@@ -81,17 +54,8 @@ impl Real for f64 {
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
         crate::simd::dispatch(super::lanes::OnLanes(kernel))
     }
-    fn simd_in_place(kernel: SimdKernel, x: &mut [Self]) {
-        use crate::simd::*;
-        match kernel {
-            SimdKernel::Exp => exp_in_place(x),
-            SimdKernel::ExpM1 => exp_m1_in_place(x),
-            SimdKernel::Ln => ln_in_place(x),
-            SimdKernel::Ln1p => ln_1p_in_place(x),
-            SimdKernel::Tanh => tanh_in_place(x),
-            SimdKernel::Sigmoid => sigmoid_in_place(x),
-            SimdKernel::Softplus => softplus_in_place(x),
-        }
+    fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]) {
+        crate::simd::lanes_in_place_f64(RuleLanes(rule), x)
     }
     #[inline(always)]
     fn c(value: f64) -> Self {
@@ -100,5 +64,16 @@ impl Real for f64 {
     #[inline(always)]
     fn to_f64_lossless(self) -> f64 {
         self
+    }
+}
+
+/// A rule's lane formula as the function the slice kernels of [`crate::simd`] map.
+#[derive(Clone, Copy)]
+struct RuleLanes<R>(R);
+
+impl<R: super::ElementwiseRule> crate::simd::LaneFn for RuleLanes<R> {
+    #[inline(always)]
+    fn apply<V: crate::simd::Lanes>(self, v: V) -> V {
+        self.0.f_lanes(v)
     }
 }

@@ -11,44 +11,41 @@ use super::matrix::{check_cotangent, ensure_shape, zeros};
 use super::{OpName, Real, UnaryOp};
 
 macro_rules! marker {
-    ($(#[$doc:meta])* $name:ident, $torch:literal) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct $name;
-
-        impl OpName for $name {
-            const TORCH_NAME: &'static str = $torch;
-        }
+        // Its `OpName` comes from the op table's row.
     };
 }
 
 marker!(
     /// `x.sum()`: the sum of all elements; `d/dx_i = 1`.
-    Sum, "SumBackward0"
+    Sum
 );
 marker!(
     /// `x.mean()`: the mean of all elements (NaN for an empty matrix); `d/dx_i = 1/len`.
-    Mean, "MeanBackward0"
+    Mean
 );
 marker!(
     /// `x.norm()`: the Euclidean (Frobenius) norm `sqrt(sum x_i^2)`; `d/dx_i = x_i / norm`,
     /// and 0 where the norm is 0 (PyTorch's subgradient).
-    Norm, "LinalgVectorNormBackward0"
+    Norm
 );
 marker!(
     /// `x.norm_squared()`: `sum x_i^2`; `d/dx_i = 2 x_i`. PyTorch spells it
     /// `x.pow(2).sum()`, whose last node is `SumBackward0`.
-    NormSquared, "SumBackward0"
+    NormSquared
 );
 marker!(
     /// `x.row_sum()` (nalgebra): the sum of the rows, a `1 x ncols` row vector holding
     /// each column's sum (PyTorch's `x.sum(0)`); `d/dx_ij = g_j`.
-    RowSum, "SumBackward1"
+    RowSum
 );
 marker!(
     /// `x.column_sum()` (nalgebra): the sum of the columns, an `nrows x 1` column vector
     /// holding each row's sum (PyTorch's `x.sum(1)`); `d/dx_ij = g_i`.
-    ColumnSum, "SumBackward1"
+    ColumnSum
 );
 
 /// `gx += c` for every element, after sizing an empty `gx`.

@@ -27,19 +27,6 @@ pub struct Index(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Index2(pub usize, pub usize);
 
-impl OpName for Transpose {
-    const TORCH_NAME: &'static str = "TBackward0";
-}
-
-/// PyTorch's `x[i]` with an integer index is a `select`.
-impl OpName for Index {
-    const TORCH_NAME: &'static str = "SelectBackward0";
-}
-
-/// PyTorch's `m[i, j]` with integer indices ends in a `select`.
-impl OpName for Index2 {
-    const TORCH_NAME: &'static str = "SelectBackward0";
-}
 
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Transpose> for OMatrix<T, R, C>
 where

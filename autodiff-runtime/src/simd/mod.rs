@@ -80,6 +80,7 @@ pub use lanes::Lanes;
 pub use ln::{ln, ln_1p};
 pub use sigmoid::sigmoid;
 pub use slice::*;
+pub(crate) use slice::{lanes_in_place_f32, lanes_in_place_f64, LaneFn};
 pub use softplus::softplus;
 pub use tanh::tanh;
 /// The portable four-lane vector ([`wide::f64x4`]), re-exported so that users of the vector

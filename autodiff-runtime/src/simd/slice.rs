@@ -124,6 +124,17 @@ impl<F: LaneFn> Kernel for MapF32InPlace<'_, F> {
     }
 }
 
+/// `x[i] = f(x[i])` in place, four lanes at a time on the best lane type: the one
+/// generic kernel behind every rule's vectorized buffer pass.
+pub(crate) fn lanes_in_place_f64<F: LaneFn>(f: F, x: &mut [f64]) {
+    dispatch(MapF64InPlace { f, x })
+}
+
+/// `x[i] = f(x[i])` in place for `f32` slices, computed in `f64` and rounded once.
+pub(crate) fn lanes_in_place_f32<F: LaneFn>(f: F, x: &mut [f32]) {
+    dispatch(MapF32InPlace { f, x })
+}
+
 macro_rules! slice_fns {
     ($(
         $math:literal, $lane_fn:ident = $vector:ident,
