@@ -118,6 +118,9 @@ pub struct OpInfo {
     pub reads: Reads,
     /// Whether a whole buffer goes through a vectorized kernel.
     pub simd: bool,
+    /// For the elementwise rows: an interval where the function is smooth (away from
+    /// 0), where the per-op checks sample inputs.
+    pub smooth: Option<(f64, f64)>,
     /// One line of documentation: the function and its derivative.
     pub doc: &'static str,
 }
@@ -162,9 +165,9 @@ impl OpInfo {
 macro_rules! define_table {
     (
         unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, $udoc:literal, $($urest:tt)* }),* $(,)?],
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal), $udoc:literal, $($urest:tt)* }),* $(,)?],
         binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
-                    fuses $bfuses:literal, $bdoc:literal, $($brest:tt)* }),* $(,)?],
+                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal), $bdoc:literal, $($brest:tt)* }),* $(,)?],
         param: [$({ $p:ident, $psyn:ident $pname:ident, $ptorch:literal, reads $preads:ident,
                    fuses $pfuses:literal, $pdoc:literal }),* $(,)?],
         structural: [$({ $s:ident, $ssyn:ident $sname:ident, $storch:literal, $sarity:ident,
@@ -185,26 +188,26 @@ macro_rules! define_table {
                 id: OpId::$u, marker: stringify!($u), name: stringify!($uname),
                 syntax: syntax!($usyn), arity: Arity::Unary, kind: Kind::Elementwise,
                 section: Section::Unary, torch: $utorch, fuses: $ufuses,
-                reads: Reads::$ureads, simd: $usimd, doc: $udoc,
+                reads: Reads::$ureads, simd: $usimd, smooth: Some(($ulo, $uhi)), doc: $udoc,
             },)*
             $(OpInfo {
                 id: OpId::$b, marker: stringify!($b), name: stringify!($bname),
                 syntax: syntax!($bsyn), arity: Arity::Binary, kind: Kind::Elementwise,
                 section: Section::Binary, torch: $btorch, fuses: $bfuses,
-                reads: Reads::$breads, simd: false, doc: $bdoc,
+                reads: Reads::$breads, simd: false, smooth: Some(($blo, $bhi)), doc: $bdoc,
             },)*
             $(OpInfo {
                 id: OpId::$p, marker: stringify!($p), name: stringify!($pname),
                 syntax: syntax!($psyn), arity: Arity::UnaryParam, kind: Kind::Elementwise,
                 section: Section::Param, torch: $ptorch, fuses: $pfuses,
-                reads: Reads::$preads, simd: false, doc: $pdoc,
+                reads: Reads::$preads, simd: false, smooth: None, doc: $pdoc,
             },)*
             $(OpInfo {
                 id: OpId::$s, marker: stringify!($s), name: stringify!($sname),
                 syntax: syntax!($ssyn), arity: Arity::$sarity, kind: Kind::$skind,
                 section: Section::Structural, torch: $storch,
                 fuses: matches!(Kind::$skind, Kind::Componentwise),
-                reads: Reads::Both, simd: false, doc: $sdoc,
+                reads: Reads::Both, simd: false, smooth: None, doc: $sdoc,
             },)*
         ];
     };

@@ -11,11 +11,8 @@ use nalgebra::DMatrix;
 use super::error::{GradError, Shape};
 use super::node::{BackwardFn, GradSink};
 use super::tensor::Tensor;
-use crate::rules::{
-    binary, binary_vjp_lhs, binary_vjp_rhs, Abs, Add, BinaryOp, BinaryRule, ComponentMul, Cos,
-    Cosh, Div, ElementwiseBinary, ElementwiseRule, Exp, ExpM1, Ln, Ln1p, Log10, Log2, Max, Min,
-    Mul, Neg, PowI, Powf, Recip, Relu, Sigmoid, Sin, Sinh, Softplus, Sqrt, Sub, Tan, Tanh,
-};
+#[allow(unused_imports)] // the table's markers, named by the generated methods
+use crate::rules::*;
 
 type Matrix = DMatrix<f64>;
 
@@ -258,57 +255,46 @@ fn or_panic(result: Result<Tensor, GradError>) -> Tensor {
     result.unwrap_or_else(|e| panic!("{e}"))
 }
 
-macro_rules! elementwise_methods {
-    ($($(#[$doc:meta])* $method:ident => $rule:expr;)*) => {
+/// The `Tensor` methods of the op table's rows (`autodiff_ops::for_each_op!`): one per
+/// unary row written as a method or function (`x.exp()`, `x.relu()`), and one per binary
+/// row with a `tensor` name (`a.atan2(&b)`, broadcast).
+macro_rules! tensor_methods {
+    (
+        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal), $udoc:literal, $($urest:tt)* }),* $(,)?],
+        binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
+                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal), $bdoc:literal, $($brest:tt)* }),* $(,)?],
+        param: [$($prest:tt)*],
+        structural: [$($srest:tt)*],
+    ) => {
+        $(tensor_methods!(@unary $usyn $uname, $u, $utorch, $udoc);)*
+        $(tensor_methods!(@binary $btensor, $b, $btorch, $bdoc);)*
+    };
+    (@unary operator $name:ident, $($rest:tt)*) => {};
+    (@unary $syn:ident $name:ident, $rule:ident, $torch:literal, $doc:literal) => {
         impl Tensor {
-            $(
-                $(#[$doc])*
-                pub fn $method(&self) -> Tensor {
-                    self.unary($rule)
-                }
-            )*
+            #[doc = concat!("Elementwise: ", $doc, " (`", $torch, "`)")]
+            pub fn $name(&self) -> Tensor {
+                self.unary($rule)
+            }
+        }
+    };
+    (@binary -, $($rest:tt)*) => {};
+    (@binary $name:ident, $rule:ident, $torch:literal, $doc:literal) => {
+        impl Tensor {
+            #[doc = concat!("Elementwise with broadcasting: ", $doc, " (`", $torch, "`)")]
+            ///
+            /// # Panics
+            /// If the shapes do not broadcast, naming both.
+            pub fn $name(&self, other: &Tensor) -> Tensor {
+                let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
+                or_panic(binary_op(($rule, $rule), $torch, stringify!($name), a, b))
+            }
         }
     };
 }
 
-elementwise_methods! {
-    /// `e^x` elementwise (`ExpBackward0`).
-    exp => Exp;
-    /// Natural logarithm elementwise (`LogBackward0`).
-    ln => Ln;
-    /// Base-10 logarithm elementwise (`Log10Backward0`).
-    log10 => Log10;
-    /// Base-2 logarithm elementwise (`Log2Backward0`).
-    log2 => Log2;
-    /// Square root elementwise (`SqrtBackward0`).
-    sqrt => Sqrt;
-    /// `1 / x` elementwise (`ReciprocalBackward0`).
-    recip => Recip;
-    /// Sine elementwise (`SinBackward0`).
-    sin => Sin;
-    /// Cosine elementwise (`CosBackward0`).
-    cos => Cos;
-    /// Tangent elementwise (`TanBackward0`).
-    tan => Tan;
-    /// Hyperbolic tangent elementwise (`TanhBackward0`).
-    tanh => Tanh;
-    /// Hyperbolic sine elementwise (`SinhBackward0`).
-    sinh => Sinh;
-    /// Hyperbolic cosine elementwise (`CoshBackward0`).
-    cosh => Cosh;
-    /// Absolute value elementwise; its gradient is 0 at 0, as in PyTorch (`AbsBackward0`).
-    abs => Abs;
-    /// `e^x - 1` elementwise, accurate near 0 (`Expm1Backward0`).
-    exp_m1 => ExpM1;
-    /// `ln(1 + x)` elementwise, accurate near 0 (`Log1PBackward0`).
-    ln_1p => Ln1p;
-    /// Logistic sigmoid elementwise, stable for any input (`SigmoidBackward0`).
-    sigmoid => Sigmoid;
-    /// `max(x, 0)` elementwise; its gradient is 0 at 0, as in PyTorch (`ReluBackward0`).
-    relu => Relu;
-    /// `ln(1 + e^x)` elementwise, stable for any input (`SoftplusBackward0`).
-    softplus => Softplus;
-}
+autodiff_ops::for_each_op!(tensor_methods);
 
 impl Tensor {
     /// Applies an elementwise rule, recording its backward.
@@ -488,7 +474,7 @@ fn negate(t: &Tensor) -> Tensor {
     let y = Rc::new(t.value_ref().map(|v| Neg.f(v)));
     // Neg's derivative is the constant df = -1; read it from the rule once.
     let c = Neg.df(0.0, 0.0);
-    Tensor::from_op(y, Neg::TORCH_NAME, [Some(t), None], |_| {
+    Tensor::from_op(y, <Neg as OpName>::TORCH_NAME, [Some(t), None], |_| {
         Box::new(Scale { c })
     })
 }

@@ -48,11 +48,11 @@ pub trait ElementwiseRule: Copy {
 macro_rules! rules_from_table {
     (
         unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, $udoc:literal,
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal), $udoc:literal,
                    |$x:ident| $f:expr, |$dx:ident, $y:ident| $df:expr
                    $(, lanes |$lx:ident| $lf:expr, |$ldx:ident, $ly:ident| $ldf:expr)? $(,)? }),* $(,)?],
         binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
-                    fuses $bfuses:literal, $bdoc:literal,
+                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal), $bdoc:literal,
                     |$a:ident, $bb:ident| $bf:expr, |$da_a:ident, $da_b:ident, $da_y:ident| $da:expr,
                     |$db_a:ident, $db_b:ident, $db_y:ident| $db:expr
                     $(, lanes |$la:ident, $lb:ident| $lbf:expr,

@@ -26,7 +26,7 @@ use nalgebra::allocator::Allocator;
 use nalgebra::{Const, DefaultAllocator, Dim, Dyn, OMatrix};
 
 use super::matrix::{check_cotangent, ensure_shape, label, zeros};
-use super::{Add, BinaryOp, BinaryRule, Div, Max, Min, Mul, OpName, Powf, Real, Sub};
+use super::*;
 use crate::workspace::pooled_from_iter;
 
 /// The type-level dimension of a broadcast result.
@@ -69,7 +69,24 @@ macro_rules! elementwise_binary_self {
         }
     )*};
 }
-elementwise_binary_self!(Add, Sub, Div, Powf, Max, Min);
+/// Every binary row of the op table is elementwise between matrices, except `Mul`:
+/// between two matrices `*` is the matrix product (`product.rs`), and the elementwise
+/// product is [`ComponentMul`].
+macro_rules! elementwise_binary_rows {
+    (
+        unary: [$($urest:tt)*],
+        binary: [$({ $b:ident, $($brest:tt)* }),* $(,)?],
+        param: [$($prest:tt)*],
+        structural: [$($srest:tt)*],
+    ) => {
+        $(elementwise_binary_rows!(@row $b);)*
+    };
+    (@row Mul) => {};
+    (@row $b:ident) => {
+        elementwise_binary_self!($b);
+    };
+}
+autodiff_ops::for_each_op!(elementwise_binary_rows);
 
 /// nalgebra's `a.component_mul(&b)`: the elementwise product (with broadcasting);
 /// `d/da = b`, `d/db = a`.

@@ -1,0 +1,166 @@
+//! Every elementwise row of the op table (`autodiff_ops::for_each_op!`), through the macro:
+//! on a scalar and elementwise on a matrix, against central differences and against the
+//! dynamic engine's `Tensor` method of the same row. A row added to the table is tested
+//! here with no edit.
+
+use autodiff::dynamic::Tensor;
+use autodiff::nalgebra::DMatrix;
+
+/// Central difference of `f` at `x`.
+fn central(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+    let h = 1e-6 * x.abs().max(1.0);
+    (f(x + h) - f(x - h)) / (2.0 * h)
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs())),
+        "{what}: {a} vs {b}"
+    );
+}
+
+/// Points of `[lo, hi]` at least 0.1 from 0 (where `abs` and `relu` have kinks).
+fn points(lo: f64, hi: f64) -> Vec<f64> {
+    (0..=12)
+        .map(|k| lo + (hi - lo) * (0.03 + 0.94 * k as f64 / 12.0))
+        .filter(|v: &f64| v.abs() >= 0.1)
+        .collect()
+}
+
+macro_rules! unary_rows {
+    (
+        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
+                   $($urest:tt)* }),* $(,)?],
+        binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
+                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal),
+                    $($brest:tt)* }),* $(,)?],
+        param: [$($prest:tt)*],
+        structural: [$($srest:tt)*],
+    ) => {
+        $(unary_rows!(@unary $usyn $uname, $u, $utorch, $ulo, $uhi);)*
+        $(unary_rows!(@binary $bsyn $bname, $b, $btensor, $btorch, $blo, $bhi);)*
+    };
+    (@unary operator $($rest:tt)*) => {};
+    (@unary $syn:ident $name:ident, $marker:ident, $torch:literal, $lo:literal, $hi:literal) => {
+        #[allow(non_snake_case, dead_code)]
+        mod $marker {
+            use autodiff::nalgebra::DMatrix;
+            use autodiff::prelude::*;
+
+            #[differentiable]
+            pub fn scalar(x: f64) -> f64 {
+                unary_rows!(@call $syn $name, x)
+            }
+
+            #[differentiable]
+            pub fn matrix(x: &DMatrix<f64>) -> f64 {
+                let y = unary_rows!(@call $syn $name, x);
+                y.sum()
+            }
+
+            #[test]
+            fn scalar_matrix_and_tensor_gradients_agree_with_central_differences() {
+                let xs = super::points($lo, $hi);
+                for &x in &xs {
+                    let (v, g) = scalar_grad(x);
+                    assert_eq!(v, scalar(x));
+                    super::close(g.x, super::central(scalar, x), concat!(stringify!($name), " scalar"));
+                }
+                let m = DMatrix::from_row_slice(1, xs.len(), &xs);
+                let (v, g) = matrix_grad(&m);
+                let t = super::Tensor::from(m.clone()).requires_grad();
+                let y = t.$name().sum();
+                assert_eq!(y.grad_fn(), Some("SumBackward0"));
+                super::close(v, y.item(), concat!(stringify!($name), " tensor value"));
+                y.backward().unwrap();
+                let tg = t.grad().unwrap().value();
+                for (k, &x) in xs.iter().enumerate() {
+                    super::close(g.x[k], scalar_grad(x).1.x, concat!(stringify!($name), " matrix"));
+                    super::close(tg[k], g.x[k], concat!(stringify!($name), " tensor"));
+                }
+                assert_eq!(super::Tensor::from(m).requires_grad().$name().grad_fn(), Some($torch));
+            }
+        }
+    };
+    (@call method $name:ident, $x:expr) => { $x.$name() };
+    (@call function $name:ident, $x:expr) => { $name($x) };
+    (@binary operator $($rest:tt)*) => {};
+    (@binary $syn:ident $name:ident, $marker:ident, $tensor:tt, $torch:literal, $lo:literal, $hi:literal) => {
+        #[allow(non_snake_case, dead_code)]
+        mod $marker {
+            use autodiff::prelude::*;
+
+            #[differentiable]
+            pub fn scalar(a: f64, b: f64) -> f64 {
+                a.$name(b)
+            }
+
+            #[test]
+            fn both_partials_agree_with_central_differences() {
+                let xs = super::points($lo, $hi);
+                for (i, &a) in xs.iter().enumerate() {
+                    // Pairs that never tie (`max`, `min`).
+                    let b = xs[(i * 5 + 3) % xs.len()] * 0.9;
+                    let (v, g) = scalar_grad(a, b);
+                    assert_eq!(v, scalar(a, b));
+                    super::close(g.a, super::central(|a| scalar(a, b), a), concat!(stringify!($name), " d/da"));
+                    super::close(g.b, super::central(|b| scalar(a, b), b), concat!(stringify!($name), " d/db"));
+                    unary_rows!(@tensor $tensor, a, b, v, g);
+                }
+            }
+        }
+    };
+    (@tensor -, $($rest:tt)*) => {};
+    (@tensor $method:ident, $a:ident, $b:ident, $v:ident, $g:ident) => {
+        let (ta, tb) = (super::Tensor::scalar($a).requires_grad(), super::Tensor::scalar($b).requires_grad());
+        let y = ta.$method(&tb);
+        super::close(y.item(), $v, "tensor value");
+        y.backward().unwrap();
+        super::close(ta.grad().unwrap().item(), $g.a, "tensor d/da");
+        super::close(tb.grad().unwrap().item(), $g.b, "tensor d/db");
+    };
+}
+
+autodiff_ops::for_each_op!(unary_rows);
+
+mod ternary {
+    use autodiff::prelude::*;
+
+    #[differentiable]
+    fn clamped(x: f64, lo: f64, hi: f64) -> f64 {
+        x.clamp(lo, hi) * 2.0
+    }
+
+    #[differentiable]
+    fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c).sin()
+    }
+
+    #[test]
+    fn clamp_sends_the_gradient_to_the_operand_taken() {
+        assert_eq!(clamped_grad(0.5, 0.0, 1.0).1, ClampedGrad { x: 2.0, lo: 0.0, hi: 0.0 });
+        assert_eq!(clamped_grad(-3.0, 0.0, 1.0).1, ClampedGrad { x: 0.0, lo: 2.0, hi: 0.0 });
+        assert_eq!(clamped_grad(3.0, 0.0, 1.0).1, ClampedGrad { x: 0.0, lo: 0.0, hi: 2.0 });
+        // PyTorch's choice at the bounds: the gradient goes to `x`.
+        assert_eq!(clamped_grad(1.0, 0.0, 1.0).1, ClampedGrad { x: 2.0, lo: 0.0, hi: 0.0 });
+        assert_eq!(clamped_grad(0.25, 0.0, 1.0).0, 0.5);
+    }
+
+    #[test]
+    fn mul_add_is_one_rounding_and_its_partials_are_exact() {
+        let (a, b, c) = (0.1, 10.0, -1.0);
+        let (v, g) = fma_grad(a, b, c);
+        assert_eq!(v, a.mul_add(b, c).sin());
+        let d = a.mul_add(b, c).cos();
+        assert_eq!((g.a, g.b, g.c), (d * b, d * a, d));
+    }
+}
+
+#[test]
+fn every_elementwise_row_is_a_tensor_method() {
+    // The rows' `Tensor` methods exist (the modules above call them) and name their row.
+    let x = Tensor::from(DMatrix::from_element(1, 1, 0.5)).requires_grad();
+    assert_eq!(x.atan().grad_fn(), Some("AtanBackward0"));
+    assert_eq!(x.atan2(&x).grad_fn(), Some("Atan2Backward0"));
+}
