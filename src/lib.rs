@@ -16,12 +16,18 @@
 //! assert_eq!(g.w, -12.0);
 //! assert_eq!(g.x, -6.0);
 //! ```
+//!
+// The table of operations, generated from `autodiff-ops` (checked by its `docs` test).
+#![doc = include_str!("../docs/ops.md")]
 #![warn(missing_docs)]
 
 pub use autodiff_macros::differentiable;
 pub use autodiff_runtime::dynamic;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
+/// The table of operations: every op `#[differentiable]` and `Tensor` know, with its
+/// properties (`autodiff::op_table::OPS`, `autodiff::op_table::markdown_table()`).
+pub use autodiff_runtime::op_table;
 pub use autodiff_runtime::rules;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::workspace::Workspace;

@@ -95,6 +95,50 @@ macro_rules! binary_ops {
     };
 }
 
+/// Like [`unary_ops`] for functions of three arguments (`clamp`, `mul_add`).
+macro_rules! ternary_ops {
+    ($($key:literal => $module:ident |$a:ident, $b:ident, $c:ident| $body:expr;)*) => {
+        $(
+            // Not every generated item (`_vjp`, `_graph`, the f32 version) is used for every op.
+            #[allow(dead_code)]
+            mod $module {
+                use autodiff::prelude::*;
+
+                #[differentiable]
+                pub fn double($a: f64, $b: f64, $c: f64) -> f64 {
+                    $body
+                }
+
+                #[differentiable]
+                pub fn single($a: f32, $b: f32, $c: f32) -> f32 {
+                    $body
+                }
+            }
+        )*
+
+        const TERNARY_OPS: &[&str] = &[$($key),*];
+
+        fn ternary(op: &str, dtype: &str, a: f64, b: f64, c: f64) -> Option<(f64, [f64; 3])> {
+            match (op, dtype) {
+                $(
+                    ($key, "f64") => {
+                        let (v, g) = $module::double_grad(a, b, c);
+                        assert_same_value(v, $module::double(a, b, c), $key);
+                        Some((v, [g.$a, g.$b, g.$c]))
+                    }
+                    ($key, "f32") => {
+                        let (a, b, c) = (a as f32, b as f32, c as f32);
+                        let (v, g) = $module::single_grad(a, b, c);
+                        assert_same_value(v as f64, $module::single(a, b, c) as f64, $key);
+                        Some((v as f64, [g.$a as f64, g.$b as f64, g.$c as f64]))
+                    }
+                )*
+                _ => None,
+            }
+        }
+    };
+}
+
 unary_ops! {
     "-x" => neg |x| -x;
     "x.exp()" => exp |x| x.exp();
@@ -112,6 +156,14 @@ unary_ops! {
     "x.abs()" => abs |x| x.abs();
     "x.exp_m1()" => exp_m1 |x| x.exp_m1();
     "x.ln_1p()" => ln_1p |x| x.ln_1p();
+    "x.atan()" => atan |x| x.atan();
+    "x.asin()" => asin |x| x.asin();
+    "x.acos()" => acos |x| x.acos();
+    "x.asinh()" => asinh |x| x.asinh();
+    "x.acosh()" => acosh |x| x.acosh();
+    "x.atanh()" => atanh |x| x.atanh();
+    "x.cbrt()" => cbrt |x| x.cbrt();
+    "x.exp2()" => exp2 |x| x.exp2();
     "x.powi(0)" => powi_0 |x| x.powi(0);
     "x.powi(1)" => powi_1 |x| x.powi(1);
     "x.powi(2)" => powi_2 |x| x.powi(2);
@@ -159,7 +211,14 @@ binary_ops! {
     "a.powf(b)" => powf |a, b| a.powf(b);
     "a.max(b)" => max |a, b| a.max(b);
     "a.min(b)" => min |a, b| a.min(b);
+    "a.atan2(b)" => atan2 |a, b| a.atan2(b);
+    "a.hypot(b)" => hypot |a, b| a.hypot(b);
     "(a * b).sin() + a" => chain |a, b| (a * b).sin() + a;
+}
+
+ternary_ops! {
+    "x.clamp(lo, hi)" => clamp |x, lo, hi| x.clamp(lo, hi);
+    "a.mul_add(b, c)" => mul_add |a, b, c| a.mul_add(b, c);
 }
 
 /// `name_grad` returns the same value as the forward function `name` (NaN matches NaN).
@@ -258,7 +317,15 @@ fn every_row_of_the_singular_point_table_holds() {
                     .unwrap_or_else(|| panic!("line {}: no function for `{}`", row.line, row.op));
                 (v, vec![ga, gb])
             }
-            _ => panic!("line {}: input must be one number or a pair", row.line),
+            [a, b, c] => {
+                let (v, g) = ternary(row.op, row.dtype, a, b, c)
+                    .unwrap_or_else(|| panic!("line {}: no function for `{}`", row.line, row.op));
+                (v, g.to_vec())
+            }
+            _ => panic!(
+                "line {}: input must be one number, a pair or a triple",
+                row.line
+            ),
         };
         assert_eq!(gradient.len(), row.gradient.len(), "line {}", row.line);
         let value_ok = same(value, expected_in(row.dtype, row.value), rel);
@@ -286,7 +353,12 @@ fn every_row_of_the_singular_point_table_holds() {
 #[test]
 fn every_op_has_rows_for_nan_and_for_extreme_or_singular_inputs() {
     let rows = rows(TABLE);
-    for op in UNARY_OPS.iter().chain(BINARY_OPS).chain(HAND_WRITTEN_OPS) {
+    for op in UNARY_OPS
+        .iter()
+        .chain(BINARY_OPS)
+        .chain(TERNARY_OPS)
+        .chain(HAND_WRITTEN_OPS)
+    {
         let kinds: Vec<&str> = rows
             .iter()
             .filter(|r| r.op == *op)
@@ -317,6 +389,18 @@ fn every_op_has_rows_for_nan_and_for_extreme_or_singular_inputs() {
         "a.powf(b)",
         "a.max(b)",
         "a / b",
+        "x.atan()",
+        "x.asin()",
+        "x.acos()",
+        "x.asinh()",
+        "x.acosh()",
+        "x.atanh()",
+        "x.cbrt()",
+        "x.exp2()",
+        "a.atan2(b)",
+        "a.hypot(b)",
+        "x.clamp(lo, hi)",
+        "a.mul_add(b, c)",
     ] {
         assert!(
             rows.iter().any(|r| r.op == op && r.kind == "NaN"),
@@ -347,4 +431,22 @@ fn vjp_scales_the_same_gradients_at_singular_points() {
     let (v, g) = div::double_vjp(1e200, 1e200, 2.0);
     assert_eq!(v, 1.0);
     assert!(same(g.b, -2e-200, 1e-12), "{}", g.b);
+}
+
+#[test]
+fn every_elementwise_row_of_the_op_table_has_rows_here() {
+    // A new unary, binary or three-operand row of `autodiff-ops/src/table.rs` needs its
+    // rows in docs/singular_points.md (and its function in the lists above).
+    use autodiff_ops::{Arity, Section, OPS};
+    let rows = rows(TABLE);
+    for op in OPS.iter().filter(|op| {
+        matches!(op.section, Section::Unary | Section::Binary) || op.arity == Arity::Ternary
+    }) {
+        let usage = op.usage();
+        assert!(
+            rows.iter().any(|r| r.op == usage),
+            "`{usage}` ({}) has no row in docs/singular_points.md",
+            op.marker
+        );
+    }
 }

@@ -42,20 +42,27 @@ macro_rules! unary_rows {
         $(unary_rows!(@binary $bsyn $bname, $b, $btensor, $btorch, $blo, $bhi);)*
     };
     (@unary operator $($rest:tt)*) => {};
-    (@unary $syn:ident $name:ident, $marker:ident, $torch:literal, $lo:literal, $hi:literal) => {
+    // The body is spelled here, in tokens the attribute sees (it does not expand macros).
+    (@unary method $name:ident, $($rest:tt)*) => {
+        unary_rows!(@module [x] [x.$name()] $name, $($rest)*);
+    };
+    (@unary function $name:ident, $($rest:tt)*) => {
+        unary_rows!(@module [x] [$name(x)] $name, $($rest)*);
+    };
+    (@module [$x:ident] [$($body:tt)*] $name:ident, $marker:ident, $torch:literal, $lo:literal, $hi:literal) => {
         #[allow(non_snake_case, dead_code)]
         mod $marker {
             use autodiff::nalgebra::DMatrix;
             use autodiff::prelude::*;
 
             #[differentiable]
-            pub fn scalar(x: f64) -> f64 {
-                unary_rows!(@call $syn $name, x)
+            pub fn scalar($x: f64) -> f64 {
+                $($body)*
             }
 
             #[differentiable]
-            pub fn matrix(x: &DMatrix<f64>) -> f64 {
-                let y = unary_rows!(@call $syn $name, x);
+            pub fn matrix($x: &DMatrix<f64>) -> f64 {
+                let y = $($body)*;
                 y.sum()
             }
 
@@ -65,7 +72,7 @@ macro_rules! unary_rows {
                 for &x in &xs {
                     let (v, g) = scalar_grad(x);
                     assert_eq!(v, scalar(x));
-                    super::close(g.x, super::central(scalar, x), concat!(stringify!($name), " scalar"));
+                    super::close(g.$x, super::central(scalar, x), concat!(stringify!($name), " scalar"));
                 }
                 let m = DMatrix::from_row_slice(1, xs.len(), &xs);
                 let (v, g) = matrix_grad(&m);
@@ -76,15 +83,13 @@ macro_rules! unary_rows {
                 y.backward().unwrap();
                 let tg = t.grad().unwrap().value();
                 for (k, &x) in xs.iter().enumerate() {
-                    super::close(g.x[k], scalar_grad(x).1.x, concat!(stringify!($name), " matrix"));
-                    super::close(tg[k], g.x[k], concat!(stringify!($name), " tensor"));
+                    super::close(g.$x[k], scalar_grad(x).1.$x, concat!(stringify!($name), " matrix"));
+                    super::close(tg[k], g.$x[k], concat!(stringify!($name), " tensor"));
                 }
                 assert_eq!(super::Tensor::from(m).requires_grad().$name().grad_fn(), Some($torch));
             }
         }
     };
-    (@call method $name:ident, $x:expr) => { $x.$name() };
-    (@call function $name:ident, $x:expr) => { $name($x) };
     (@binary operator $($rest:tt)*) => {};
     (@binary $syn:ident $name:ident, $marker:ident, $tensor:tt, $torch:literal, $lo:literal, $hi:literal) => {
         #[allow(non_snake_case, dead_code)]
@@ -139,11 +144,15 @@ mod ternary {
 
     #[test]
     fn clamp_sends_the_gradient_to_the_operand_taken() {
-        assert_eq!(clamped_grad(0.5, 0.0, 1.0).1, ClampedGrad { x: 2.0, lo: 0.0, hi: 0.0 });
-        assert_eq!(clamped_grad(-3.0, 0.0, 1.0).1, ClampedGrad { x: 0.0, lo: 2.0, hi: 0.0 });
-        assert_eq!(clamped_grad(3.0, 0.0, 1.0).1, ClampedGrad { x: 0.0, lo: 0.0, hi: 2.0 });
+        let g = clamped_grad(0.5, 0.0, 1.0).1;
+        assert_eq!((g.x, g.lo, g.hi), (2.0, 0.0, 0.0));
+        let g = clamped_grad(-3.0, 0.0, 1.0).1;
+        assert_eq!((g.x, g.lo, g.hi), (0.0, 2.0, 0.0));
+        let g = clamped_grad(3.0, 0.0, 1.0).1;
+        assert_eq!((g.x, g.lo, g.hi), (0.0, 0.0, 2.0));
         // PyTorch's choice at the bounds: the gradient goes to `x`.
-        assert_eq!(clamped_grad(1.0, 0.0, 1.0).1, ClampedGrad { x: 2.0, lo: 0.0, hi: 0.0 });
+        let g = clamped_grad(1.0, 0.0, 1.0).1;
+        assert_eq!((g.x, g.lo, g.hi), (2.0, 0.0, 0.0));
         assert_eq!(clamped_grad(0.25, 0.0, 1.0).0, 0.5);
     }
 
@@ -163,4 +172,27 @@ fn every_elementwise_row_is_a_tensor_method() {
     let x = Tensor::from(DMatrix::from_element(1, 1, 0.5)).requires_grad();
     assert_eq!(x.atan().grad_fn(), Some("AtanBackward0"));
     assert_eq!(x.atan2(&x).grad_fn(), Some("Atan2Backward0"));
+}
+
+#[test]
+fn tensor_clamp_and_mul_add_match_the_static_gradients() {
+    let x = Tensor::vector(&[-2.0, 0.0, 0.5, 1.0, 3.0]).requires_grad();
+    let y = x.clamp(0.0, 1.0).sum();
+    assert_eq!(y.item(), 2.5);
+    y.backward().unwrap();
+    assert_eq!(
+        x.grad().unwrap().value().as_slice(),
+        &[0.0, 1.0, 1.0, 1.0, 0.0]
+    );
+
+    let (a, b, c) = (
+        Tensor::scalar(0.5).requires_grad(),
+        Tensor::scalar(3.0).requires_grad(),
+        Tensor::scalar(-1.0).requires_grad(),
+    );
+    let y = a.mul_add(&b, &c);
+    assert_eq!(y.item(), 0.5);
+    y.backward().unwrap();
+    let g = |t: &Tensor| t.grad().unwrap().item();
+    assert_eq!((g(&a), g(&b), g(&c)), (3.0, 0.5, 1.0));
 }

@@ -102,23 +102,31 @@ macro_rules! binary_case {
     };
 }
 
-unary_case!(neg, -5.0..5.0f64, |x| -x, |t| -t);
-unary_case!(exp, -5.0..5.0f64, |x| x.exp(), |t| t.exp());
-unary_case!(ln, 0.1..10.0f64, |x| x.ln(), |t| t.ln());
-unary_case!(log10, 0.1..10.0f64, |x| x.log10(), |t| t.log10());
-unary_case!(log2, 0.1..10.0f64, |x| x.log2(), |t| t.log2());
-unary_case!(sqrt, 0.1..10.0f64, |x| x.sqrt(), |t| t.sqrt());
-unary_case!(recip, 0.1..10.0f64, |x| x.recip(), |t| t.recip());
-unary_case!(sin, -5.0..5.0f64, |x| x.sin(), |t| t.sin());
-unary_case!(cos, -5.0..5.0f64, |x| x.cos(), |t| t.cos());
-unary_case!(tan, -1.2..1.2f64, |x| x.tan(), |t| t.tan());
-unary_case!(tanh, -5.0..5.0f64, |x| x.tanh(), |t| t.tanh());
-unary_case!(sinh, -5.0..5.0f64, |x| x.sinh(), |t| t.sinh());
-unary_case!(cosh, -5.0..5.0f64, |x| x.cosh(), |t| t.cosh());
-// Both engines follow PyTorch at 0 (gradient 0), so no need to avoid it.
-unary_case!(abs, -5.0..5.0f64, |x| x.abs(), |t| t.abs());
-unary_case!(exp_m1, -5.0..5.0f64, |x| x.exp_m1(), |t| t.exp_m1());
-unary_case!(ln_1p, -0.9..10.0f64, |x| x.ln_1p(), |t| t.ln_1p());
+/// One `unary_case!` per unary row of the op table, on its `smooth` interval (the
+/// bodies spelled in the arms, where the attribute sees them).
+macro_rules! table_cases {
+    (
+        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
+                   $($urest:tt)* }),* $(,)?],
+        binary: [$($brest:tt)*],
+        param: [$($prest:tt)*],
+        structural: [$($srest:tt)*],
+    ) => {
+        $(table_cases!(@row $usyn $uname, $u, $ulo, $uhi);)*
+    };
+    (@row operator $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+        unary_case!($u, $lo..$hi, |x| -x, |t| -t);
+    };
+    (@row method $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+        unary_case!($u, $lo..$hi, |x| x.$name(), |t| t.$name());
+    };
+    (@row function $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+        unary_case!($u, $lo..$hi, |x| $name(x), |t| t.$name());
+    };
+}
+
+autodiff_ops::for_each_op!(table_cases);
 unary_case!(powi_3, -5.0..5.0f64, |x| x.powi(3), |t| t.powi(3));
 unary_case!(
     powi_neg2,

@@ -8,11 +8,11 @@
 //! (`varied`: depends on a differentiated parameter) is computed while lowering, with a
 //! fixpoint over loop bodies.
 
-use autodiff_ops::OpId;
 use crate::errors::Errors;
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
 use crate::rules::{self, Entry, Shape};
 use crate::sig::Signature;
+use autodiff_ops::OpId;
 use proc_macro2::Span;
 use quote::{format_ident, ToTokens};
 use syn::spanned::Spanned;

@@ -33,8 +33,8 @@ use proc_macro::TokenStream;
 /// | --- | --- |
 /// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | `while`, `loop`, `match`, `return`, `break` |
 /// | `+ - * /`, unary `-`, comparisons and casts (no gradient) | closures other than `.map(\|e\| ..)` |
-/// | `powi powf exp ln log10 log2 sqrt recip sin cos tan tanh sinh cosh abs max min exp_m1 ln_1p` | `unsafe`, `async`, `?`, macros, items |
-/// | `relu sigmoid softplus softmax log_softmax logsumexp cross_entropy mse stop_gradient` | `&mut`, unknown methods on differentiated values |
+/// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
+/// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
 /// | `if`/`else` (statement and value), `for i in a..b` | loop bounds or conditions that depend on a differentiated value |
 /// | calls to other `#[differentiable]` functions | generic functions, methods |
 #[proc_macro_attribute]

@@ -143,6 +143,7 @@ impl OpInfo {
             Arity::Ternary => "b, c",
         };
         match (self.syntax, self.arity) {
+            _ if self.id == OpId::Clamp => "x.clamp(lo, hi)".into(),
             (Syntax::Operator, _) => match self.name {
                 "neg" => "-x".into(),
                 "add" => "a + b".into(),
@@ -156,7 +157,6 @@ impl OpInfo {
             (_, Arity::Binary | Arity::Ternary) => format!("a.{}({args})", self.name),
             (_, Arity::UnaryParam) if self.id == OpId::PowI => "x.powi(n)".into(),
             (Syntax::Internal, _) => self.name.into(),
-            _ if self.id == OpId::Clamp => "x.clamp(lo, hi)".into(),
             _ => format!("x.{}({args})", self.name),
         }
     }
@@ -261,7 +261,8 @@ pub fn operator(name: &str) -> Option<OpId> {
 /// The table as Markdown, one row an op a user can write: the form, what it computes,
 /// PyTorch's backward name and whether it fuses. The README and the rustdoc show it.
 pub fn markdown_table() -> String {
-    let mut s = String::from("| op | computes | PyTorch backward | fused |\n| --- | --- | --- | --- |\n");
+    let mut s =
+        String::from("| op | computes | PyTorch backward | fused |\n| --- | --- | --- | --- |\n");
     for op in OPS.iter().filter(|op| op.syntax != Syntax::Internal) {
         s.push_str(&format!(
             "| `{}` | {} | `{}` | {} |\n",
@@ -311,6 +312,8 @@ mod tests {
         assert_eq!(method("relu"), None);
         assert_eq!(OpId::Tanh.info().reads, Reads::Output);
         assert_eq!(OpId::Sin.info().reads, Reads::Input);
+        assert_eq!(OpId::Clamp.info().usage(), "x.clamp(lo, hi)");
+        assert_eq!(OpId::MulAdd.info().usage(), "a.mul_add(b, c)");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod tangent;
 pub mod train;
 pub mod workspace;
 
+/// The table of operations both engines are built from (the `autodiff-ops` crate).
+pub use autodiff_ops as op_table;
 pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
 pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;

@@ -91,28 +91,32 @@ fn shape(rng: &mut Rng) -> (usize, usize) {
 #[test]
 fn unary_elementwise_ops() {
     type Op = fn(&Tensor) -> Tensor;
-    // (name, op, smallest magnitude, largest, positive only)
-    let ops: [(&str, Op, f64, f64, bool); 19] = [
-        ("exp", Tensor::exp, 0.1, 2.0, false),
-        ("ln", Tensor::ln, 0.2, 3.0, true),
-        ("log10", Tensor::log10, 0.2, 3.0, true),
-        ("log2", Tensor::log2, 0.2, 3.0, true),
-        ("sqrt", Tensor::sqrt, 0.2, 3.0, true),
-        ("recip", Tensor::recip, 0.3, 3.0, false),
-        ("sin", Tensor::sin, 0.1, 3.0, false),
-        ("cos", Tensor::cos, 0.1, 3.0, false),
-        ("tan", Tensor::tan, 0.1, 1.2, false),
-        ("tanh", Tensor::tanh, 0.1, 3.0, false),
-        ("sinh", Tensor::sinh, 0.1, 2.0, false),
-        ("cosh", Tensor::cosh, 0.1, 2.0, false),
-        ("abs", Tensor::abs, 0.1, 2.0, false),
-        ("exp_m1", Tensor::exp_m1, 0.1, 2.0, false),
-        ("ln_1p", Tensor::ln_1p, 0.1, 0.9, false),
-        ("sigmoid", Tensor::sigmoid, 0.1, 4.0, false),
-        ("relu", Tensor::relu, 0.1, 2.0, false),
-        ("softplus", Tensor::softplus, 0.1, 4.0, false),
-        ("neg", |t| -t, 0.1, 2.0, false),
-    ];
+    // (name, op, smallest magnitude, largest, positive only): every unary row of the op
+    // table, on its `smooth` interval (either sign and at least 0.1 from 0 where it
+    // spans 0).
+    macro_rules! table_ops {
+        (
+            unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
+                       fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
+                       $($urest:tt)* }),* $(,)?],
+            binary: [$($brest:tt)*],
+            param: [$($prest:tt)*],
+            structural: [$($srest:tt)*],
+        ) => {
+            vec![$(table_ops!(@row $usyn $uname, $ulo, $uhi)),*]
+        };
+        (@row operator $name:ident, $lo:literal, $hi:literal) => {
+            ("neg", (|t: &Tensor| -t) as Op, 0.1, $hi, false)
+        };
+        (@row $syn:ident $name:ident, $lo:literal, $hi:literal) => {{
+            let (lo, hi): (f64, f64) = ($lo, $hi);
+            let signed = lo < 0.0;
+            let lo = if signed { 0.1 } else { lo };
+            let hi = if signed { hi.min(-$lo) } else { hi };
+            (stringify!($name), Tensor::$name as Op, lo, hi, !signed)
+        }};
+    }
+    let ops: Vec<(&str, Op, f64, f64, bool)> = autodiff_ops::for_each_op!(table_ops);
     let mut rng = Rng(1);
     for (name, op, lo, hi, positive) in ops {
         for _ in 0..3 {

@@ -10,7 +10,9 @@ use proptest::prelude::*;
 
 /// Elements in `[lo, hi]` at least 0.1 from 0 (where `abs` and `relu` have kinks).
 fn smooth(lo: f64, hi: f64) -> BoxedStrategy<f64> {
-    range(lo, hi).prop_filter("away from 0", |v| v.abs() >= 0.1).boxed()
+    range(lo, hi)
+        .prop_filter("away from 0", |v| v.abs() >= 0.1)
+        .boxed()
 }
 
 /// One central-difference test per unary row of the op table, on inputs from its
@@ -24,16 +26,20 @@ macro_rules! elementwise_tests {
         param: [$($prest:tt)*],
         structural: [$($srest:tt)*],
     ) => {
+        // In a module of their own: the tests are named after the rules they check.
+        mod rows {
+            use super::*;
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(48))]
             $(
                 #[test]
                 #[allow(non_snake_case)]
                 fn $u(x in any_dmat(smooth($ulo, $uhi)), seed in any::<u64>()) {
-                    let op = $u;
+                    let op = autodiff_runtime::rules::$u;
                     check_vjp(&x, |x: &DMatrix<f64>| unary(op, x), |x, y, g, gx| unary_vjp(op, x, y, g, gx), seed, TOL64);
                 }
             )*
+        }
         }
     };
 }

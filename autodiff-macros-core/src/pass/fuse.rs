@@ -18,8 +18,8 @@
 //! Runs after lowering, before activity analysis.
 
 use super::shape::Shape;
-use autodiff_ops::{Kind, OpId};
 use crate::ir::{Block, Eqn, Func, Op, Param, Stmt, VarId};
+use autodiff_ops::{Kind, OpId};
 use quote::format_ident;
 use std::collections::HashMap;
 

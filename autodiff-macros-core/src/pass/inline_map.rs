@@ -14,8 +14,8 @@
 //! Guarantee: every element is computed by the same rules in the same order as the
 //! closure computes it. Runs after lowering, before fusion.
 
-use autodiff_ops::{Arity, OpId, Syntax};
 use crate::ir::{Block, Eqn, Func, Op, RuleRef, Stmt, VarId, VarInfo};
+use autodiff_ops::{Arity, OpId, Syntax};
 use quote::ToTokens;
 use std::collections::{HashMap, HashSet};
 

@@ -33,14 +33,18 @@
 //! | `-a` | `NegBackward0` | |
 //! | `matmul`, `t` | `MmBackward0`, `TBackward0` | matrix product, transpose |
 //! | `powi(n)`, `powf(e)`, `pow(&t)` | `PowBackward0`, `PowBackward0`, `PowBackward1` | |
-//! | `exp`, `ln`, `log10`, `log2`, `sqrt`, `recip` | `ExpBackward0`, `LogBackward0`, ... | elementwise |
-//! | `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `abs`, `exp_m1`, `ln_1p` | `SinBackward0`, ... | elementwise |
-//! | `sigmoid`, `relu`, `softplus` | `SigmoidBackward0`, `ReluBackward0`, `SoftplusBackward0` | stable for any input |
+//! | every unary function of the op table (`exp`, `ln`, `sin`, `atan`, `relu`, `sigmoid`, ...) | the table's name (`ExpBackward0`, ...) | elementwise |
+//! | its binary functions with a `Tensor` name (`atan2`, `hypot`) | the table's name (`Atan2Backward0`, ...) | elementwise, broadcasting |
 //! | `maximum`, `minimum` | `MaximumBackward0`, `MinimumBackward0` | ties split the gradient |
 //! | `sum`, `mean` | `SumBackward0`, `MeanBackward0` | over all elements, 1x1 result |
 //! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
 //! | `cross_entropy(&labels)` | `NllLossBackward0` | mean over rows, one fused node |
 //! | `mse(&target)` | `MseLossBackward0` | mean |
+//!
+//! The elementwise functions, their derivatives and PyTorch names are generated from the
+//! op table ([`autodiff_ops::OPS`], rendered by [`autodiff_ops::markdown_table`] and shown
+//! in the `autodiff` crate's documentation and `README.md`); their `Tensor` methods are
+//! expanded from its rows, so a new row is a new method.
 //!
 //! Broadcasting follows PyTorch on two dimensions: each dimension of the two operands
 //! is equal or 1 in one of them (a 1x1 scalar, a `1 x n` row such as a bias, an `m x 1`

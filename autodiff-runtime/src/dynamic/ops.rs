@@ -13,6 +13,7 @@ use super::node::{BackwardFn, GradSink};
 use super::tensor::Tensor;
 #[allow(unused_imports)] // the table's markers, named by the generated methods
 use crate::rules::*;
+use autodiff_ops::Reads;
 
 type Matrix = DMatrix<f64>;
 
@@ -38,15 +39,25 @@ fn check_broadcast(op: &'static str, a: Shape, b: Shape) -> Result<(), GradError
 
 /// Backward of a unary elementwise op: `gx = g * df(x, y)`, computed in `g`'s buffer
 /// when the input has no gradient yet.
+/// It keeps only what the rule's derivative reads (its row's `reads`: the input, the
+/// output or both); the value it does not keep is passed as the one it does, which the
+/// formula ignores.
 struct Elementwise<R> {
     rule: R,
-    x: Rc<Matrix>,
-    y: Rc<Matrix>,
+    x: Option<Rc<Matrix>>,
+    y: Option<Rc<Matrix>>,
 }
 
 impl<R: ElementwiseRule> BackwardFn for Elementwise<R> {
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
-        let (rule, x, y) = (self.rule, self.x.as_slice(), self.y.as_slice());
+        let rule = self.rule;
+        let saved = self
+            .x
+            .as_ref()
+            .or(self.y.as_ref())
+            .expect("an elementwise backward keeps a value");
+        let x = self.x.as_ref().unwrap_or(saved).as_slice();
+        let y = self.y.as_ref().unwrap_or(saved).as_slice();
         sink.add_map(0, g, |k, gk| gk * rule.df(x[k], y[k]));
     }
 }
@@ -301,13 +312,48 @@ impl Tensor {
     fn unary<R: ElementwiseRule + 'static>(&self, rule: R) -> Tensor {
         let x = self.value_rc();
         let y = Rc::new(x.map(|v| rule.f(v)));
-        Tensor::from_op(y, R::TORCH_NAME, [Some(self), None], |y| {
-            Box::new(Elementwise {
-                rule,
-                x,
-                y: Rc::clone(y),
-            })
-        })
+        let (keep_x, keep_y) = match R::READS {
+            Reads::Input => (true, false),
+            Reads::Output => (false, true),
+            // A constant derivative reads nothing; the backward still needs a buffer's length.
+            Reads::Nothing => (true, false),
+            Reads::Both => (true, true),
+        };
+        Tensor::from_op(
+            y,
+            <R as ElementwiseRule>::TORCH_NAME,
+            [Some(self), None],
+            |y| {
+                Box::new(Elementwise {
+                    rule,
+                    x: keep_x.then_some(x),
+                    y: keep_y.then(|| Rc::clone(y)),
+                })
+            },
+        )
+    }
+
+    /// `x.clamp(lo, hi)` elementwise with constant bounds (`ClampBackward1`): gradient 1
+    /// where `lo <= x <= hi` (PyTorch's choice at the bounds), 0 outside.
+    ///
+    /// # Panics
+    /// If `lo > hi` or a bound is NaN, as `f64::clamp`.
+    pub fn clamp(&self, lo: f64, hi: f64) -> Tensor {
+        assert!(
+            lo <= hi,
+            "Tensor::clamp: the lower bound {lo} is not at most the upper bound {hi}; pass lo <= hi"
+        );
+        self.unary(ClampTo { lo, hi })
+    }
+
+    /// `self * b + c` elementwise with broadcasting, recorded as a product and a sum
+    /// (as PyTorch's `addcmul`, it rounds twice; the static engine's scalar `mul_add`
+    /// rounds once).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast, naming both.
+    pub fn mul_add(&self, b: &Tensor, c: &Tensor) -> Tensor {
+        &(self * b) + c
     }
 
     /// `x^n` elementwise for an integer `n` (`PowBackward0`).

@@ -17,6 +17,8 @@ pub trait ElementwiseRule: Copy {
     /// Whether [`Self::f_in_place`] runs [`Self::f_lanes`] over whole buffers (the rules
     /// whose lanes are the vector math of [`crate::simd`]).
     const SIMD: bool = false;
+    /// What `df` reads besides the gradient (the row's `reads`): a tape keeps only that.
+    const READS: autodiff_ops::Reads = autodiff_ops::Reads::Both;
     /// `f` on four `f64` lanes at once, for fused loops. The default applies [`Self::f`]
     /// lane by lane; rules override it with the vector math of [`crate::simd`] or with
     /// the same formula written on lanes, which rounds exactly as the scalar one.
@@ -75,6 +77,7 @@ macro_rules! rules_from_table {
             impl ElementwiseRule for $u {
                 const TORCH_NAME: &'static str = $utorch;
                 const SIMD: bool = $usimd;
+                const READS: autodiff_ops::Reads = autodiff_ops::Reads::$ureads;
                 #[inline(always)]
                 fn f<T: Real>(self, $x: T) -> T {
                     $f
@@ -161,6 +164,7 @@ pub struct PowI(pub i32);
 
 impl ElementwiseRule for PowI {
     const TORCH_NAME: &'static str = "PowBackward0";
+    const READS: autodiff_ops::Reads = autodiff_ops::Reads::Input;
     #[inline(always)]
     fn f<T: Real>(self, x: T) -> T {
         num_traits::Float::powi(x, self.0)

@@ -51,7 +51,6 @@ pub struct CrossEntropy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mse;
 
-
 /// The groups a softmax normalises over, as strided index sets of the column-major data:
 /// element `e` of group `k` is at `k * group_step + e * elem_step`.
 #[derive(Clone, Copy, Debug)]

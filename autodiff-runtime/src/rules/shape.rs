@@ -27,7 +27,6 @@ pub struct Index(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Index2(pub usize, pub usize);
 
-
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Transpose> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<C, R>,

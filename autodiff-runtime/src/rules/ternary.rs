@@ -10,7 +10,7 @@ use super::{OpName, Real};
 
 /// `x.clamp(lo, hi)`: `x` limited to `[lo, hi]`. PyTorch's `clamp` with tensor bounds:
 /// the gradient goes to `x` where `lo <= x <= hi` (so 1 at the bounds), to `lo` where
-/// `x < lo` and to `hi` where `x > hi`; a NaN `x` gives every operand 0.
+/// `x < lo < hi` and to `hi` where `x > hi`; a NaN `x` gives every operand 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Clamp;
 
@@ -42,7 +42,8 @@ pub fn clamp<T: Real>(x: T, lo: T, hi: T) -> T {
 pub fn clamp_vjp<T: Real>(x: T, lo: T, hi: T, g: T) -> (T, T, T) {
     let z = T::zero();
     let gx = if x >= lo && x <= hi { g } else { z };
-    let glo = if x < lo { g } else { z };
+    // PyTorch credits `lo` only while `lo < hi`.
+    let glo = if x < lo && lo < hi { g } else { z };
     let ghi = if x > hi { g } else { z };
     (gx, glo, ghi)
 }
@@ -82,6 +83,37 @@ pub fn __ad_pullback_mul_add<T: Real>(a: T, b: T, c: T) -> (T, impl FnOnce(T) ->
 #[doc(hidden)]
 #[allow(non_upper_case_globals)]
 pub const __ad_wrt_mul_add: [bool; 3] = [true, true, true];
+
+/// `x.clamp(lo, hi)` with constant bounds as an elementwise rule (the dynamic engine's
+/// `Tensor::clamp`): derivative 1 where `lo <= x <= hi`, 0 elsewhere and at NaN.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClampTo {
+    /// The lower bound.
+    pub lo: f64,
+    /// The upper bound.
+    pub hi: f64,
+}
+
+/// PyTorch's name for `clamp` with number bounds (`Clamp`, with tensor bounds, is
+/// `ClampBackward0`).
+const CLAMP_TO_TORCH_NAME: &str = "ClampBackward1";
+
+impl super::ElementwiseRule for ClampTo {
+    const TORCH_NAME: &'static str = CLAMP_TO_TORCH_NAME;
+    const READS: autodiff_ops::Reads = autodiff_ops::Reads::Input;
+    #[inline(always)]
+    fn f<T: Real>(self, x: T) -> T {
+        clamp(x, T::c(self.lo), T::c(self.hi))
+    }
+    #[inline(always)]
+    fn df<T: Real>(self, x: T, _y: T) -> T {
+        clamp_vjp(x, T::c(self.lo), T::c(self.hi), T::one()).0
+    }
+}
+
+impl OpName for ClampTo {
+    const TORCH_NAME: &'static str = CLAMP_TO_TORCH_NAME;
+}
 
 const _: () = {
     // Both are rows of the op table, which gives them their PyTorch names.

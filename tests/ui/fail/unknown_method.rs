@@ -2,7 +2,7 @@ use autodiff::prelude::*;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    x.cbrt() + 1.0
+    x.to_degrees() + 1.0
 }
 
 fn main() {}
