@@ -139,40 +139,128 @@ macro_rules! ternary_ops {
     };
 }
 
+/// One module per unary and binary row of the op table (`autodiff_ops::for_each_op!`),
+/// keyed by the row's usage as the table's `op` column writes it (`x.exp()`, `relu(x)`,
+/// `a + b`, `a.atan2(b)`): a row added to the op table is checked here with no edit.
+macro_rules! table_ops {
+    (
+        unary: [$({ $u:ident, $usyn:ident $uname:ident, $($urest:tt)* }),* $(,)?],
+        binary: [$({ $b:ident, $bsyn:ident $bname:ident, $($brest:tt)* }),* $(,)?],
+        param: [$($prest:tt)*],
+        structural: [$($srest:tt)*],
+    ) => {
+        $(table_ops!(@unary $usyn $uname, $u);)*
+        $(table_ops!(@binary $bsyn $bname, $b);)*
+
+        const TABLE_UNARY_OPS: &[&str] = &[$($u::KEY),*];
+        const TABLE_BINARY_OPS: &[&str] = &[$($b::KEY),*];
+
+        fn table_unary(op: &str, dtype: &str, x: f64) -> Option<(f64, f64)> {
+            $(if op == $u::KEY { return $u::eval(dtype, x); })*
+            None
+        }
+
+        fn table_binary(op: &str, dtype: &str, a: f64, b: f64) -> Option<(f64, f64, f64)> {
+            $(if op == $b::KEY { return $b::eval(dtype, a, b); })*
+            None
+        }
+    };
+    (@unary operator $name:ident, $u:ident) => {
+        table_ops!(@unary_module $u, "-x", [x] [-x]);
+    };
+    (@unary method $name:ident, $u:ident) => {
+        table_ops!(@unary_module $u, concat!("x.", stringify!($name), "()"), [x] [x.$name()]);
+    };
+    (@unary function $name:ident, $u:ident) => {
+        table_ops!(@unary_module $u, concat!(stringify!($name), "(x)"), [x] [$name(x)]);
+    };
+    (@binary operator add, $b:ident) => { table_ops!(@binary_module $b, "a + b", [a b] [a + b]); };
+    (@binary operator sub, $b:ident) => { table_ops!(@binary_module $b, "a - b", [a b] [a - b]); };
+    (@binary operator mul, $b:ident) => { table_ops!(@binary_module $b, "a * b", [a b] [a * b]); };
+    (@binary operator div, $b:ident) => { table_ops!(@binary_module $b, "a / b", [a b] [a / b]); };
+    (@binary method $name:ident, $b:ident) => {
+        table_ops!(@binary_module $b, concat!("a.", stringify!($name), "(b)"), [a b] [a.$name(b)]);
+    };
+    (@unary_module $u:ident, $key:expr, [$x:ident] [$($body:tt)*]) => {
+        // Not every generated item (`_vjp`, `_graph`) is used.
+        #[allow(dead_code, non_snake_case)]
+        mod $u {
+            use autodiff::prelude::*;
+
+            pub const KEY: &str = $key;
+
+            #[differentiable]
+            pub fn double($x: f64) -> f64 {
+                $($body)*
+            }
+
+            #[differentiable]
+            pub fn single($x: f32) -> f32 {
+                $($body)*
+            }
+
+            pub fn eval(dtype: &str, x: f64) -> Option<(f64, f64)> {
+                match dtype {
+                    "f64" => {
+                        let (v, g) = double_grad(x);
+                        super::assert_same_value(v, double(x), KEY);
+                        Some((v, g.$x))
+                    }
+                    "f32" => {
+                        let (v, g) = single_grad(x as f32);
+                        super::assert_same_value(v as f64, single(x as f32) as f64, KEY);
+                        Some((v as f64, g.$x as f64))
+                    }
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@binary_module $m:ident, $key:expr, [$a:ident $b:ident] [$($body:tt)*]) => {
+        #[allow(dead_code, non_snake_case)]
+        mod $m {
+            use autodiff::prelude::*;
+
+            pub const KEY: &str = $key;
+
+            #[differentiable]
+            pub fn double($a: f64, $b: f64) -> f64 {
+                $($body)*
+            }
+
+            #[differentiable]
+            pub fn single($a: f32, $b: f32) -> f32 {
+                $($body)*
+            }
+
+            pub fn eval(dtype: &str, a: f64, b: f64) -> Option<(f64, f64, f64)> {
+                match dtype {
+                    "f64" => {
+                        let (v, g) = double_grad(a, b);
+                        super::assert_same_value(v, double(a, b), KEY);
+                        Some((v, g.$a, g.$b))
+                    }
+                    "f32" => {
+                        let (v, g) = single_grad(a as f32, b as f32);
+                        super::assert_same_value(v as f64, single(a as f32, b as f32) as f64, KEY);
+                        Some((v as f64, g.$a as f64, g.$b as f64))
+                    }
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+autodiff_ops::for_each_op!(table_ops);
+
 unary_ops! {
-    "-x" => neg |x| -x;
-    "x.exp()" => exp |x| x.exp();
-    "x.ln()" => ln |x| x.ln();
-    "x.log10()" => log10 |x| x.log10();
-    "x.log2()" => log2 |x| x.log2();
-    "x.sqrt()" => sqrt |x| x.sqrt();
-    "x.recip()" => recip |x| x.recip();
-    "x.sin()" => sin |x| x.sin();
-    "x.cos()" => cos |x| x.cos();
-    "x.tan()" => tan |x| x.tan();
-    "x.tanh()" => tanh |x| x.tanh();
-    "x.sinh()" => sinh |x| x.sinh();
-    "x.cosh()" => cosh |x| x.cosh();
-    "x.abs()" => abs |x| x.abs();
-    "x.exp_m1()" => exp_m1 |x| x.exp_m1();
-    "x.ln_1p()" => ln_1p |x| x.ln_1p();
-    "x.atan()" => atan |x| x.atan();
-    "x.asin()" => asin |x| x.asin();
-    "x.acos()" => acos |x| x.acos();
-    "x.asinh()" => asinh |x| x.asinh();
-    "x.acosh()" => acosh |x| x.acosh();
-    "x.atanh()" => atanh |x| x.atanh();
-    "x.cbrt()" => cbrt |x| x.cbrt();
-    "x.exp2()" => exp2 |x| x.exp2();
     "x.powi(0)" => powi_0 |x| x.powi(0);
     "x.powi(1)" => powi_1 |x| x.powi(1);
     "x.powi(2)" => powi_2 |x| x.powi(2);
     "x.powi(-1)" => powi_neg1 |x| x.powi(-1);
     "x.powf(0.0)" => powf_0 |x| x.powf(0.0);
     "x.powf(0.5)" => powf_half |x| x.powf(0.5);
-    "relu(x)" => relu_op |x| relu(x);
-    "sigmoid(x)" => sigmoid_op |x| sigmoid(x);
-    "softplus(x)" => softplus_op |x| softplus(x);
     "x * 0.0" => times_zero |x| x * 0.0;
     "x - x" => minus_self |x| x - x;
 }
@@ -199,20 +287,11 @@ fn unary_any(op: &str, dtype: &str, x: f64) -> Option<(f64, f64)> {
             let (v, g) = floor::double_grad(x);
             Some((v, g.x))
         }
-        _ => unary(op, dtype, x),
+        _ => unary(op, dtype, x).or_else(|| table_unary(op, dtype, x)),
     }
 }
 
 binary_ops! {
-    "a + b" => add |a, b| a + b;
-    "a - b" => sub |a, b| a - b;
-    "a * b" => mul |a, b| a * b;
-    "a / b" => div |a, b| a / b;
-    "a.powf(b)" => powf |a, b| a.powf(b);
-    "a.max(b)" => max |a, b| a.max(b);
-    "a.min(b)" => min |a, b| a.min(b);
-    "a.atan2(b)" => atan2 |a, b| a.atan2(b);
-    "a.hypot(b)" => hypot |a, b| a.hypot(b);
     "(a * b).sin() + a" => chain |a, b| (a * b).sin() + a;
 }
 
@@ -314,6 +393,7 @@ fn every_row_of_the_singular_point_table_holds() {
             [a, b] => {
                 let (a, b) = (expected_in(row.dtype, a), expected_in(row.dtype, b));
                 let (v, ga, gb) = binary(row.op, row.dtype, a, b)
+                    .or_else(|| table_binary(row.op, row.dtype, a, b))
                     .unwrap_or_else(|| panic!("line {}: no function for `{}`", row.line, row.op));
                 (v, vec![ga, gb])
             }
@@ -355,7 +435,9 @@ fn every_op_has_rows_for_nan_and_for_extreme_or_singular_inputs() {
     let rows = rows(TABLE);
     for op in UNARY_OPS
         .iter()
+        .chain(TABLE_UNARY_OPS)
         .chain(BINARY_OPS)
+        .chain(TABLE_BINARY_OPS)
         .chain(TERNARY_OPS)
         .chain(HAND_WRITTEN_OPS)
     {
@@ -373,35 +455,41 @@ fn every_op_has_rows_for_nan_and_for_extreme_or_singular_inputs() {
             "`{op}` needs at least two rows in docs/singular_points.md, has {kinds:?}"
         );
     }
-    for op in [
-        "-x",
-        "x.exp()",
-        "x.ln()",
-        "x.sqrt()",
-        "x.recip()",
-        "x.sin()",
-        "x.tanh()",
-        "x.abs()",
-        "relu(x)",
-        "sigmoid(x)",
-        "softplus(x)",
-        "x.powi(0)",
-        "a.powf(b)",
-        "a.max(b)",
-        "a / b",
-        "x.atan()",
-        "x.asin()",
-        "x.acos()",
-        "x.asinh()",
-        "x.acosh()",
-        "x.atanh()",
-        "x.cbrt()",
-        "x.exp2()",
-        "a.atan2(b)",
-        "a.hypot(b)",
-        "x.clamp(lo, hi)",
-        "a.mul_add(b, c)",
-    ] {
+    // Every elementwise row of the op table, and these hand-written ops, have a NaN row.
+    for op in TABLE_UNARY_OPS
+        .iter()
+        .chain(TABLE_BINARY_OPS)
+        .copied()
+        .chain([
+            "-x",
+            "x.exp()",
+            "x.ln()",
+            "x.sqrt()",
+            "x.recip()",
+            "x.sin()",
+            "x.tanh()",
+            "x.abs()",
+            "relu(x)",
+            "sigmoid(x)",
+            "softplus(x)",
+            "x.powi(0)",
+            "a.powf(b)",
+            "a.max(b)",
+            "a / b",
+            "x.atan()",
+            "x.asin()",
+            "x.acos()",
+            "x.asinh()",
+            "x.acosh()",
+            "x.atanh()",
+            "x.cbrt()",
+            "x.exp2()",
+            "a.atan2(b)",
+            "a.hypot(b)",
+            "x.clamp(lo, hi)",
+            "a.mul_add(b, c)",
+        ])
+    {
         assert!(
             rows.iter().any(|r| r.op == op && r.kind == "NaN"),
             "`{op}` has no NaN row"
@@ -420,15 +508,15 @@ fn every_op_has_rows_for_nan_and_for_extreme_or_singular_inputs() {
 fn vjp_scales_the_same_gradients_at_singular_points() {
     // `name_vjp(.., d_out)` multiplies by the cotangent: d_out = 2 doubles finite gradients,
     // keeps infinities and NaN, and keeps PyTorch's zeros (abs at 0, relu at 0).
-    let (_, g) = sqrt::double_vjp(0.0, 2.0);
+    let (_, g) = Sqrt::double_vjp(0.0, 2.0);
     assert_eq!(g.x, f64::INFINITY);
-    let (_, g) = abs::double_vjp(0.0, 2.0);
+    let (_, g) = Abs::double_vjp(0.0, 2.0);
     assert_eq!(g.x, 0.0);
-    let (_, g) = relu_op::double_vjp(f64::NAN, 2.0);
+    let (_, g) = Relu::double_vjp(f64::NAN, 2.0);
     assert_eq!(g.x, 2.0);
-    let (_, g) = max::double_vjp(1.0, 1.0, 2.0);
+    let (_, g) = Max::double_vjp(1.0, 1.0, 2.0);
     assert_eq!((g.a, g.b), (1.0, 1.0));
-    let (v, g) = div::double_vjp(1e200, 1e200, 2.0);
+    let (v, g) = Div::double_vjp(1e200, 1e200, 2.0);
     assert_eq!(v, 1.0);
     assert!(same(g.b, -2e-200, 1e-12), "{}", g.b);
 }
@@ -436,7 +524,7 @@ fn vjp_scales_the_same_gradients_at_singular_points() {
 #[test]
 fn every_elementwise_row_of_the_op_table_has_rows_here() {
     // A new unary, binary or three-operand row of `autodiff-ops/src/table.rs` needs its
-    // rows in docs/singular_points.md (and its function in the lists above).
+    // rows in docs/singular_points.md; its function comes from the table (`table_ops!`).
     use autodiff_ops::{Arity, Section, OPS};
     let rows = rows(TABLE);
     for op in OPS.iter().filter(|op| {
