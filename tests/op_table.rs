@@ -28,26 +28,13 @@ fn points(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 macro_rules! unary_rows {
-    (
-        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                   $($urest:tt)* }),* $(,)?],
-        binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
-                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal),
-                    $($brest:tt)* }),* $(,)?],
-        param: [$($prest:tt)*],
-        structural: [$($srest:tt)*],
-    ) => {
-        $(unary_rows!(@unary $usyn $uname, $u, $utorch, $ulo, $uhi);)*
-        $(unary_rows!(@binary $bsyn $bname, $b, $btensor, $btorch, $blo, $bhi);)*
-    };
-    (@unary operator $($rest:tt)*) => {};
+    ($u:ident, operator $($rest:tt)*) => {};
     // The body is spelled here, in tokens the attribute sees (it does not expand macros).
-    (@unary method $name:ident, $($rest:tt)*) => {
-        unary_rows!(@module [x] [x.$name()] $name, $($rest)*);
+    ($u:ident, method $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
+        unary_rows!(@module [x] [x.$name()] $name, $u, $torch, $lo, $hi);
     };
-    (@unary function $name:ident, $($rest:tt)*) => {
-        unary_rows!(@module [x] [$name(x)] $name, $($rest)*);
+    ($u:ident, function $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
+        unary_rows!(@module [x] [$name(x)] $name, $u, $torch, $lo, $hi);
     };
     (@module [$x:ident] [$($body:tt)*] $name:ident, $marker:ident, $torch:literal, $lo:literal, $hi:literal) => {
         #[allow(non_snake_case, dead_code)]
@@ -90,8 +77,11 @@ macro_rules! unary_rows {
             }
         }
     };
-    (@binary operator $($rest:tt)*) => {};
-    (@binary $syn:ident $name:ident, $marker:ident, $tensor:tt, $torch:literal, $lo:literal, $hi:literal) => {
+}
+
+macro_rules! binary_rows {
+    ($b:ident, operator $($rest:tt)*) => {};
+    ($marker:ident, $syn:ident $name:ident, $tensor:tt, $torch:literal, $lo:literal, $hi:literal) => {
         #[allow(non_snake_case, dead_code)]
         mod $marker {
             use autodiff::prelude::*;
@@ -111,7 +101,7 @@ macro_rules! unary_rows {
                     assert_eq!(v, scalar(a, b));
                     super::close(g.a, super::central(|a| scalar(a, b), a), concat!(stringify!($name), " d/da"));
                     super::close(g.b, super::central(|b| scalar(a, b), b), concat!(stringify!($name), " d/db"));
-                    unary_rows!(@tensor $tensor, a, b, v, g);
+                    binary_rows!(@tensor $tensor, a, b, v, g);
                 }
             }
         }
@@ -127,7 +117,8 @@ macro_rules! unary_rows {
     };
 }
 
-autodiff_ops::for_each_op!(unary_rows);
+autodiff_ops::for_each_unary_row!(unary_rows);
+autodiff_ops::for_each_binary_row!(binary_rows);
 
 mod ternary {
     use autodiff::prelude::*;

@@ -104,29 +104,19 @@ macro_rules! binary_case {
 
 /// One `unary_case!` per unary row of the op table, on its `smooth` interval (the
 /// bodies spelled in the arms, where the attribute sees them).
-macro_rules! table_cases {
-    (
-        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                   $($urest:tt)* }),* $(,)?],
-        binary: [$($brest:tt)*],
-        param: [$($prest:tt)*],
-        structural: [$($srest:tt)*],
-    ) => {
-        $(table_cases!(@row $usyn $uname, $u, $ulo, $uhi);)*
-    };
-    (@row operator $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+macro_rules! table_case {
+    ($u:ident, operator $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
         unary_case!($u, $lo..$hi, |x| -x, |t| -t);
     };
-    (@row method $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+    ($u:ident, method $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
         unary_case!($u, $lo..$hi, |x| x.$name(), |t| t.$name());
     };
-    (@row function $name:ident, $u:ident, $lo:literal, $hi:literal) => {
+    ($u:ident, function $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
         unary_case!($u, $lo..$hi, |x| $name(x), |t| t.$name());
     };
 }
 
-autodiff_ops::for_each_op!(table_cases);
+autodiff_ops::for_each_unary_row!(table_case);
 unary_case!(powi_3, -5.0..5.0f64, |x| x.powi(3), |t| t.powi(3));
 unary_case!(
     powi_neg2,

@@ -29,6 +29,7 @@
 
 /// Calls `$callback! { unary: [..], binary: [..], param: [..], structural: [..] }` with
 /// every row of the op table. See the [module docs](crate::table) for the sections.
+/// `for_each_op!(callback [tokens])` puts `[tokens]` before the sections.
 ///
 /// Row syntax, by section:
 ///
@@ -43,8 +44,16 @@
 /// ```
 #[macro_export]
 macro_rules! for_each_op {
-    ($callback:ident) => {
-        $callback! {
+    ($callback:ident $([$($extra:tt)*])?) => {
+        $crate::for_each_op!(@emit [$callback] $([$($extra)*])?);
+    };
+    // The per-row helpers below, named through `$crate`.
+    (@internal $callback:ident [$($extra:tt)*]) => {
+        $crate::for_each_op!(@emit [$crate::$callback] [$($extra)*]);
+    };
+    (@emit [$($callback:tt)*] $($extra:tt)?) => {
+        $($callback)*! {
+            $($extra)?
             unary: [
                 { Neg, operator neg, "NegBackward0", reads Nothing, fuses true, simd false, smooth (-3.0, 3.0),
                   "`-x`; derivative `-1`.",
@@ -255,5 +264,53 @@ macro_rules! for_each_op {
                   "`a.mul_add(b, c) = a b + c` with one rounding; gradients `b`, `a` and 1." },
             ],
         }
+    };
+}
+
+/// Calls `$callback!(Marker, syntax name, "TorchBackward0", simd, lo, hi);` once per
+/// `unary` row (`simd` is the row's bool, `lo..hi` its `smooth` interval): the per-op
+/// checks need no more.
+#[macro_export]
+macro_rules! for_each_unary_row {
+    ($callback:ident) => {
+        $crate::for_each_op!(@internal __autodiff_ops_unary_rows [$callback]);
+    };
+}
+
+/// Calls `$callback!(Marker, syntax name, tensor, "TorchBackward0", lo, hi);` once per
+/// `binary` row (`tensor` is the row's `Tensor` method name or `-`).
+#[macro_export]
+macro_rules! for_each_binary_row {
+    ($callback:ident) => {
+        $crate::for_each_op!(@internal __autodiff_ops_binary_rows [$callback]);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __autodiff_ops_unary_rows {
+    (
+        [$callback:ident]
+        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
+                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
+                   $($urest:tt)* }),* $(,)?],
+        $($rest:tt)*
+    ) => {
+        $($callback!($u, $usyn $uname, $utorch, $usimd, $ulo, $uhi);)*
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __autodiff_ops_binary_rows {
+    (
+        [$callback:ident]
+        unary: [$($urest:tt)*],
+        binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
+                    fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal),
+                    $($brest:tt)* }),* $(,)?],
+        $($rest:tt)*
+    ) => {
+        $($callback!($b, $bsyn $bname, $btensor, $btorch, $blo, $bhi);)*
     };
 }

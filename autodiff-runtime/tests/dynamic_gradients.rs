@@ -94,29 +94,19 @@ fn unary_elementwise_ops() {
     // (name, op, smallest magnitude, largest, positive only): every unary row of the op
     // table, on its `smooth` interval (either sign and at least 0.1 from 0 where it
     // spans 0).
-    macro_rules! table_ops {
-        (
-            unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                       fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                       $($urest:tt)* }),* $(,)?],
-            binary: [$($brest:tt)*],
-            param: [$($prest:tt)*],
-            structural: [$($srest:tt)*],
-        ) => {
-            vec![$(table_ops!(@row $usyn $uname, $ulo, $uhi)),*]
+    let mut ops: Vec<(&str, Op, f64, f64, bool)> = Vec::new();
+    macro_rules! table_op {
+        ($u:ident, operator $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
+            ops.push(("neg", (|t: &Tensor| -t) as Op, 0.1, $hi, false));
         };
-        (@row operator $name:ident, $lo:literal, $hi:literal) => {
-            ("neg", (|t: &Tensor| -t) as Op, 0.1, $hi, false)
-        };
-        (@row $syn:ident $name:ident, $lo:literal, $hi:literal) => {{
+        ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
             let (lo, hi): (f64, f64) = ($lo, $hi);
             let signed = lo < 0.0;
-            let lo = if signed { 0.1 } else { lo };
-            let hi = if signed { hi.min(-$lo) } else { hi };
-            (stringify!($name), Tensor::$name as Op, lo, hi, !signed)
-        }};
+            let (lo, hi) = if signed { (0.1, hi.min(-lo)) } else { (lo, hi) };
+            ops.push((stringify!($name), Tensor::$name as Op, lo, hi, !signed));
+        };
     }
-    let ops: Vec<(&str, Op, f64, f64, bool)> = autodiff_ops::for_each_op!(table_ops);
+    autodiff_ops::for_each_unary_row!(table_op);
     let mut rng = Rng(1);
     for (name, op, lo, hi, positive) in ops {
         for _ in 0..3 {

@@ -128,22 +128,23 @@ fn check_all<V: Lanes>() {
     let small = inputs(-1.5, 1.5, 4000, 3);
     // Every elementwise row of the op table: the rows with vector math (`simd`) within
     // the 4 ulp of the `simd` module's contract, the others exactly as the scalar rule.
-    macro_rules! check_rows {
-        (
-            unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                       fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                       $($urest:tt)* }),* $(,)?],
-            binary: [$({ $b:ident, $bsyn:ident $bname:ident, $btorch:literal, reads $breads:ident,
-                        fuses $bfuses:literal, tensor $btensor:tt, smooth ($blo:literal, $bhi:literal),
-                        $($brest:tt)* }),* $(,)?],
-            param: [$($prest:tt)*],
-            structural: [$($srest:tt)*],
-        ) => {
-            $(check_unary::<V, _>($u, &if $usimd { wide.clone() } else { inputs($ulo, $uhi, 4000, 4) }, if $usimd { 4 } else { 0 });)*
-            $(check_binary::<V, _>($b, &inputs($blo, $bhi, 4000, 5));)*
+    macro_rules! check_unary_row {
+        ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
+            let xs = if $simd {
+                wide.clone()
+            } else {
+                inputs($lo, $hi, 4000, 4)
+            };
+            check_unary::<V, _>($u, &xs, if $simd { 4 } else { 0 });
         };
     }
-    autodiff_ops::for_each_op!(check_rows);
+    macro_rules! check_binary_row {
+        ($b:ident, $syn:ident $name:ident, $tensor:tt, $torch:literal, $lo:literal, $hi:literal) => {
+            check_binary::<V, _>($b, &inputs($lo, $hi, 4000, 5));
+        };
+    }
+    autodiff_ops::for_each_unary_row!(check_unary_row);
+    autodiff_ops::for_each_binary_row!(check_binary_row);
     check_unary::<V, _>(Neg, &wide, 0);
     check_unary::<V, _>(Relu, &wide, 0);
     check_unary::<V, _>(Abs, &wide, 0);

@@ -17,34 +17,25 @@ fn smooth(lo: f64, hi: f64) -> BoxedStrategy<f64> {
 
 /// One central-difference test per unary row of the op table, on inputs from its
 /// `smooth` interval.
-macro_rules! elementwise_tests {
-    (
-        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                   $($urest:tt)* }),* $(,)?],
-        binary: [$($brest:tt)*],
-        param: [$($prest:tt)*],
-        structural: [$($srest:tt)*],
-    ) => {
-        // In a module of their own: the tests are named after the rules they check.
-        mod rows {
-            use super::*;
+macro_rules! elementwise_test {
+    ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(48))]
-            $(
-                #[test]
-                #[allow(non_snake_case)]
-                fn $u(x in any_dmat(smooth($ulo, $uhi)), seed in any::<u64>()) {
-                    let op = autodiff_runtime::rules::$u;
-                    check_vjp(&x, |x: &DMatrix<f64>| unary(op, x), |x, y, g, gx| unary_vjp(op, x, y, g, gx), seed, TOL64);
-                }
-            )*
-        }
+            #[test]
+            #[allow(non_snake_case)]
+            fn $u(x in any_dmat(super::smooth($lo, $hi)), seed in any::<u64>()) {
+                let op = autodiff_runtime::rules::$u;
+                check_vjp(&x, |x: &DMatrix<f64>| unary(op, x), |x, y, g, gx| unary_vjp(op, x, y, g, gx), seed, TOL64);
+            }
         }
     };
 }
 
-autodiff_ops::for_each_op!(elementwise_tests);
+// In a module of their own: the tests are named after the rules they check.
+mod rows {
+    use super::*;
+    autodiff_ops::for_each_unary_row!(elementwise_test);
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]

@@ -24,26 +24,17 @@ fn check<R: ElementwiseRule + std::fmt::Debug>(rule: R, lo: f64, hi: f64) {
     }
 }
 
-macro_rules! reads_tests {
-    (
-        unary: [$({ $u:ident, $usyn:ident $uname:ident, $utorch:literal, reads $ureads:ident,
-                   fuses $ufuses:literal, simd $usimd:literal, smooth ($ulo:literal, $uhi:literal),
-                   $($urest:tt)* }),* $(,)?],
-        binary: [$($brest:tt)*],
-        param: [$($prest:tt)*],
-        structural: [$($srest:tt)*],
-    ) => {
-        $(
-            #[test]
-            #[allow(non_snake_case)]
-            fn $u() {
-                check(autodiff_runtime::rules::$u, $ulo, $uhi);
-            }
-        )*
+macro_rules! reads_test {
+    ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {
+        #[test]
+        #[allow(non_snake_case)]
+        fn $u() {
+            check(autodiff_runtime::rules::$u, $lo, $hi);
+        }
     };
 }
 
-autodiff_ops::for_each_op!(reads_tests);
+autodiff_ops::for_each_unary_row!(reads_test);
 
 #[test]
 fn powi_reads_its_input() {
