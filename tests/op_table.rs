@@ -187,3 +187,31 @@ fn tensor_clamp_and_mul_add_match_the_static_gradients() {
     let g = |t: &Tensor| t.grad().unwrap().item();
     assert_eq!((g(&a), g(&b), g(&c)), (3.0, 0.5, 1.0));
 }
+
+mod path_calls {
+    use autodiff::prelude::*;
+
+    #[differentiable]
+    fn f(a: f64, b: f64) -> f64 {
+        f64::max(a, b) + f64::exp(a) * f64::atan2(a, b) + f64::clamp(b, 0.0, 1.0)
+    }
+
+    #[differentiable]
+    fn g(x: f32) -> f32 {
+        f32::sin(x) + std::f32::consts::PI * f32::floor(x)
+    }
+
+    #[test]
+    fn float_path_calls_are_the_method_calls() {
+        let (a, b): (f64, f64) = (0.7, 0.4);
+        let plain = a.max(b) + a.exp() * a.atan2(b) + b.clamp(0.0, 1.0);
+        let (v, grad) = f_grad(a, b);
+        assert_eq!(v, plain);
+        let da = 1.0 + a.exp() * a.atan2(b) + a.exp() * b / (a * a + b * b);
+        let db = a.exp() * -a / (a * a + b * b) + 1.0;
+        assert!((grad.a - da).abs() < 1e-12 && (grad.b - db).abs() < 1e-12);
+        let (v, grad) = g_grad(1.5);
+        assert_eq!(v, 1.5f32.sin() + std::f32::consts::PI);
+        assert_eq!(grad.x, 1.5f32.cos());
+    }
+}

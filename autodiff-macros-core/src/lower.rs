@@ -777,6 +777,11 @@ impl Lowerer<'_> {
             self.vars[out].by_ref = false;
             return Ok(self.push_eqn(out, Op::StopGradient, vec![x], c.span()));
         }
+        // `f64::exp(x)`, `f32::max(a, b)`: a method of the float types in path-call syntax
+        // is the method call on its first argument.
+        if let Some(m) = float_method_call(fp, c) {
+            return self.lower_method(&m);
+        }
         if let Some(entry) = rules::function(&last) {
             let expected = if entry.shape == Shape::Binary { 2 } else { 1 };
             if c.args.len() != expected {
@@ -1082,4 +1087,34 @@ fn assigned_names(block: &syn::Block) -> Vec<String> {
     let mut a = Assigned(Vec::new());
     a.visit_block(block);
     a.0
+}
+
+/// `f64::name(a, rest..)` (or `f32::`, `core::f64::`, `std::f64::`) where `name` is a method
+/// the macro knows, as the method call `a.name(rest..)`.
+fn float_method_call(fp: &syn::ExprPath, c: &syn::ExprCall) -> Option<syn::ExprMethodCall> {
+    let segments: Vec<String> = fp
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let (ty, name) = match segments.as_slice() {
+        [ty, name] => (ty.as_str(), name),
+        [root, ty, name] if root == "std" || root == "core" => (ty.as_str(), name),
+        _ => return None,
+    };
+    if !matches!(ty, "f64" | "f32") || fp.qself.is_some() || rules::method(name).is_none() {
+        return None;
+    }
+    let mut args = c.args.iter().cloned();
+    let receiver = args.next()?;
+    Some(syn::ExprMethodCall {
+        attrs: Vec::new(),
+        receiver: Box::new(receiver),
+        dot_token: Default::default(),
+        method: fp.path.segments.last()?.ident.clone(),
+        turbofish: None,
+        paren_token: c.paren_token,
+        args: args.collect(),
+    })
 }
