@@ -215,3 +215,28 @@ mod path_calls {
         assert_eq!(grad.x, 1.5f32.cos());
     }
 }
+
+mod sizes_of_differentiated_values {
+    use autodiff::nalgebra::DVector;
+    use autodiff::prelude::*;
+
+    // A length carries no gradient: it may bound a loop or index a vector even when the
+    // vector is differentiated.
+    #[differentiable]
+    fn weighted(alphas: &DVector<f64>, x: f64) -> f64 {
+        let mut acc = 0.0;
+        for j in 0..alphas.len() {
+            acc += alphas[j] * x.powi(j as i32);
+        }
+        acc + alphas[alphas.len() - 1]
+    }
+
+    #[test]
+    fn loop_bounds_and_indices_may_read_a_length() {
+        let a = DVector::from_vec(vec![1.0, 2.0, 3.0]);
+        let (v, g) = weighted_grad(&a, 2.0);
+        assert_eq!(v, 1.0 + 4.0 + 12.0 + 3.0);
+        assert_eq!(g.alphas.as_slice(), &[1.0, 2.0, 5.0]);
+        assert_eq!(g.x, 2.0 + 2.0 * 3.0 * 2.0);
+    }
+}

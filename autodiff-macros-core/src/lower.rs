@@ -247,6 +247,35 @@ impl Lowerer<'_> {
         self.refs(e).iter().any(|v| self.vars[*v].varied)
     }
 
+    /// Whether `e` reads a differentiated value other than through its size
+    /// (`alphas.len()`, `m.nrows()`, `m.shape()`), which carries no gradient: what loop
+    /// bounds and indices may not do.
+    fn reads_varied_beyond_sizes(&self, e: &Expr) -> bool {
+        struct Sizes<'a, 'e> {
+            l: &'a Lowerer<'e>,
+            found: bool,
+        }
+        impl<'ast> Visit<'ast> for Sizes<'_, '_> {
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                let size = ["len", "nrows", "ncols", "shape", "is_empty"];
+                if m.args.is_empty() && size.contains(&m.method.to_string().as_str()) {
+                    return;
+                }
+                syn::visit::visit_expr_method_call(self, m);
+            }
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                let e = Expr::Path(p.clone());
+                self.found |= self.l.reads_varied(&e);
+            }
+        }
+        let mut v = Sizes {
+            l: self,
+            found: false,
+        };
+        v.visit_expr(e);
+        v.found
+    }
+
     /// Whether `e` can be kept whole as an opaque expression (no nested control flow).
     fn is_simple(e: &Expr) -> bool {
         struct Simple(bool);
@@ -573,7 +602,7 @@ impl Lowerer<'_> {
     }
 
     fn lower_index(&mut self, ix: &syn::ExprIndex) -> Res<VarId> {
-        if self.reads_varied(&ix.index) {
+        if self.reads_varied_beyond_sizes(&ix.index) {
             self.error(
                 &ix.index,
                 "an index must not depend on a differentiated value",
@@ -948,7 +977,7 @@ impl Lowerer<'_> {
                 return Err(());
             }
         };
-        if self.reads_varied(&lo) || self.reads_varied(&hi) {
+        if self.reads_varied_beyond_sizes(&lo) || self.reads_varied_beyond_sizes(&hi) {
             self.error(
                 range,
                 "loop bounds must not depend on a differentiated value",
