@@ -240,3 +240,28 @@ mod sizes_of_differentiated_values {
         assert_eq!(g.x, 2.0 + 2.0 * 3.0 * 2.0);
     }
 }
+
+mod compound_assignment_on_integers {
+    use autodiff::nalgebra::DVector;
+    use autodiff::prelude::*;
+
+    // `idx += 1` on a `usize` is kept as written; `acc += ..` on a float is differentiated.
+    #[differentiable]
+    fn every_other(v: &DVector<f64>) -> f64 {
+        let mut idx = 0;
+        let mut acc = 0.0;
+        for _ in 0..(v.len() / 2) {
+            acc += v[idx] * v[idx];
+            idx += 2;
+        }
+        acc
+    }
+
+    #[test]
+    fn integer_counters_may_be_updated_in_place() {
+        let v = DVector::from_vec(vec![1.0, 5.0, 2.0, 7.0, 3.0]);
+        let (value, g) = every_other_grad(&v);
+        assert_eq!(value, 1.0 + 4.0);
+        assert_eq!(g.v.as_slice(), &[2.0, 0.0, 4.0, 0.0, 0.0]);
+    }
+}

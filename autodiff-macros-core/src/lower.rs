@@ -451,19 +451,22 @@ impl Lowerer<'_> {
                 let v = self.lower_expr(&a.right)?;
                 self.assign(&a.left, v)
             }
-            Expr::Binary(b)
-                if matches!(
-                    b.op,
-                    BinOp::AddAssign(_)
-                        | BinOp::SubAssign(_)
-                        | BinOp::MulAssign(_)
-                        | BinOp::DivAssign(_)
-                ) =>
-            {
-                let lhs = self.lower_expr(&b.left)?;
-                let rhs = self.lower_expr(&b.right)?;
-                let entry = rules::operator(&b.op).ok_or(())?;
-                let v = self.apply_binary(entry, lhs, rhs, None, e.span());
+            // `a op= b` is `a = a op (b)`: differentiated as that, and kept as written where
+            // nothing in it is differentiated (`idx += 1` on a `usize`).
+            Expr::Binary(b) if simple_op(&b.op).is_some() => {
+                let op = simple_op(&b.op).ok_or(())?;
+                let right = Expr::Paren(syn::ExprParen {
+                    attrs: Vec::new(),
+                    paren_token: Default::default(),
+                    expr: b.right.clone(),
+                });
+                let value = Expr::Binary(syn::ExprBinary {
+                    attrs: Vec::new(),
+                    left: b.left.clone(),
+                    op,
+                    right: Box::new(right),
+                });
+                let v = self.lower_expr(&value)?;
                 self.assign(&b.left, v)
             }
             Expr::If(i) => self.lower_if(i, false).map(|_| ()),
@@ -1145,5 +1148,23 @@ fn float_method_call(fp: &syn::ExprPath, c: &syn::ExprCall) -> Option<syn::ExprM
         turbofish: None,
         paren_token: c.paren_token,
         args: args.collect(),
+    })
+}
+
+/// The operator of a compound assignment (`+` for `+=`), spanned as written.
+fn simple_op(op: &BinOp) -> Option<BinOp> {
+    use syn::token;
+    Some(match op {
+        BinOp::AddAssign(t) => BinOp::Add(token::Plus(t.spans[0])),
+        BinOp::SubAssign(t) => BinOp::Sub(token::Minus(t.spans[0])),
+        BinOp::MulAssign(t) => BinOp::Mul(token::Star(t.spans[0])),
+        BinOp::DivAssign(t) => BinOp::Div(token::Slash(t.spans[0])),
+        BinOp::RemAssign(t) => BinOp::Rem(token::Percent(t.spans[0])),
+        BinOp::BitXorAssign(t) => BinOp::BitXor(token::Caret(t.spans[0])),
+        BinOp::BitAndAssign(t) => BinOp::BitAnd(token::And(t.spans[0])),
+        BinOp::BitOrAssign(t) => BinOp::BitOr(token::Or(t.spans[0])),
+        BinOp::ShlAssign(t) => BinOp::Shl(token::Shl([t.spans[0], t.spans[1]])),
+        BinOp::ShrAssign(t) => BinOp::Shr(token::Shr([t.spans[0], t.spans[1]])),
+        _ => return None,
     })
 }
