@@ -257,8 +257,7 @@ impl Lowerer<'_> {
         }
         impl<'ast> Visit<'ast> for Sizes<'_, '_> {
             fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-                let size = ["len", "nrows", "ncols", "shape", "is_empty"];
-                if m.args.is_empty() && size.contains(&m.method.to_string().as_str()) {
+                if m.args.is_empty() && rules::is_size_query(&m.method.to_string()) {
                     return;
                 }
                 syn::visit::visit_expr_method_call(self, m);
@@ -686,17 +685,8 @@ impl Lowerer<'_> {
                 for a in &m.args {
                     args.push(self.lower_expr(a)?);
                 }
-                let varied = args.iter().any(|a| self.vars[*a].varied);
-                let out = self.new_var(None, m.span(), varied);
-                Ok(self.push_eqn(
-                    out,
-                    Op::Call {
-                        path: crate::rules::call_path(op),
-                        borrowed: vec![false; 3],
-                    },
-                    args,
-                    m.span(),
-                ))
+                let borrowed = vec![false; args.len()];
+                Ok(self.push_call(rules::call_path(op), borrowed, args, m.span()))
             }
             _ => {
                 let y = self.lower_expr(&m.args[0])?;
@@ -839,17 +829,21 @@ impl Lowerer<'_> {
             borrowed.push(matches!(a, Expr::Reference(_)));
             args.push(self.lower_expr(a)?);
         }
+        Ok(self.push_call(fp.path.clone(), borrowed, args, c.span()))
+    }
+
+    /// `out = path(args)`, a call of a differentiable function (the user's, or a runtime
+    /// op such as `clamp`); `out` is differentiated when any argument is.
+    fn push_call(
+        &mut self,
+        path: syn::Path,
+        borrowed: Vec<bool>,
+        args: Vec<VarId>,
+        span: Span,
+    ) -> VarId {
         let varied = args.iter().any(|a| self.vars[*a].varied);
-        let out = self.new_var(None, c.span(), varied);
-        Ok(self.push_eqn(
-            out,
-            Op::Call {
-                path: fp.path.clone(),
-                borrowed,
-            },
-            args,
-            c.span(),
-        ))
+        let out = self.new_var(None, span, varied);
+        self.push_eqn(out, Op::Call { path, borrowed }, args, span)
     }
 
     fn lower_branch(

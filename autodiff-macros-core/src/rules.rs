@@ -49,12 +49,17 @@ const NON_DIFFERENTIABLE: &[&str] = &[
     "is_sign_negative",
     "partial_cmp",
     "total_cmp",
-    "nrows",
-    "ncols",
-    "len",
-    "shape",
-    "is_empty",
 ];
+
+/// Methods that ask a value for its size (`len`, `nrows`, ...): they carry no gradient,
+/// and unlike the other non-differentiable methods they say nothing about the values,
+/// so loop bounds and indices may read them on differentiated values.
+const SIZE_QUERIES: &[&str] = &["nrows", "ncols", "len", "shape", "is_empty"];
+
+/// Whether `name` is one of the [`SIZE_QUERIES`].
+pub fn is_size_query(name: &str) -> bool {
+    SIZE_QUERIES.contains(&name)
+}
 
 fn entry(op: OpId) -> Entry {
     let shape = match op.info().arity {
@@ -71,7 +76,7 @@ fn entry(op: OpId) -> Entry {
 
 /// The rule for method `name`, if there is one.
 pub fn method(name: &str) -> Option<Entry> {
-    if NON_DIFFERENTIABLE.contains(&name) {
+    if NON_DIFFERENTIABLE.contains(&name) || is_size_query(name) {
         return Some(Entry {
             op: None,
             shape: Shape::NonDiff,
@@ -88,10 +93,10 @@ pub fn function(name: &str) -> Option<Entry> {
 /// The rule for a binary operator.
 pub fn operator(op: &syn::BinOp) -> Option<Entry> {
     let name = match op {
-        syn::BinOp::Add(_) | syn::BinOp::AddAssign(_) => "add",
-        syn::BinOp::Sub(_) | syn::BinOp::SubAssign(_) => "sub",
-        syn::BinOp::Mul(_) | syn::BinOp::MulAssign(_) => "mul",
-        syn::BinOp::Div(_) | syn::BinOp::DivAssign(_) => "div",
+        syn::BinOp::Add(_) => "add",
+        syn::BinOp::Sub(_) => "sub",
+        syn::BinOp::Mul(_) => "mul",
+        syn::BinOp::Div(_) => "div",
         _ => return None,
     };
     autodiff_ops::operator(name).map(entry)

@@ -343,7 +343,7 @@ impl Tensor {
             lo <= hi,
             "Tensor::clamp: the lower bound {lo} is not at most the upper bound {hi}; pass lo <= hi"
         );
-        self.unary(ClampTo { lo, hi })
+        self.unary(ClampTo::new(lo, hi))
     }
 
     /// `self * b + c` elementwise with broadcasting, recorded as a product and a sum

@@ -26,6 +26,12 @@ pub fn clamp<T: Real>(x: T, lo: T, hi: T) -> T {
         lo <= hi,
         "clamp: the lower bound {lo:?} is not at most the upper bound {hi:?} (or one is NaN); pass lo <= hi"
     );
+    clamp_checked(x, lo, hi)
+}
+
+/// `clamp` for bounds already checked (`lo <= hi`, neither NaN).
+#[inline]
+fn clamp_checked<T: Real>(x: T, lo: T, hi: T) -> T {
     // `f64::clamp`'s own steps: a NaN `x` passes through.
     let mut y = x;
     if y < lo {
@@ -88,10 +94,23 @@ pub const __ad_wrt_mul_add: [bool; 3] = [true, true, true];
 /// `Tensor::clamp`): derivative 1 where `lo <= x <= hi`, 0 elsewhere and at NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClampTo {
-    /// The lower bound.
-    pub lo: f64,
-    /// The upper bound.
-    pub hi: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl ClampTo {
+    /// The rule for bounds `lo <= hi`, checked here once so the rule need not check
+    /// them per element.
+    ///
+    /// # Panics
+    /// If `lo > hi` or a bound is NaN, as `f64::clamp`.
+    pub fn new(lo: f64, hi: f64) -> Self {
+        assert!(
+            lo <= hi,
+            "clamp: the lower bound {lo} is not at most the upper bound {hi} (or one is NaN); pass lo <= hi"
+        );
+        ClampTo { lo, hi }
+    }
 }
 
 /// PyTorch's name for `clamp` with number bounds (`Clamp`, with tensor bounds, is
@@ -103,7 +122,8 @@ impl super::ElementwiseRule for ClampTo {
     const READS: autodiff_ops::Reads = autodiff_ops::Reads::Input;
     #[inline(always)]
     fn f<T: Real>(self, x: T) -> T {
-        clamp(x, T::c(self.lo), T::c(self.hi))
+        // `ClampTo::new` checked the bounds once, not per element.
+        clamp_checked(x, T::c(self.lo), T::c(self.hi))
     }
     #[inline(always)]
     fn df<T: Real>(self, x: T, _y: T) -> T {
