@@ -573,7 +573,7 @@ impl Lowerer<'_> {
                 }
                 None => Ok(self.opaque(e)),
             },
-            Expr::Cast(_) => Ok(self.opaque(e)),
+            Expr::Cast(c) => self.lower_cast(c),
             Expr::MethodCall(m) => self.lower_method(m),
             Expr::Call(c) => self.lower_call(c),
             Expr::Field(f) => {
@@ -601,6 +601,27 @@ impl Lowerer<'_> {
                 Err(())
             }
         }
+    }
+
+    /// `x as f32` / `x as f64` on a differentiated float is differentiable (PyTorch's
+    /// `.float()`, `.double()`); a cast to an integer cuts the gradient, as in PyTorch.
+    fn lower_cast(&mut self, c: &syn::ExprCast) -> Res<VarId> {
+        let target = match &*c.ty {
+            syn::Type::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        let name = match target.as_deref() {
+            Some("f32") => "cast_f32",
+            Some("f64") => "cast_f64",
+            _ => return Ok(self.opaque(&Expr::Cast(c.clone()))),
+        };
+        let x = self.lower_expr(&c.expr)?;
+        if !self.vars[x].varied {
+            return Ok(self.opaque(&Expr::Cast(c.clone())));
+        }
+        let ident = format_ident!("{}", name);
+        let path: syn::Path = syn::parse_quote!(::autodiff::__private::#ident);
+        Ok(self.push_call(path, vec![false], vec![x], c.span()))
     }
 
     fn lower_index(&mut self, ix: &syn::ExprIndex) -> Res<VarId> {

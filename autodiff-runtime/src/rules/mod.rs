@@ -11,6 +11,7 @@
 //! `max`/`min` ties split the gradient evenly, `powi(x, 0)' = 0`, `sqrt'(0) = inf`.
 
 mod binary;
+mod cast;
 mod containers;
 mod dispatch;
 mod elementwise;
@@ -30,6 +31,7 @@ mod shape;
 mod ternary;
 
 pub use binary::*;
+pub use cast::*;
 pub use dispatch::*;
 pub use elementwise::*;
 pub use fused::*;
