@@ -17,41 +17,33 @@ struct Checker<'a> {
 const WHERE: &str = "in #[differentiable] functions";
 
 impl<'ast> Visit<'ast> for Checker<'_> {
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        // `if let pat = e` is supported; a `let` anywhere else (let chains) is not.
+        match &*e.cond {
+            syn::Expr::Let(l) => self.visit_expr(&l.expr),
+            cond => self.visit_expr(cond),
+        }
+        self.visit_block(&e.then_branch);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+    }
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
-        self.errors.push_spanned(
-            e.while_token,
-            format!("`while` loops are not supported {WHERE}; use `for i in a..b`"),
-        );
+        match &*e.cond {
+            syn::Expr::Let(l) => self.visit_expr(&l.expr),
+            cond => self.visit_expr(cond),
+        }
+        self.visit_block(&e.body);
     }
-    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
-        self.errors.push_spanned(
-            e.loop_token,
-            format!("`loop` is not supported {WHERE}; use `for i in a..b`"),
-        );
-    }
-    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
-        self.errors.push_spanned(
-            e.match_token,
-            format!("`match` is not supported {WHERE}; use `if`/`else`"),
-        );
-    }
-    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
-        self.errors.push_spanned(
-            e,
-            format!("early `return` is not supported {WHERE}; end the function with its result expression"),
-        );
-    }
-    fn visit_expr_break(&mut self, e: &'ast syn::ExprBreak) {
-        self.errors.push_spanned(
-            e,
-            format!("`break` is not supported {WHERE}; loops run over a whole range"),
-        );
-    }
-    fn visit_expr_continue(&mut self, e: &'ast syn::ExprContinue) {
-        self.errors.push_spanned(
-            e,
-            format!("`continue` is not supported {WHERE}; use `if` inside the loop body"),
-        );
+    fn visit_expr_block(&mut self, e: &'ast syn::ExprBlock) {
+        if let Some(label) = &e.label {
+            self.errors.push_spanned(
+                &label.name,
+                format!("labelled blocks are not supported {WHERE}; use a labelled loop or `if`"),
+            );
+            return;
+        }
+        visit::visit_expr_block(self, e);
     }
     fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
         self.errors.push_spanned(
@@ -120,9 +112,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr_let(&mut self, e: &'ast syn::ExprLet) {
         self.errors.push_spanned(
             e.let_token,
-            format!(
-                "`if let` and `let` conditions are not supported {WHERE}; use a boolean condition"
-            ),
+            format!("`let` is supported {WHERE} as the whole condition of an `if` or `while`, not inside a longer condition; nest the `if let`s"),
         );
     }
     fn visit_expr_reference(&mut self, e: &'ast syn::ExprReference) {
@@ -140,16 +130,5 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             i,
             format!("items are not supported {WHERE}; define them outside the function"),
         );
-    }
-    fn visit_local(&mut self, l: &'ast syn::Local) {
-        if let Some(init) = &l.init {
-            if let Some((else_token, _)) = &init.diverge {
-                self.errors.push_spanned(
-                    else_token,
-                    format!("`let ... else` is not supported {WHERE}"),
-                );
-            }
-        }
-        visit::visit_local(self, l);
     }
 }

@@ -202,9 +202,9 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
     let zero_fields = fields.iter().map(|f| {
         let m = &f.member;
         if f.skip {
-            quote_spanned!(f.ty.span()=> #m: ::core::clone::Clone::clone(&self.#m))
+            quote_spanned!(located_at(f.ty.span())=> #m: ::core::clone::Clone::clone(&self.#m))
         } else {
-            quote_spanned!(f.ty.span()=> #m: ::autodiff::__private::Tangent::zero_like(&self.#m))
+            quote_spanned!(located_at(f.ty.span())=> #m: ::autodiff::__private::Tangent::zero_like(&self.#m))
         }
     });
     let child = quote!(::autodiff::__private::tangent_child_path);
@@ -221,17 +221,17 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
                 // The visitor as an argument: located on the field, resolved like the parameter.
                 let visitor = Ident::new("__ad_visit", f.ty.span().resolved_at(Span::mixed_site()));
                 match method {
-                    Method::Visit => quote_spanned!(f.ty.span()=> ::autodiff::__private::Tangent::visit(&self.#m, #visitor);),
+                    Method::Visit => quote_spanned!(located_at(f.ty.span())=> ::autodiff::__private::Tangent::visit(&self.#m, #visitor);),
                     Method::VisitMut => {
-                        quote_spanned!(f.ty.span()=> ::autodiff::__private::Tangent::visit_mut(&mut self.#m, #visitor);)
+                        quote_spanned!(located_at(f.ty.span())=> ::autodiff::__private::Tangent::visit_mut(&mut self.#m, #visitor);)
                     }
-                    Method::VisitZip => quote_spanned!(f.ty.span()=>
+                    Method::VisitZip => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::visit_zip(&self.#m, &other.#m, #visitor);),
-                    Method::VisitZipMut => quote_spanned!(f.ty.span()=>
+                    Method::VisitZipMut => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::visit_zip_mut(&mut self.#m, &other.#m, #visitor);),
-                    Method::VisitNamed => quote_spanned!(f.ty.span()=>
+                    Method::VisitNamed => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::visit_named(&self.#m, &#child(prefix, #name), #visitor);),
-                    Method::Check => quote_spanned!(f.ty.span()=>
+                    Method::Check => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::check_structure(&self.#m, &other.#m).map_err(|e| e.within(#name))?;),
                 }
             })
@@ -309,19 +309,19 @@ fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> Tok
     let adj = quote!(::autodiff::__private::Adjoint);
     let zero = fields.iter().map(|f| {
         let m = &f.member;
-        quote_spanned!(f.ty.span()=> #m: #adj::adjoint_zero())
+        quote_spanned!(located_at(f.ty.span())=> #m: #adj::adjoint_zero())
     });
     let acc = fields.iter().map(|f| {
         let m = &f.member;
-        quote_spanned!(f.ty.span()=> #adj::accumulate(&mut self.#m, &other.#m);)
+        quote_spanned!(located_at(f.ty.span())=> #adj::accumulate(&mut self.#m, &other.#m);)
     });
     let finish = fields.iter().map(|f| {
         let m = &f.member;
-        quote_spanned!(f.ty.span()=> #m: #adj::finish(self.#m, &primal.#m))
+        quote_spanned!(located_at(f.ty.span())=> #m: #adj::finish(self.#m, &primal.#m))
     });
     let recycle = fields.iter().map(|f| {
         let m = &f.member;
-        quote_spanned!(f.ty.span()=> #adj::recycle(self.#m);)
+        quote_spanned!(located_at(f.ty.span())=> #adj::recycle(self.#m);)
     });
     quote! {
         #[automatically_derived]
@@ -459,6 +459,13 @@ impl Errors {
     fn finish(self) -> Option<syn::Error> {
         self.0
     }
+}
+
+/// A span at `span`'s place that resolves names at the call site: a field type written
+/// through a `macro_rules!` argument (`$T`) carries that macro's hygiene, which would
+/// hide `self` and the generated code's own names from code spanned at it.
+fn located_at(span: proc_macro2::Span) -> proc_macro2::Span {
+    proc_macro2::Span::call_site().located_at(span)
 }
 
 #[cfg(test)]

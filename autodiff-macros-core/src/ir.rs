@@ -2,9 +2,12 @@
 //!
 //! Every operation is one [`Eqn`] whose operands are variables; every intermediate value
 //! has its own [`VarId`] (static single assignment). Mutable user variables become a new
-//! variable at each assignment; control flow is structured: [`Stmt::If`] joins the
-//! variables its branches assign into fresh variables, and [`Stmt::For`] carries the
-//! variables its body assigns from one iteration to the next.
+//! variable at each assignment; control flow is structured: [`Stmt::Branch`] (`if`,
+//! `match`) joins the variables its arms assign into fresh variables, and [`Stmt::For`]
+//! (also `while` and `loop`) carries the variables its body assigns from one iteration to
+//! the next. `break`, `continue` and `return` are lowered into this form: they set flags
+//! that guard the statements after them and end the loops around them, so the code
+//! generators see only these two statements.
 
 use proc_macro2::Span;
 
@@ -119,38 +122,37 @@ pub struct Eqn {
 }
 
 /// A statement of a [`Block`].
+// Statements are built once per expansion and moved rarely: boxing the large variants
+// would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Stmt {
     /// One operation.
     Eqn(Eqn),
-    /// `if cond { then } else { els }`, joining `then_outs[k]` / `else_outs[k]` into `outs[k]`.
-    If {
-        /// The condition, renamed, reading `cond_vars`; never differentiated.
-        cond: syn::Expr,
-        /// Variables the condition reads.
-        cond_vars: Vec<VarId>,
-        /// The `then` branch.
-        then_block: Block,
-        /// The `else` branch (empty when absent).
-        else_block: Block,
+    /// A choice between arms, `if cond { .. } else { .. }` or `match scrutinee { .. }`,
+    /// joining `arms[a].outs[k]` (the values at the end of the arm taken) into `outs[k]`.
+    Branch {
+        /// What chooses the arm: never differentiated.
+        head: Head,
+        /// Variables the head and the guards read.
+        reads: Vec<VarId>,
+        /// The arms in order: for [`Head::If`], `then` then `else` (empty when absent).
+        arms: Vec<Arm>,
         /// The joined variables.
         outs: Vec<VarId>,
-        /// Their values at the end of `then_block`.
-        then_outs: Vec<VarId>,
-        /// Their values at the end of `else_block`.
-        else_outs: Vec<VarId>,
-        /// The `if` keyword.
+        /// The `if` or `match` keyword.
         span: Span,
     },
-    /// `for index in lo..hi { body }` carrying `params[k]` from `carried_in[k]` (first
+    /// `for index in lo..hi { body }` (or `lo..` when `hi` is `None`, as `loop` and
+    /// `while` lower) carrying `params[k]` from `carried_in[k]` (first
     /// iteration) or `body_outs[k]` (later ones) to `outs[k]` after the loop.
     For {
         /// The loop variable (never differentiated).
         index: VarId,
         /// The lower bound, renamed.
         lo: syn::Expr,
-        /// The upper bound, renamed.
-        hi: syn::Expr,
+        /// The upper bound, renamed; `None` for a loop that only `exit` ends.
+        hi: Option<syn::Expr>,
         /// `..=` instead of `..`.
         inclusive: bool,
         /// Variables the bounds read.
@@ -165,9 +167,36 @@ pub enum Stmt {
         body_outs: Vec<VarId>,
         /// Carried values after the loop.
         outs: Vec<VarId>,
-        /// The `for` keyword.
+        /// A `bool` in `body_outs` that ends the loop after an iteration where it is true
+        /// (`break`, and `return` inside the loop, set it).
+        exit: Option<VarId>,
+        /// The `for`, `while` or `loop` keyword.
         span: Span,
     },
+}
+
+/// What chooses the arm of a [`Stmt::Branch`].
+#[derive(Clone)]
+pub enum Head {
+    /// `if cond`: the first arm when the (renamed) condition holds, else the second.
+    If(syn::Expr),
+    /// `match scrutinee`: the first arm whose pattern and guard match.
+    Match(syn::Expr),
+}
+
+/// One arm of a [`Stmt::Branch`].
+#[derive(Clone)]
+pub struct Arm {
+    /// The pattern (renamed) for [`Head::Match`]; `None` for the arms of an `if`.
+    pub pat: Option<syn::Pat>,
+    /// The guard (renamed): `pat if guard => ..`.
+    pub guard: Option<syn::Expr>,
+    /// The variables the pattern binds (never differentiated).
+    pub binds: Vec<VarId>,
+    /// The arm's statements.
+    pub block: Block,
+    /// The joined variables' values at the end of the arm.
+    pub outs: Vec<VarId>,
 }
 
 /// A sequence of statements.
@@ -208,5 +237,33 @@ impl Func {
     /// Whether `v` gets an adjoint.
     pub fn active(&self, v: VarId) -> bool {
         self.vars[v].active()
+    }
+}
+
+impl Stmt {
+    /// The blocks nested directly in this statement (arms, loop body), in order.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Stmt::Eqn(_) => Vec::new(),
+            Stmt::Branch { arms, .. } => arms.iter().map(|a| &a.block).collect(),
+            Stmt::For { body, .. } => vec![body],
+        }
+    }
+
+    /// [`Stmt::blocks`], mutably.
+    pub fn blocks_mut(&mut self) -> Vec<&mut Block> {
+        match self {
+            Stmt::Eqn(_) => Vec::new(),
+            Stmt::Branch { arms, .. } => arms.iter_mut().map(|a| &mut a.block).collect(),
+            Stmt::For { body, .. } => vec![body],
+        }
+    }
+
+    /// The variables this statement defines in the enclosing block.
+    pub fn defs(&self) -> &[VarId] {
+        match self {
+            Stmt::Eqn(e) => std::slice::from_ref(&e.out),
+            Stmt::Branch { outs, .. } | Stmt::For { outs, .. } => outs,
+        }
     }
 }

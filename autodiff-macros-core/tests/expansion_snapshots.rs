@@ -87,7 +87,7 @@ fn errors_are_spanned_compile_errors_with_stand_ins() {
         quote! {
             fn bad(x: f64) -> f64 {
                 let mut s = x;
-                while s < 1.0 { s = s * 2.0; }
+                let twice = async { s * 2.0 };
                 s
             }
         }

@@ -4,11 +4,11 @@
 //! their pullbacks, and branches and loops that the reverse pass revisits save what it
 //! needs on their tapes (see [`super::tape`]).
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, reverse_reads, saved};
+use super::tape::{defined_in_arm, defined_in_loop, has_reverse, reverse_reads, saved};
 use super::{
     cloned, operand, pooled_values, primal, pullback, recycle_values, rule_value, tape, tuple,
 };
-use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId};
+use crate::ir::{Arm, Block, Eqn, Func, Head, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeSet;
@@ -49,69 +49,46 @@ impl Forward<'_> {
     fn stmt(&self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Eqn(e) => self.eqn(e),
-            Stmt::If {
-                cond,
-                then_block,
-                else_block,
+            Stmt::Branch {
+                head,
+                arms,
                 outs,
-                then_outs,
-                else_outs,
                 span,
                 ..
             } => {
                 let record = self.record && has_reverse(self.f, s);
-                let out_pat: Vec<TokenStream> = outs
+                let out_pat = tuple(&outs.iter().map(|&o| primal_tokens(o)).collect::<Vec<_>>());
+                let n = arms.len();
+                let arm_code: Vec<TokenStream> = arms
                     .iter()
-                    .map(|&o| {
-                        let id = primal(o);
-                        quote!(#id)
+                    .enumerate()
+                    .map(|(k, arm)| {
+                        let vals =
+                            tuple(&arm.outs.iter().map(|&v| cloned(self.f, v)).collect::<Vec<_>>());
+                        let code = self.block(&arm.block);
+                        let defined = defined_in_arm(arm);
+                        let recycle = self.recycle_block(&arm.block, &defined, record);
+                        if record {
+                            let saved = saved(self.f, &arm.block, &defined, false);
+                            let slots = (0..n).map(|j| {
+                                if j == k {
+                                    quote!(::core::option::Option::Some(#saved))
+                                } else {
+                                    quote!(::core::option::Option::None)
+                                }
+                            });
+                            quote!({ #code let __ad_outs = #vals; #recycle (__ad_outs, (#(#slots,)*)) })
+                        } else {
+                            quote!({ #code let __ad_outs = #vals; #recycle __ad_outs })
+                        }
                     })
                     .collect();
-                let then_vals: Vec<TokenStream> =
-                    then_outs.iter().map(|&v| cloned(self.f, v)).collect();
-                let else_vals: Vec<TokenStream> =
-                    else_outs.iter().map(|&v| cloned(self.f, v)).collect();
-                let then_code = self.block(then_block);
-                let else_code = self.block(else_block);
-                let then_recycle = self.recycle_block(then_block, &defined_in(then_block), record);
-                let else_recycle = self.recycle_block(else_block, &defined_in(else_block), record);
+                let choice = branch_expr(head, arms, &arm_code);
                 if record {
                     let t = tape(outs[0]);
-                    let then_saved = saved(self.f, then_block, &defined_in(then_block), false);
-                    let else_saved = saved(self.f, else_block, &defined_in(else_block), false);
-                    let pat = tuple(&out_pat);
-                    let then_tuple = tuple(&then_vals);
-                    let else_tuple = tuple(&else_vals);
-                    quote_spanned! {*span=>
-                        let (#pat, #t) = if #cond {
-                            #then_code
-                            let __ad_outs = #then_tuple;
-                            #then_recycle
-                            (__ad_outs, (::core::option::Option::Some(#then_saved), ::core::option::Option::None))
-                        } else {
-                            #else_code
-                            let __ad_outs = #else_tuple;
-                            #else_recycle
-                            (__ad_outs, (::core::option::Option::None, ::core::option::Option::Some(#else_saved)))
-                        };
-                    }
+                    quote_spanned!(*span=> let (#out_pat, #t) = #choice;)
                 } else {
-                    let pat = tuple(&out_pat);
-                    let then_tuple = tuple(&then_vals);
-                    let else_tuple = tuple(&else_vals);
-                    quote_spanned! {*span=>
-                        let #pat = if #cond {
-                            #then_code
-                            let __ad_outs = #then_tuple;
-                            #then_recycle
-                            __ad_outs
-                        } else {
-                            #else_code
-                            let __ad_outs = #else_tuple;
-                            #else_recycle
-                            __ad_outs
-                        };
-                    }
+                    quote_spanned!(*span=> let #out_pat = #choice;)
                 }
             }
             Stmt::For {
@@ -124,6 +101,7 @@ impl Forward<'_> {
                 body,
                 body_outs,
                 outs,
+                exit,
                 span,
                 ..
             } => {
@@ -161,7 +139,16 @@ impl Forward<'_> {
                         .collect::<Vec<_>>(),
                 );
                 let idx = primal(*index);
-                let dots = if *inclusive { quote!(..=) } else { quote!(..) };
+                let range_expr = match hi {
+                    Some(hi) if *inclusive => quote!((#lo)..=(#hi)),
+                    Some(hi) => quote!((#lo)..(#hi)),
+                    None => quote!((#lo)..),
+                };
+                // After the iteration is on the tape: a loop with exits checks its flag.
+                let check_exit = exit.map(|x| {
+                    let x = primal(x);
+                    quote!(if #x { break; })
+                });
                 let body_code = self.block(body);
                 let body_recycle =
                     self.recycle_block(body, &defined_in_loop(body, params, *index), record);
@@ -169,7 +156,11 @@ impl Forward<'_> {
                     let t = tape(outs[0]);
                     let saved = saved(self.f, body, &defined_in_loop(body, params, *index), false);
                     (
-                        quote!(let mut #t = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&#range).0);),
+                        if hi.is_some() {
+                            quote!(let mut #t = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&#range).0);)
+                        } else {
+                            quote!(let mut #t = ::std::vec::Vec::new();)
+                        },
                         quote!(#t.push(#saved);),
                     )
                 } else {
@@ -177,7 +168,7 @@ impl Forward<'_> {
                 };
                 quote_spanned! {*span=>
                     let mut #carry = #init;
-                    let #range = (#lo) #dots (#hi);
+                    let #range = #range_expr;
                     #tape_init
                     for #idx in #range {
                         let #param_pat = #carry;
@@ -185,6 +176,7 @@ impl Forward<'_> {
                         #carry = #next;
                         #tape_push
                         #body_recycle
+                        #check_exit
                     }
                     let #out_pat = #carry;
                 }
@@ -250,6 +242,30 @@ impl Forward<'_> {
                     quote_spanned!(span=> let #out #ty = #path(#(#args),*);)
                 }
             }
+        }
+    }
+}
+
+fn primal_tokens(v: VarId) -> TokenStream {
+    let id = primal(v);
+    quote!(#id)
+}
+
+/// The `if` or `match` choosing between `code[k]`, the code of `arms[k]` (shared by the
+/// forward and the reverse: the reverse replays the arm from the tape instead).
+fn branch_expr(head: &Head, arms: &[Arm], code: &[TokenStream]) -> TokenStream {
+    match head {
+        Head::If(cond) => {
+            let (then_code, else_code) = (&code[0], &code[1]);
+            quote!(if #cond #then_code else #else_code)
+        }
+        Head::Match(scrutinee) => {
+            let arms = arms.iter().zip(code).map(|(arm, code)| {
+                let pat = &arm.pat;
+                let guard = arm.guard.as_ref().map(|g| quote!(if #g));
+                quote!(#pat #guard => #code)
+            });
+            quote!(match #scrutinee { #(#arms,)* })
         }
     }
 }

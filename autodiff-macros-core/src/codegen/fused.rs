@@ -18,12 +18,7 @@ fn integer_literal(f: &Func, v: VarId) -> Option<syn::Expr> {
         block.stmts.iter().find_map(|s| match s {
             Stmt::Eqn(e) if e.out == v => Some(e),
             Stmt::Eqn(_) => None,
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => find(then_block, v).or_else(|| find(else_block, v)),
-            Stmt::For { body, .. } => find(body, v),
+            other => other.blocks().into_iter().find_map(|b| find(b, v)),
         })
     }
     fn is_integer(e: &syn::Expr) -> bool {

@@ -44,16 +44,11 @@ fn collect_op_args(b: &Block, used: &mut BTreeSet<VarId>) {
                     used.extend(e.args.iter().copied());
                 }
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                then_outs,
-                else_outs,
-                ..
-            } => {
-                used.extend(then_outs.iter().chain(else_outs).copied());
-                collect_op_args(then_block, used);
-                collect_op_args(else_block, used);
+            Stmt::Branch { arms, .. } => {
+                for arm in arms {
+                    used.extend(arm.outs.iter().copied());
+                    collect_op_args(&arm.block, used);
+                }
             }
             Stmt::For {
                 carried_in,
@@ -156,19 +151,20 @@ fn block(
                     }
                 }
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                ..
-            } => {
-                block(f, then_block, used, shapes, code);
-                block(f, else_block, used, shapes, code);
-                for k in 0..outs.len() {
-                    let (n, t, e) = (node(outs[k]), node(then_outs[k]), node(else_outs[k]));
-                    code.push(quote!(let #n = __g.op("WhereBackward0", &[#t, #e]);));
+            Stmt::Branch { arms, outs, .. } => {
+                for arm in arms {
+                    // What a pattern binds is never differentiated.
+                    for &b in &arm.binds {
+                        let n = node(b);
+                        let label = f.vars[b].name.clone().unwrap_or_default();
+                        code.push(quote!(let #n = __g.constant(#label);));
+                    }
+                    block(f, &arm.block, used, shapes, code);
+                }
+                for (k, &out) in outs.iter().enumerate() {
+                    let n = node(out);
+                    let ins = arms.iter().map(|a| node(a.outs[k]));
+                    code.push(quote!(let #n = __g.op("WhereBackward0", &[#(#ins),*]);));
                 }
             }
             Stmt::For {

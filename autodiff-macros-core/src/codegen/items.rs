@@ -361,15 +361,11 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
                     }
                 }
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                call_checks(f, then_block, out);
-                call_checks(f, else_block, out);
+            other => {
+                for b in other.blocks() {
+                    call_checks(f, b, out);
+                }
             }
-            Stmt::For { body, .. } => call_checks(f, body, out),
         }
     }
 }
@@ -386,12 +382,7 @@ fn lends_a_local(f: &Func, block: &Block) -> bool {
                 .any(|(&a, &b)| b && !f.vars[a].by_ref),
             _ => false,
         },
-        Stmt::If {
-            then_block,
-            else_block,
-            ..
-        } => lends_a_local(f, then_block) || lends_a_local(f, else_block),
-        Stmt::For { body, .. } => lends_a_local(f, body),
+        other => other.blocks().into_iter().any(|b| lends_a_local(f, b)),
     })
 }
 

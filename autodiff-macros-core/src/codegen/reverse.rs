@@ -5,7 +5,7 @@
 //! the operand's adjoint. Branches replay the arm the forward pass took (read from the
 //! tape) and loops pop their tape, so iterations run in reverse.
 
-use super::tape::{defined_in, defined_in_loop, has_reverse, reverse_reads, saved};
+use super::tape::{defined_in_arm, defined_in_loop, has_reverse, reverse_reads, saved};
 use super::{
     adjoint, adjoint_is_field, adjoint_place, operand, pooled_values, primal, pullback,
     recycle_block_adjoints, recycle_values, rule_value, tape, tuple,
@@ -93,38 +93,37 @@ impl Reverse<'_> {
         }
         match s {
             Stmt::Eqn(e) => self.eqn(e),
-            Stmt::If {
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                span,
-                ..
+            Stmt::Branch {
+                arms, outs, span, ..
             } => {
                 let t = tape(outs[0]);
-                let arm = |block: &Block, branch_outs: &[VarId]| {
-                    let defined = defined_in(block);
-                    let pat = saved(self.f, block, &defined, true);
+                let n = arms.len();
+                let replays = arms.iter().enumerate().map(|(k, arm)| {
+                    let defined = defined_in_arm(arm);
+                    let pat = saved(self.f, &arm.block, &defined, true);
+                    let slots = (0..n).map(|j| {
+                        if j == k {
+                            quote!(::core::option::Option::Some(#pat))
+                        } else {
+                            quote!(_)
+                        }
+                    });
                     let decl = self.declare(&defined);
                     let joins = outs
                         .iter()
-                        .zip(branch_outs)
+                        .zip(&arm.outs)
                         .filter(|(o, _)| self.f.active(**o))
                         .map(|(&o, &b)| {
                             let ao = adjoint_place(self.f, o);
                             self.add_into(b, quote!(#ao))
                         });
-                    let rev = self.block(block);
-                    let recycle = self.recycle_block(block, &defined, BTreeSet::new());
-                    (pat, quote!(#decl #(#joins)* #rev #recycle))
-                };
-                let (then_pat, then_rev) = arm(then_block, then_outs);
-                let (else_pat, else_rev) = arm(else_block, else_outs);
+                    let rev = self.block(&arm.block);
+                    let recycle = self.recycle_block(&arm.block, &defined, BTreeSet::new());
+                    quote!((#(#slots,)*) => { #decl #(#joins)* #rev #recycle })
+                });
                 quote_spanned! {*span=>
                     match #t {
-                        (::core::option::Option::Some(#then_pat), _) => { #then_rev }
-                        (_, ::core::option::Option::Some(#else_pat)) => { #else_rev }
+                        #(#replays)*
                         _ => {}
                     }
                 }

@@ -14,15 +14,8 @@ use std::collections::BTreeSet;
 pub fn has_reverse(f: &Func, stmt: &Stmt) -> bool {
     match stmt {
         Stmt::Eqn(e) => f.active(e.out),
-        Stmt::If {
-            outs,
-            then_block,
-            else_block,
-            ..
-        } => {
-            outs.iter().any(|&o| f.active(o))
-                || block_has_reverse(f, then_block)
-                || block_has_reverse(f, else_block)
+        Stmt::Branch { outs, arms, .. } => {
+            outs.iter().any(|&o| f.active(o)) || arms.iter().any(|a| block_has_reverse(f, &a.block))
         }
         Stmt::For {
             outs, params, body, ..
@@ -38,14 +31,16 @@ fn block_has_reverse(f: &Func, b: &Block) -> bool {
 pub fn defined_in(block: &Block) -> BTreeSet<VarId> {
     let mut out = BTreeSet::new();
     for s in &block.stmts {
-        match s {
-            Stmt::Eqn(e) => {
-                out.insert(e.out);
-            }
-            Stmt::If { outs, .. } | Stmt::For { outs, .. } => out.extend(outs.iter().copied()),
-        }
+        out.extend(s.defs().iter().copied());
     }
     out
+}
+
+/// Variables defined in an arm's scope: its statements and the pattern's bindings.
+pub fn defined_in_arm(arm: &crate::ir::Arm) -> BTreeSet<VarId> {
+    let mut d = defined_in(&arm.block);
+    d.extend(arm.binds.iter().copied());
+    d
 }
 
 /// Variables defined in a loop body's scope: its statements, the carried values and the index.
@@ -79,14 +74,10 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
                 }
             }
             Stmt::Eqn(_) => {}
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                for b in [then_block, else_block] {
-                    let inner = defined_in(b);
-                    reads.extend(reverse_reads(f, b).difference(&inner).copied());
+            Stmt::Branch { arms, .. } => {
+                for arm in arms {
+                    let inner = defined_in_arm(arm);
+                    reads.extend(reverse_reads(f, &arm.block).difference(&inner).copied());
                 }
             }
             Stmt::For {
@@ -138,7 +129,7 @@ fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(Token
                     names.push((quote::quote!(#pb), false));
                 }
             }
-            Stmt::If { outs, .. } | Stmt::For { outs, .. } => {
+            Stmt::Branch { outs, .. } | Stmt::For { outs, .. } => {
                 if has_reverse(f, s) {
                     let t = tape(outs[0]);
                     names.push((quote::quote!(#t), true));

@@ -48,22 +48,17 @@ fn walk(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                     }
                 }
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                ..
-            } => {
+            Stmt::Branch { arms, outs, .. } => {
                 for k in 0..outs.len() {
                     if vars[outs[k]].useful {
-                        mark(vars, then_outs[k], changed);
-                        mark(vars, else_outs[k], changed);
+                        for arm in arms {
+                            mark(vars, arm.outs[k], changed);
+                        }
                     }
                 }
-                walk(then_block, vars, changed);
-                walk(else_block, vars, changed);
+                for arm in arms {
+                    walk(&arm.block, vars, changed);
+                }
             }
             Stmt::For {
                 carried_in,

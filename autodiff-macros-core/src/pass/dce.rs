@@ -47,27 +47,23 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                     }
                 }
             }
-            Stmt::If {
-                cond_vars,
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                ..
+            Stmt::Branch {
+                reads, arms, outs, ..
             } => {
                 if outs.iter().any(|&o| vars[o].live) {
-                    for &c in cond_vars {
+                    for &c in reads {
                         mark(vars, c, changed);
                     }
                     for k in 0..outs.len() {
                         if vars[outs[k]].live {
-                            mark(vars, then_outs[k], changed);
-                            mark(vars, else_outs[k], changed);
+                            for arm in arms {
+                                mark(vars, arm.outs[k], changed);
+                            }
                         }
                     }
-                    mark_block(then_block, vars, changed);
-                    mark_block(else_block, vars, changed);
+                    for arm in arms {
+                        mark_block(&arm.block, vars, changed);
+                    }
                 }
             }
             Stmt::For {
@@ -77,6 +73,7 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                 body,
                 body_outs,
                 outs,
+                exit,
                 ..
             } => {
                 if outs.iter().any(|&o| vars[o].live) {
@@ -84,7 +81,9 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                         mark(vars, b, changed);
                     }
                     for k in 0..outs.len() {
-                        if vars[outs[k]].live || vars[params[k]].live {
+                        // The slot of the exit flag decides how often the body runs.
+                        if vars[outs[k]].live || vars[params[k]].live || *exit == Some(body_outs[k])
+                        {
                             mark(vars, params[k], changed);
                             mark(vars, outs[k], changed);
                             mark(vars, body_outs[k], changed);
@@ -101,20 +100,13 @@ fn mark_block(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
 fn sweep(block: &mut Block, vars: &[VarInfo]) {
     block.stmts.retain_mut(|stmt| match stmt {
         Stmt::Eqn(e) => matches!(e.op, Op::Param(_)) || vars[e.out].live,
-        Stmt::If {
-            then_block,
-            else_block,
-            outs,
-            then_outs,
-            else_outs,
-            ..
-        } => {
+        Stmt::Branch { arms, outs, .. } => {
             let keep: Vec<bool> = outs.iter().map(|&o| vars[o].live).collect();
             retain_by(outs, &keep);
-            retain_by(then_outs, &keep);
-            retain_by(else_outs, &keep);
-            sweep(then_block, vars);
-            sweep(else_block, vars);
+            for arm in arms.iter_mut() {
+                retain_by(&mut arm.outs, &keep);
+                sweep(&mut arm.block, vars);
+            }
             !outs.is_empty()
         }
         Stmt::For {

@@ -65,17 +65,12 @@ fn count_uses(b: &Block, uses: &mut HashMap<VarId, usize>) {
                     add(uses, &r.param);
                 }
             }
-            Stmt::If {
-                cond_vars,
-                then_block,
-                else_block,
-                then_outs,
-                else_outs,
-                ..
-            } => {
-                add(uses, cond_vars.iter().chain(then_outs).chain(else_outs));
-                count_uses(then_block, uses);
-                count_uses(else_block, uses);
+            Stmt::Branch { reads, arms, .. } => {
+                add(uses, reads.iter());
+                for arm in arms {
+                    add(uses, arm.outs.iter());
+                    count_uses(&arm.block, uses);
+                }
             }
             Stmt::For {
                 bound_vars,
@@ -99,16 +94,12 @@ fn fuse_block(
 ) {
     for s in &mut block.stmts {
         match s {
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                fuse_block(then_block, uses, vars, shapes);
-                fuse_block(else_block, uses, vars, shapes);
-            }
-            Stmt::For { body, .. } => fuse_block(body, uses, vars, shapes),
             Stmt::Eqn(_) => {}
+            other => {
+                for b in other.blocks_mut() {
+                    fuse_block(b, uses, vars, shapes);
+                }
+            }
         }
     }
     let def: HashMap<VarId, usize> = block

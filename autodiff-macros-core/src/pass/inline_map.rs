@@ -27,16 +27,12 @@ pub fn run(f: &mut Func) {
 fn inline_block(b: &mut Block, vars: &mut Vec<VarInfo>) {
     for s in &mut b.stmts {
         match s {
-            Stmt::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                inline_block(then_block, vars);
-                inline_block(else_block, vars);
-            }
-            Stmt::For { body, .. } => inline_block(body, vars),
             Stmt::Eqn(_) => {}
+            other => {
+                for b in other.blocks_mut() {
+                    inline_block(b, vars);
+                }
+            }
         }
     }
     let old = std::mem::take(&mut b.stmts);

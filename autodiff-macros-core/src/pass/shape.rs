@@ -58,19 +58,14 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                     },
                 };
             }
-            Stmt::If {
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                ..
-            } => {
-                infer_block(f, then_block, shapes);
-                infer_block(f, else_block, shapes);
+            Stmt::Branch { arms, outs, .. } => {
+                for arm in arms {
+                    infer_block(f, &arm.block, shapes);
+                }
                 for k in 0..outs.len() {
-                    let (t, e) = (shapes[then_outs[k]], shapes[else_outs[k]]);
-                    shapes[outs[k]] = if t == e { t } else { Shape::Unknown };
+                    let first = shapes[arms[0].outs[k]];
+                    let same = arms.iter().all(|a| shapes[a.outs[k]] == first);
+                    shapes[outs[k]] = if same { first } else { Shape::Unknown };
                 }
             }
             Stmt::For {

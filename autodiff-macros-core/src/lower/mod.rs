@@ -25,6 +25,10 @@ pub fn var_ident(v: VarId) -> syn::Ident {
     format_ident!("__ad_{}", v)
 }
 
+mod control;
+
+use control::{Exits, LoopCtx, ReturnCtx, RETURN_FLAG, RETURN_VALUE};
+
 struct Binding {
     name: String,
     id: VarId,
@@ -36,6 +40,12 @@ struct Lowerer<'e> {
     vars: Vec<VarInfo>,
     scopes: Vec<Vec<Binding>>,
     stmts: Vec<Vec<Stmt>>,
+    /// The loops around the code being lowered, innermost last.
+    loops: Vec<LoopCtx>,
+    /// The return slots, when the body contains `return`.
+    ret: Option<ReturnCtx>,
+    /// Counter for the names of flags.
+    fresh: usize,
 }
 
 type Res<T> = Result<T, ()>;
@@ -52,6 +62,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         vars: Vec::new(),
         scopes: vec![Vec::new()],
         stmts: vec![Vec::new()],
+        loops: Vec::new(),
+        ret: None,
+        fresh: 0,
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -73,7 +86,12 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             var,
         });
     }
-    let ret = l.lower_stmts(&item.block.stmts, true);
+    let stmts = &item.block.stmts;
+    let ret = if Exits::of_stmts(stmts).ret {
+        l.lower_with_returns(stmts, &sig.ret, item.block.brace_token.span.close())
+    } else {
+        l.lower_stmts(stmts, true)
+    };
     let body = Block {
         stmts: l.stmts.pop().unwrap_or_default(),
     };
@@ -102,6 +120,51 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
 }
 
 impl Lowerer<'_> {
+    /// A body that contains `return`: the return slot (`Default::default()` of the
+    /// result type until a `return` fills it) and flag, the tail written as `return tail;`,
+    /// and the slot's value at the end as the result.
+    fn lower_with_returns(
+        &mut self,
+        stmts: &[syn::Stmt],
+        ret_ty: &syn::Type,
+        end: Span,
+    ) -> Res<Option<VarId>> {
+        let span = Span::call_site();
+        let init: Expr = syn::parse_quote_spanned!(span=> ::core::default::Default::default());
+        let slot = self.opaque(&init);
+        self.vars[slot].ty = Some(ret_ty.clone());
+        self.bind(RETURN_VALUE.to_string(), slot, true);
+        let flag: Expr = syn::parse_quote_spanned!(span=> false);
+        let flag = self.opaque(&flag);
+        self.bind(RETURN_FLAG.to_string(), flag, true);
+        self.ret = Some(ReturnCtx {
+            flag: RETURN_FLAG.to_string(),
+            value: RETURN_VALUE.to_string(),
+        });
+        let mut stmts = stmts.to_vec();
+        match stmts.last_mut() {
+            Some(syn::Stmt::Expr(e, semi @ None)) => {
+                let tail = e.clone();
+                *e = Expr::Return(syn::ExprReturn {
+                    attrs: Vec::new(),
+                    return_token: syn::Token![return](tail.span()),
+                    expr: Some(Box::new(tail)),
+                });
+                *semi = Some(Default::default());
+            }
+            Some(syn::Stmt::Expr(Expr::Return(_), Some(_))) => {}
+            _ => {
+                self.errors.push(syn::Error::new(
+                    end,
+                    "a #[differentiable] function must end with the expression it returns (or a `return`)",
+                ));
+                return Err(());
+            }
+        }
+        self.lower_stmts(&stmts, false)?;
+        Ok(self.lookup(RETURN_VALUE).map(|b| b.id))
+    }
+
     fn new_var(&mut self, name: Option<String>, span: Span, varied: bool) -> VarId {
         self.vars.push(VarInfo {
             name,
@@ -157,10 +220,6 @@ impl Lowerer<'_> {
             .iter()
             .flat_map(|s| s.iter().map(|b| (b.name.clone(), b.mutable)))
             .collect()
-    }
-
-    fn set_binding_ids(&mut self, ids: &[VarId]) {
-        self.restore(ids)
     }
 
     fn push_eqn(&mut self, out: VarId, op: Op, args: Vec<VarId>, span: Span) -> VarId {
@@ -281,9 +340,17 @@ impl Lowerer<'_> {
         impl<'ast> Visit<'ast> for Simple {
             fn visit_expr(&mut self, e: &'ast Expr) {
                 match e {
-                    Expr::Block(_) | Expr::If(_) | Expr::ForLoop(_) | Expr::Assign(_) => {
-                        self.0 = false
-                    }
+                    Expr::Block(_)
+                    | Expr::If(_)
+                    | Expr::ForLoop(_)
+                    | Expr::While(_)
+                    | Expr::Loop(_)
+                    | Expr::Match(_)
+                    | Expr::Return(_)
+                    | Expr::Break(_)
+                    | Expr::Continue(_)
+                    | Expr::Let(_)
+                    | Expr::Assign(_) => self.0 = false,
                     _ => syn::visit::visit_expr(self, e),
                 }
             }
@@ -343,6 +410,14 @@ impl Lowerer<'_> {
         let mut value = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
+            if let syn::Stmt::Local(local) = stmt {
+                if let Some(init) = &local.init {
+                    if let Some((_, diverge)) = &init.diverge {
+                        let rest = &stmts[i + 1..];
+                        return self.lower_let_else(local, init, diverge, rest, want_value);
+                    }
+                }
+            }
             // A statement that fails is reported and skipped, so later ones are checked too.
             match stmt {
                 syn::Stmt::Local(local) => {
@@ -363,6 +438,12 @@ impl Lowerer<'_> {
                     &m.mac,
                     "macro calls are not supported in #[differentiable] functions; compute values outside and pass them in",
                 ),
+            }
+            // After a statement that may exit, the rest runs only when it did not.
+            if !last {
+                if let Some(r) = self.lower_rest_guarded(stmt, &stmts[i + 1..], want_value) {
+                    return r;
+                }
             }
         }
         Ok(value)
@@ -469,7 +550,13 @@ impl Lowerer<'_> {
                 self.assign(&b.left, v)
             }
             Expr::If(i) => self.lower_if(i, false).map(|_| ()),
+            Expr::Match(m) => self.lower_match(m, false).map(|_| ()),
             Expr::ForLoop(f) => self.lower_for(f),
+            Expr::While(w) => self.lower_while(w),
+            Expr::Loop(l) => self.lower_loop_expr(l, false).map(|_| ()),
+            Expr::Break(b) => self.lower_break(b),
+            Expr::Continue(c) => self.lower_continue(c),
+            Expr::Return(r) => self.lower_return(r),
             Expr::Block(b) => {
                 self.scopes.push(Vec::new());
                 let r = self.lower_stmts(&b.block.stmts, false);
@@ -531,12 +618,9 @@ impl Lowerer<'_> {
                     }
                 };
             }
-            Expr::If(i) => {
-                return match self.lower_if(i, true)? {
-                    Some(v) => Ok(v),
-                    None => Err(()),
-                }
-            }
+            Expr::If(i) => return self.lower_if(i, true)?.ok_or(()),
+            Expr::Match(m) => return self.lower_match(m, true)?.ok_or(()),
+            Expr::Loop(l) => return self.lower_loop_expr(l, true)?.ok_or(()),
             _ => {}
         }
         if let Expr::Path(p) = e {
@@ -770,6 +854,9 @@ impl Lowerer<'_> {
             vars: vec![placeholder; self.vars.len()],
             scopes: vec![Vec::new()],
             stmts: vec![Vec::new()],
+            loops: Vec::new(),
+            ret: None,
+            fresh: 0,
         };
         let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
         nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
@@ -866,235 +953,6 @@ impl Lowerer<'_> {
         let out = self.new_var(None, span, varied);
         self.push_eqn(out, Op::Call { path, borrowed }, args, span)
     }
-
-    fn lower_branch(
-        &mut self,
-        stmts: &[syn::Stmt],
-        want_value: bool,
-    ) -> Res<(Block, Option<VarId>)> {
-        self.stmts.push(Vec::new());
-        self.scopes.push(Vec::new());
-        let r = self.lower_stmts(stmts, want_value);
-        self.scopes.pop();
-        let block = Block {
-            stmts: self.stmts.pop().unwrap_or_default(),
-        };
-        Ok((block, r?))
-    }
-
-    fn lower_if(&mut self, i: &syn::ExprIf, want_value: bool) -> Res<Option<VarId>> {
-        if self.reads_varied(&i.cond) && !Self::is_simple(&i.cond) {
-            self.error(
-                &i.cond,
-                "this condition is too complex; compute it with `let` first",
-            );
-            return Err(());
-        }
-        let cond_vars = self.refs(&i.cond);
-        let cond = self.rename(&i.cond);
-        let names = self.binding_names();
-        let before = self.snapshot();
-        let (then_block, then_val) = self.lower_branch(&i.then_branch.stmts, want_value)?;
-        let after_then = self.snapshot();
-        self.restore(&before);
-        let (else_block, else_val) = match &i.else_branch {
-            Some((_, e)) => match &**e {
-                Expr::Block(b) => self.lower_branch(&b.block.stmts, want_value)?,
-                other => {
-                    // `else if`: a block holding the inner `if`.
-                    self.stmts.push(Vec::new());
-                    let v = if want_value {
-                        self.lower_expr(other).map(Some)
-                    } else {
-                        self.lower_stmt_expr(other).map(|_| None)
-                    };
-                    let block = Block {
-                        stmts: self.stmts.pop().unwrap_or_default(),
-                    };
-                    (block, v?)
-                }
-            },
-            None => (Block::default(), None),
-        };
-        let after_else = self.snapshot();
-        let mut outs = Vec::new();
-        let mut then_outs = Vec::new();
-        let mut else_outs = Vec::new();
-        let mut joined = before.clone();
-        for k in 0..before.len() {
-            if after_then[k] != before[k] || after_else[k] != before[k] {
-                let (t, e) = (after_then[k], after_else[k]);
-                let varied = self.vars[t].varied || self.vars[e].varied;
-                let out = self.new_var(Some(names[k].0.clone()), i.if_token.span, varied);
-                self.vars[out].by_ref = self.vars[t].by_ref && self.vars[e].by_ref;
-                outs.push(out);
-                then_outs.push(t);
-                else_outs.push(e);
-                joined[k] = out;
-            }
-        }
-        self.set_binding_ids(&joined);
-        let mut value = None;
-        if want_value {
-            match (then_val, else_val) {
-                (Some(t), Some(e)) => {
-                    let varied = self.vars[t].varied || self.vars[e].varied;
-                    let out = self.new_var(None, i.if_token.span, varied);
-                    self.vars[out].by_ref = self.vars[t].by_ref && self.vars[e].by_ref;
-                    outs.push(out);
-                    then_outs.push(t);
-                    else_outs.push(e);
-                    value = Some(out);
-                }
-                _ => {
-                    self.error(
-                        i.if_token,
-                        "this `if` is used as a value, so both branches must end with an expression and it needs an `else`",
-                    );
-                    return Err(());
-                }
-            }
-        }
-        if let Some(s) = self.stmts.last_mut() {
-            s.push(Stmt::If {
-                cond,
-                cond_vars,
-                then_block,
-                else_block,
-                outs,
-                then_outs,
-                else_outs,
-                span: i.if_token.span,
-            });
-        }
-        Ok(value)
-    }
-
-    fn lower_for(&mut self, f: &syn::ExprForLoop) -> Res<()> {
-        let mut range = &*f.expr;
-        while let Expr::Paren(p) = range {
-            range = &p.expr;
-        }
-        let (lo, hi, inclusive) = match range {
-            Expr::Range(r) => match (&r.start, &r.end) {
-                (Some(lo), Some(hi)) => (
-                    (**lo).clone(),
-                    (**hi).clone(),
-                    matches!(r.limits, syn::RangeLimits::Closed(_)),
-                ),
-                _ => {
-                    self.error(r, "a loop range needs both bounds: `for i in a..b`");
-                    return Err(());
-                }
-            },
-            other => {
-                self.error(
-                    other,
-                    "only loops over an integer range (`for i in a..b`) are supported in #[differentiable] functions",
-                );
-                return Err(());
-            }
-        };
-        if self.reads_varied_beyond_sizes(&lo) || self.reads_varied_beyond_sizes(&hi) {
-            self.error(
-                range,
-                "loop bounds must not depend on a differentiated value",
-            );
-            return Err(());
-        }
-        let index_name = match &*f.pat {
-            syn::Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                Some(pi.ident.to_string())
-            }
-            syn::Pat::Wild(_) => None,
-            other => {
-                self.error(other, "the loop variable must be a plain name or `_`");
-                return Err(());
-            }
-        };
-        let mut bound_vars = self.refs(&lo);
-        bound_vars.extend(self.refs(&hi));
-        let (lo, hi) = (self.rename(&lo), self.rename(&hi));
-
-        // The outer mutable variables the body assigns are carried across iterations.
-        let assigned = assigned_names(&f.body);
-        let names = self.binding_names();
-        let start = self.snapshot();
-        let mut slots: Vec<usize> = Vec::new();
-        for name in &assigned {
-            if let Some(k) = names.iter().rposition(|(n, _)| n == name) {
-                if names[k].1 && !slots.contains(&k) {
-                    slots.push(k);
-                }
-            }
-        }
-        let carried_in: Vec<VarId> = slots.iter().map(|&k| start[k]).collect();
-        let mut assumed: Vec<bool> = carried_in.iter().map(|&v| self.vars[v].varied).collect();
-        loop {
-            let var_mark = self.vars.len();
-            let err_mark = self.errors.len();
-            let mut ids = start.clone();
-            let mut params = Vec::new();
-            for (j, &k) in slots.iter().enumerate() {
-                let p = self.new_var(Some(names[k].0.clone()), f.for_token.span, assumed[j]);
-                self.vars[p].by_ref = self.vars[carried_in[j]].by_ref;
-                ids[k] = p;
-                params.push(p);
-            }
-            self.set_binding_ids(&ids);
-            let index = self.new_var(index_name.clone(), f.pat.span(), false);
-            self.stmts.push(Vec::new());
-            self.scopes.push(Vec::new());
-            if let Some(n) = &index_name {
-                self.bind(n.clone(), index, false);
-            }
-            let r = self.lower_stmts(&f.body.stmts, false);
-            self.scopes.pop();
-            let body = Block {
-                stmts: self.stmts.pop().unwrap_or_default(),
-            };
-            let end = self.snapshot();
-            let body_outs: Vec<VarId> = slots.iter().map(|&k| end[k]).collect();
-            let grew: Vec<usize> = (0..slots.len())
-                .filter(|&j| self.vars[body_outs[j]].varied && !assumed[j])
-                .collect();
-            if !grew.is_empty() {
-                for j in grew {
-                    assumed[j] = true;
-                }
-                self.vars.truncate(var_mark);
-                self.errors.truncate(err_mark);
-                self.set_binding_ids(&start);
-                continue;
-            }
-            r?;
-            let mut after = start.clone();
-            let mut outs = Vec::new();
-            for (j, &k) in slots.iter().enumerate() {
-                let o = self.new_var(Some(names[k].0.clone()), f.for_token.span, assumed[j]);
-                self.vars[o].by_ref = self.vars[params[j]].by_ref;
-                after[k] = o;
-                outs.push(o);
-            }
-            self.set_binding_ids(&after);
-            if let Some(s) = self.stmts.last_mut() {
-                s.push(Stmt::For {
-                    index,
-                    lo,
-                    hi,
-                    inclusive,
-                    bound_vars,
-                    carried_in,
-                    params,
-                    body,
-                    body_outs,
-                    outs,
-                    span: f.for_token.span,
-                });
-            }
-            return Ok(());
-        }
-    }
 }
 
 fn is_compound(op: &BinOp) -> bool {
@@ -1102,38 +960,6 @@ fn is_compound(op: &BinOp) -> bool {
         op,
         BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
     )
-}
-
-/// Names assigned (`x = ..`, `x += ..`) anywhere in `block`, in order of appearance.
-fn assigned_names(block: &syn::Block) -> Vec<String> {
-    struct Assigned(Vec<String>);
-    impl Assigned {
-        fn target(&mut self, e: &Expr) {
-            if let Expr::Path(p) = e {
-                if let Some(i) = p.path.get_ident() {
-                    let n = i.to_string();
-                    if !self.0.contains(&n) {
-                        self.0.push(n);
-                    }
-                }
-            }
-        }
-    }
-    impl<'ast> Visit<'ast> for Assigned {
-        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
-            self.target(&a.left);
-            syn::visit::visit_expr_assign(self, a);
-        }
-        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
-            if is_compound(&b.op) {
-                self.target(&b.left);
-            }
-            syn::visit::visit_expr_binary(self, b);
-        }
-    }
-    let mut a = Assigned(Vec::new());
-    a.visit_block(block);
-    a.0
 }
 
 /// `f64::name(a, rest..)` (or `f32::`, `core::f64::`, `std::f64::`) where `name` is a method

@@ -2,11 +2,10 @@ use autodiff::prelude::*;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    let mut s = x;
-    while s < 10.0 {
-        s = s * 2.0;
+    match x {
+        v if v > 0.0 => v * 2.0,
+        _ => 0.0,
     }
-    s
 }
 
 fn main() {}
