@@ -3,7 +3,7 @@
 //! `autodiff-macros` forwards to them; tests, snapshot tools and fuzzers call them directly.
 //!
 //! The compiler: [`differentiable`] parses the function, `lower` turns the body into an
-//! IR in A-normal form (`ir`), passes rewrite it (`pass::inline_map` turns elementwise
+//! IR in A-normal form (`ir`; control flow, exits included, in two structured statements), passes rewrite it (`pass::inline_map` turns elementwise
 //! `map` closures into matrix ops, `pass::fuse` turns elementwise chains into fused loops;
 //! `pass::shape` says what is known to be a matrix) and prune what needs no derivative
 //! (`pass::activity`, `pass::dce`), and `codegen` writes the forward code, the reverse
@@ -17,7 +17,7 @@
 //! assert!(out.to_string().contains("fn sq_grad"));
 //! let err = autodiff_macros_core::differentiable(
 //!     quote::quote!(),
-//!     quote::quote!(fn bad(x: f64) -> f64 { while x > 0.0 {} x }),
+//!     quote::quote!(fn bad(x: f64) -> f64 { let y = async { x }; x }),
 //! );
 //! assert!(err.to_string().contains("compile_error"));
 //! ```
