@@ -52,9 +52,20 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         );
     }
     fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
-        if e.method == "map" && e.args.len() == 1 {
-            if let syn::Expr::Closure(c) = &e.args[0] {
+        // The closures of `map` and `fold` are inlined.
+        let closure_at = match (e.method.to_string().as_str(), e.args.len()) {
+            ("map", 1) => Some(0),
+            ("fold", 2) => Some(1),
+            _ => None,
+        };
+        if let Some(k) = closure_at {
+            if let syn::Expr::Closure(c) = &e.args[k] {
                 self.visit_expr(&e.receiver);
+                for (j, a) in e.args.iter().enumerate() {
+                    if j != k {
+                        self.visit_expr(a);
+                    }
+                }
                 self.visit_expr(&c.body);
                 return;
             }

@@ -30,6 +30,8 @@ pub struct VarInfo {
     pub live: bool,
     /// A type annotation the user wrote on the binding.
     pub ty: Option<syn::Type>,
+    /// A slice, `Vec` or array of floats: rules read it as a slice (`&x[..]`).
+    pub seq: bool,
     /// Where the value was written.
     pub span: Span,
     /// For `m.w1`: the struct variable and the field. Its adjoint is the field of the
@@ -215,6 +217,9 @@ pub struct Param {
     pub wrt: bool,
     /// Its variable.
     pub var: VarId,
+    /// A differentiated slice, `Vec` or array: read as a slice (`&x[..]`), with an
+    /// adjoint of the gradient's type sized when declared.
+    pub seq: bool,
 }
 
 /// A lowered function body.

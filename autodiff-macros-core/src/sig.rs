@@ -14,6 +14,9 @@ pub enum Kind {
     Matrix,
     /// Another type: a `#[derive(Tangent)]` struct.
     Struct,
+    /// A slice, `Vec` or array of `f32`/`f64`: read as a slice, with a gradient of type
+    /// `Vec<T>` (or `[T; N]` for arrays).
+    Sequence,
     /// Integers, booleans, slices, strings, ...: never differentiated.
     Constant,
 }
@@ -65,7 +68,34 @@ const MATRIX_PREFIXES: &[&str] = &[
     "RowVector",
 ];
 
+/// The element type of a sequence of floats: `[T]`, `[T; N]`, `Vec<T>`.
+pub fn sequence_elem(ty: &Type) -> Option<&Type> {
+    let elem = match ty {
+        Type::Slice(s) => &*s.elem,
+        Type::Array(a) => &*a.elem,
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if last.ident != "Vec" {
+                return None;
+            }
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        Type::Paren(p) => return sequence_elem(&p.elem),
+        _ => return None,
+    };
+    (classify(elem) == Kind::Scalar).then_some(elem)
+}
+
 pub fn classify(ty: &Type) -> Kind {
+    if sequence_elem(ty).is_some() {
+        return Kind::Sequence;
+    }
     match ty {
         Type::Path(p) if p.qself.is_none() => {
             let Some(last) = p.path.segments.last() else {
@@ -159,6 +189,11 @@ pub fn analyze(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signat
                     Type::Reference(r) => (true, (*r.elem).clone()),
                     _ => (false, ty.clone()),
                 };
+                // A slice's gradient is a `Vec` of its elements.
+                let owned_ty = match (&owned_ty, sequence_elem(&owned_ty)) {
+                    (Type::Slice(_), Some(elem)) => syn::parse_quote!(::std::vec::Vec<#elem>),
+                    _ => owned_ty,
+                };
                 let kind = classify(&owned_ty);
                 params.push(SigParam {
                     ident,
@@ -186,7 +221,7 @@ pub fn analyze(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signat
                     Some(p) if p.kind == Kind::Constant => errors.push_spanned(
                         name,
                         format!(
-                            "`{name}` has type `{}`, which cannot be differentiated; only f32, f64, nalgebra matrices and #[derive(Tangent)] structs can",
+                            "`{name}` has type `{}`, which cannot be differentiated; only f32, f64, slices, `Vec`s and arrays of them, nalgebra matrices and #[derive(Tangent)] structs can",
                             p.ty.to_token_stream()
                         ),
                     ),

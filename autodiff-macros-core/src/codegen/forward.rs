@@ -232,7 +232,13 @@ impl Forward<'_> {
                     .args
                     .iter()
                     .zip(borrowed)
-                    .map(|(&a, &b)| if b { operand(f, a) } else { cloned(f, a) })
+                    .map(|(&a, &b)| {
+                        if b {
+                            super::borrowed_arg(f, a)
+                        } else {
+                            cloned(f, a)
+                        }
+                    })
                     .collect();
                 if self.record && f.active(e.out) {
                     let pb = pullback(e.out);

@@ -136,12 +136,14 @@ fn with_saved_output(inner: &Func) -> Func {
         ty: None,
         span: vjp.vars[vjp.ret].span,
         field_of: None,
+        seq: false,
     });
     let index = vjp.params.len();
     vjp.params.push(Param {
         ident: format_ident!("__ad_y"),
         wrt: false,
         var: y,
+        seq: false,
     });
     if let Stmt::Eqn(e) = &mut vjp.body.stmts[at] {
         if let Op::Unary(r) = &e.op {

@@ -53,6 +53,19 @@ pub fn tape(v: VarId) -> syn::Ident {
 /// `v` as an operand: a reference to its value (`&__ad_3`, or `__ad_3` when it is one).
 pub fn operand(f: &Func, v: VarId) -> TokenStream {
     let id = primal(v);
+    if f.vars[v].seq {
+        quote!(&#id[..])
+    } else if f.vars[v].by_ref {
+        quote!(#id)
+    } else {
+        quote!(&#id)
+    }
+}
+
+/// `v` as the argument of a call written `g(&v)`: a reference to it as it is, which
+/// coerces to what the callee takes (`&Vec<f64>` to `&[f64]`).
+pub fn borrowed_arg(f: &Func, v: VarId) -> TokenStream {
+    let id = primal(v);
     if f.vars[v].by_ref {
         quote!(#id)
     } else {
@@ -210,6 +223,15 @@ pub fn param_cotangent(f: &Func, i: usize) -> TokenStream {
         return quote!(::autodiff::__private::NotDifferentiated);
     }
     let primal_ref = operand(f, p.var);
+    if p.seq {
+        // Sized when declared: the adjoint is the gradient.
+        if f.active(p.var) {
+            let a = adjoint(p.var);
+            return quote!(#a);
+        }
+        let ty = &f.vars[p.var].ty;
+        return quote!(::autodiff::__private::seq_adjoint::<_, #ty>(#primal_ref));
+    }
     if f.active(p.var) && definitely_contributed(f, p.var) {
         let a = adjoint(p.var);
         quote!(::autodiff::__private::finish_contributed(#a, #primal_ref))

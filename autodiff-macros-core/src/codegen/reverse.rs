@@ -33,6 +33,11 @@ impl Reverse<'_> {
                 // annotated `let`s), so that field adjoints of struct parameters resolve.
                 let info = &self.f.vars[v];
                 let owned = !info.by_ref || self.f.params.iter().any(|p| p.var == v);
+                if self.f.params.iter().any(|p| p.var == v && p.seq) {
+                    let ty = &info.ty;
+                    let x = super::operand(self.f, v);
+                    return quote!(let mut #a: #ty = ::autodiff::__private::seq_adjoint(#x););
+                }
                 match (&info.ty, owned) {
                     (Some(ty), true) if !matches!(ty, syn::Type::Reference(_)) => {
                         quote!(let mut #a: #ty = ::autodiff::__private::adjoint_zero();)

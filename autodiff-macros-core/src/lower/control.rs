@@ -923,9 +923,12 @@ impl Lowerer<'_> {
                 }
             },
             other => {
+                if let Some(indexed) = self.for_over_chain(f) {
+                    return self.lower_for(&indexed);
+                }
                 self.error(
                     other,
-                    "only loops over an integer range (`for i in a..b`) are supported in #[differentiable] functions",
+                    "#[differentiable] loops run over an integer range (`for i in a..b`), a slice or vector (`for v in x.iter()`, `for &v in x`), or a chain of `iter`, `enumerate`, `zip`, `map`, `copied` over them",
                 );
                 return Err(());
             }

@@ -11,7 +11,7 @@
 use crate::errors::Errors;
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
 use crate::rules::{self, Entry, Shape};
-use crate::sig::Signature;
+use crate::sig::{Kind, Signature};
 use autodiff_ops::OpId;
 use proc_macro2::Span;
 use quote::{format_ident, ToTokens};
@@ -26,6 +26,7 @@ pub fn var_ident(v: VarId) -> syn::Ident {
 }
 
 mod control;
+mod iterators;
 
 use control::{Exits, LoopCtx, ReturnCtx, RETURN_FLAG, RETURN_VALUE};
 
@@ -71,7 +72,11 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         let var = l.new_var(Some(p.ident.to_string()), p.ident.span(), p.wrt);
         // A borrowed differentiable value is used as the reference it is (`x * w` on
         // `&DMatrix`); a borrowed constant (`&[usize]`) is passed on as a whole value.
-        l.vars[var].by_ref = p.by_ref && p.kind != crate::sig::Kind::Constant;
+        // A differentiated sequence is read as a slice; one that is not is a constant.
+        let seq = p.kind == Kind::Sequence && p.wrt;
+        l.vars[var].seq = seq;
+        l.vars[var].by_ref =
+            p.by_ref && p.kind != Kind::Constant && (seq || p.kind != Kind::Sequence);
         l.vars[var].ty = Some(p.owned_ty.clone());
         l.stmts[0].push(Stmt::Eqn(Eqn {
             out: var,
@@ -84,6 +89,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             ident: p.ident.clone(),
             wrt: p.wrt,
             var,
+            seq,
         });
     }
     let stmts = &item.block.stmts;
@@ -175,6 +181,7 @@ impl Lowerer<'_> {
             ty: None,
             span,
             field_of: None,
+            seq: false,
         });
         self.vars.len() - 1
     }
@@ -730,6 +737,9 @@ impl Lowerer<'_> {
     }
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Res<VarId> {
+        if let Some(block) = self.reduce_chain(m) {
+            return self.lower_expr(&block?);
+        }
         let name = m.method.to_string();
         if name == "map" && m.args.len() == 1 {
             if let Expr::Closure(c) = &m.args[0] {
@@ -848,6 +858,7 @@ impl Lowerer<'_> {
             ty: None,
             span: c.span(),
             field_of: None,
+            seq: false,
         };
         let mut nested = Lowerer {
             errors: &mut *self.errors,
@@ -871,6 +882,7 @@ impl Lowerer<'_> {
                 ident: param,
                 wrt: true,
                 var: pvar,
+                seq: false,
             }],
             body: func_body,
             ret: ret?,

@@ -271,6 +271,7 @@ fn fused_eqn(eqns: &[Eqn], vars: &[crate::ir::VarInfo]) -> Eqn {
             ident: format_ident!("__ad_e{}", v),
             wrt: true,
             var: v,
+            seq: false,
         });
         stmts.push(Stmt::Eqn(Eqn {
             out: v,

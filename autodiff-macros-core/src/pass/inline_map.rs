@@ -112,6 +112,7 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
                 ty: None,
                 span: b.span,
                 field_of: None,
+                seq: false,
             });
             vars.len() - 1
         };

@@ -61,7 +61,7 @@ macro_rules! scalar_adjoint {
 scalar_adjoint!(f32, f64);
 
 /// A unary operation `Op` applicable to `Self` (elementwise on matrices, or a reduction).
-pub trait UnaryOp<Op>: Sized {
+pub trait UnaryOp<Op> {
     /// The result type.
     type Output;
     /// `op(self)`.
@@ -138,13 +138,19 @@ scalar_dispatch!(f32, f64);
 
 /// Forward of a unary op: `op(x)`.
 #[inline(always)]
-pub fn unary<Op, X: UnaryOp<Op>>(op: Op, x: &X) -> X::Output {
+pub fn unary<Op, X: UnaryOp<Op> + ?Sized>(op: Op, x: &X) -> X::Output {
     x.forward(op)
 }
 
 /// Reverse of a unary op: `gx += g * d op(x) / dx`.
 #[inline(always)]
-pub fn unary_vjp<Op, X: UnaryOp<Op>>(op: Op, x: &X, y: &X::Output, g: &X::Output, gx: &mut X) {
+pub fn unary_vjp<Op, X: UnaryOp<Op> + ?Sized>(
+    op: Op,
+    x: &X,
+    y: &X::Output,
+    g: &X::Output,
+    gx: &mut X,
+) {
     x.vjp(op, y, g, gx)
 }
 

@@ -27,6 +27,7 @@ mod nn;
 mod product;
 mod real;
 mod reductions;
+mod sequence;
 mod shape;
 mod ternary;
 
@@ -46,5 +47,6 @@ pub use nn::{CrossEntropy, LogSoftmax, LogSumExp, Mse, Softmax};
 pub use product::{Dot, MatMul, MATMUL_TORCH_NAME, MATVEC_TORCH_NAME};
 pub use real::Real;
 pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
+pub use sequence::{seq_adjoint, SeqAdjoint};
 pub use shape::{Index, Index2, Transpose};
 pub use ternary::*;
