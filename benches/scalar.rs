@@ -5,6 +5,15 @@
 //! entry (the tape engine: record, `backward()`, read the gradients), against which the
 //! target is static at least 20x faster. The tutorial loss also has forward-only entries
 //! (`*_forward`) for the gradient/forward ratio.
+//!
+//! `scalar/pendulum_while` is a damped pendulum integrated by a `while t < t_end` loop
+//! (1,001 steps, trip count known only at run time; `workloads/pendulum.rs`): the
+//! generated gradient against an expert's hand-written adjoint (trajectory buffer, reverse
+//! sweep), target static / handwritten at most 1.5, and the generated forward function
+//! (`static_forward`) against the same code without the attribute (`plain_forward`).
+
+#[path = "workloads/pendulum.rs"]
+mod pendulum;
 
 use autodiff::dynamic::{no_grad, Tensor};
 use autodiff::prelude::*;
@@ -241,5 +250,40 @@ fn bench_rosenbrock(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_tutorial, bench_rosenbrock);
+fn bench_pendulum(c: &mut Criterion) {
+    use pendulum::{
+        pendulum_loss, pendulum_loss_grad, pendulum_loss_handwritten, pendulum_loss_plain, INPUTS,
+    };
+    let p = INPUTS;
+    let mut g = c.benchmark_group("scalar/pendulum_while");
+    g.bench_function("handwritten", |b| {
+        b.iter(|| {
+            let p = black_box(&p);
+            pendulum_loss_handwritten(p.theta0, p.omega0, p.c, p.l, p.dt, p.t_end, p.target)
+        })
+    });
+    g.bench_function("static", |b| {
+        b.iter(|| {
+            let p = black_box(&p);
+            let (v, grad) =
+                pendulum_loss_grad(p.theta0, p.omega0, p.c, p.l, p.dt, p.t_end, p.target);
+            (v, [grad.theta0, grad.omega0, grad.c, grad.l])
+        })
+    });
+    g.bench_function("plain_forward", |b| {
+        b.iter(|| {
+            let p = black_box(&p);
+            pendulum_loss_plain(p.theta0, p.omega0, p.c, p.l, p.dt, p.t_end, p.target)
+        })
+    });
+    g.bench_function("static_forward", |b| {
+        b.iter(|| {
+            let p = black_box(&p);
+            pendulum_loss(p.theta0, p.omega0, p.c, p.l, p.dt, p.t_end, p.target)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_tutorial, bench_rosenbrock, bench_pendulum);
 criterion_main!(benches);

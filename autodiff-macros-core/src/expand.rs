@@ -9,6 +9,9 @@ use proc_macro2::TokenStream;
 
 /// Expands `#[differentiable(attr)] item`. Never panics: bad input gives `compile_error!`s.
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return crate::methods::expand_impl(attr, block);
+    }
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -20,12 +23,25 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote::quote!(#item #err);
         }
     };
+    differentiable_fn(attr, func, None)
+}
+
+/// Expands `#[differentiable(attr)]` on the function `func`; `method` when it is a method
+/// of a `#[differentiable] impl` block, lowered as a free function.
+pub fn differentiable_fn(
+    attr: TokenStream,
+    func: syn::ItemFn,
+    method: Option<crate::sig::MethodInfo>,
+) -> TokenStream {
     let args: Args = match syn::parse2(attr) {
         Ok(a) => a,
         Err(e) => return items::fallback(&func, None, e),
     };
     let mut errors = Errors::default();
-    let sig = sig::analyze(&func, &args, &mut errors);
+    let mut sig = sig::analyze(&func, &args, &mut errors);
+    if let Some(s) = &mut sig {
+        s.method = method;
+    }
     if let (Some(backward), Some(s)) = (&args.custom_vjp, &sig) {
         return match errors.finish() {
             Ok(()) => items::generate_custom(&func, s, backward),

@@ -31,6 +31,7 @@ mod errors;
 mod expand;
 mod ir;
 mod lower;
+mod methods;
 mod pass;
 mod rules;
 mod sig;

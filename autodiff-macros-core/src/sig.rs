@@ -47,6 +47,28 @@ pub struct Signature {
     pub ret: Type,
     /// Whether the return type is `f32` or `f64` (then `name_grad` exists).
     pub ret_scalar: bool,
+    /// For a method of a `#[differentiable] impl` block, lowered as a free function.
+    pub method: Option<MethodInfo>,
+}
+
+/// What a method of a `#[differentiable] impl` block adds to its signature.
+#[derive(Clone)]
+pub struct MethodInfo {
+    /// The gradient struct's name: type name + method name + `Grad` (`ModelLossGrad`).
+    pub grad_struct: syn::Ident,
+    /// The block's differentiable methods: `self.name(..)` calls the free function.
+    pub siblings: Vec<Sibling>,
+}
+
+/// A differentiable method of the same block.
+#[derive(Clone)]
+pub struct Sibling {
+    /// The method's name.
+    pub name: String,
+    /// The free function it is lowered to.
+    pub free: syn::Ident,
+    /// Whether its receiver is `&self` (else `self`).
+    pub by_ref: bool,
 }
 
 const INTEGERS: &[&str] = &[
@@ -162,7 +184,7 @@ pub fn analyze(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signat
         match input {
             FnArg::Receiver(r) => errors.push_spanned(
                 r,
-                "methods cannot be #[differentiable]; write a free function that takes the value as a parameter",
+                "a method is differentiated when its `impl` block carries the attribute too: `#[differentiable] impl Model { #[differentiable] fn loss(&self, ..) -> f64 { .. } }`",
             ),
             FnArg::Typed(pt) => {
                 let ident = match &*pt.pat {
@@ -256,5 +278,6 @@ pub fn analyze(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signat
         params,
         ret,
         ret_scalar,
+        method: None,
     })
 }

@@ -223,9 +223,13 @@ impl Forward<'_> {
                 let x = operand(f, e.args[0]);
                 quote_spanned!(span=> let #out #ty = ::core::clone::Clone::clone(#x);)
             }
-            Op::Field(member) => {
+            Op::Field(member) if f.vars[e.out].by_ref => {
                 let base = primal(e.args[0]);
                 quote_spanned!(span=> let #out = &#base.#member;)
+            }
+            Op::Field(member) => {
+                let base = primal(e.args[0]);
+                quote_spanned!(span=> let #out = ::core::clone::Clone::clone(&#base.#member);)
             }
             Op::Call { path, borrowed } => {
                 let args: Vec<TokenStream> = e

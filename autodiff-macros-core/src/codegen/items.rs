@@ -70,6 +70,16 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names for function `name` with signature `sig`: a method's gradient struct is
+    /// named after its type and itself (`ModelLossGrad`).
+    pub fn for_sig(name: &syn::Ident, sig: Option<&Signature>) -> Self {
+        let mut names = Names::new(name);
+        if let Some(m) = sig.and_then(|s| s.method.as_ref()) {
+            names.grad_struct = m.grad_struct.clone();
+        }
+        names
+    }
+
     /// The names for function `name`.
     pub fn new(name: &syn::Ident) -> Self {
         // A raw identifier (`r#type`) names its items without the `r#`: `type_grad`, `TypeGrad`.
@@ -404,7 +414,7 @@ fn owned_call_args(sig: &Signature) -> Vec<TokenStream> {
 
 /// Every item for an ordinary differentiable function.
 pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
-    let names = Names::new(&item.sig.ident);
+    let names = Names::for_sig(&item.sig.ident, Some(sig));
     let ret_var = primal(f.ret);
     let ret_ty = &sig.ret;
 
@@ -518,7 +528,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
 
 /// Every item for a function with a user-supplied backward (`custom_vjp = backward`).
 pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path) -> TokenStream {
-    let names = Names::new(&item.sig.ident);
+    let names = Names::for_sig(&item.sig.ident, Some(sig));
     let name = &names.name;
     let ret_ty = &sig.ret;
     let lints = allow_lints();
@@ -590,7 +600,7 @@ pub fn fallback(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) 
     let Some(sig) = sig else {
         return quote!(#item #err);
     };
-    let names = Names::new(&item.sig.ident);
+    let names = Names::for_sig(&item.sig.ident, Some(sig));
     let entries = entry_points(item, sig, &names, quote!(::core::unreachable!()), true);
     quote! {
         #item

@@ -15,7 +15,7 @@ use syn::Expr;
 /// An iterator chain read as an index loop: its length and its element at index `i`.
 struct Chain {
     len: Expr,
-    elem: Box<dyn Fn(&syn::Ident) -> Expr>,
+    elem: Box<dyn Fn(&Expr) -> Expr>,
 }
 
 /// The closure's parameter and body, for `map` and `fold`.
@@ -61,8 +61,9 @@ fn strip(e: &Expr) -> &Expr {
     }
 }
 
-/// `e` as an iterator chain, or `None` when it is not one this lowering reads.
-fn chain(e: &Expr, by_ref: bool) -> Option<Chain> {
+/// `e` as an iterator chain, or `None` when it is not one this lowering reads;
+/// `by_ref(x)` tells whether the elements of sequence `x` are read as `&x[i]`.
+fn chain(e: &Expr, by_ref: &dyn Fn(&Expr) -> bool) -> Option<Chain> {
     match strip(e) {
         Expr::Range(r) => {
             let lo = r.start.as_deref().cloned()?;
@@ -80,7 +81,16 @@ fn chain(e: &Expr, by_ref: bool) -> Option<Chain> {
             let name = m.method.to_string();
             match (name.as_str(), m.args.len()) {
                 ("iter" | "into_iter", 0) => seq(&m.receiver, by_ref),
-                ("copied" | "cloned", 0) => chain(&m.receiver, false),
+                ("copied" | "cloned", 0) => chain(&m.receiver, &|_| false),
+                ("rev", 0) => {
+                    let inner = chain(&m.receiver, by_ref)?;
+                    let (len, elem) = (inner.len, inner.elem);
+                    let n = len.clone();
+                    Some(Chain {
+                        len,
+                        elem: Box::new(move |i| elem(&syn::parse_quote!((#n - 1 - #i)))),
+                    })
+                }
                 ("enumerate", 0) => {
                     let inner = chain(&m.receiver, by_ref)?;
                     let elem = inner.elem;
@@ -126,12 +136,13 @@ fn chain(e: &Expr, by_ref: bool) -> Option<Chain> {
     }
 }
 
-/// A sequence `x` read by index: `x[i]` (`&x[i]` when `by_ref`, as `iter()` yields).
-fn seq(x: &Expr, by_ref: bool) -> Option<Chain> {
+/// A sequence `x` read by index: `x[i]` (`&x[i]` when `by_ref(x)`, as `iter()` yields).
+fn seq(x: &Expr, by_ref: &dyn Fn(&Expr) -> bool) -> Option<Chain> {
     let x = strip(x).clone();
     if !matches!(x, Expr::Path(_) | Expr::Field(_)) {
         return None;
     }
+    let by_ref = by_ref(&x);
     let len: Expr = syn::parse_quote!(#x.len());
     Some(Chain {
         len,
@@ -151,21 +162,21 @@ impl Lowerer<'_> {
         syn::Ident::new(&format!("__ad_it{}", self.fresh), span)
     }
 
-    /// Whether the elements of `e` are read by reference (`&x[i]`): for sequences that
-    /// are not differentiated, as `iter()` yields them; a differentiated element is read
-    /// by value (an `Index` op), which arithmetic treats the same.
-    fn elements_by_ref(&self, e: &Expr) -> bool {
-        !self.reads_varied(e)
+    /// Whether the elements of sequence `x` are read by reference (`&x[i]`), as `iter()`
+    /// yields them: those of a sequence that is not differentiated. A differentiated
+    /// element is read by value (an `Index` op), which arithmetic treats the same.
+    fn elements_by_ref(&self, x: &Expr) -> bool {
+        !self.reads_varied(x)
     }
 
     /// `for pat in chain { body }` as `for i in 0..len { let pat = elem(i); body }`, or
     /// `None` when `iterable` is not a chain this lowering reads.
     pub(super) fn for_over_chain(&mut self, f: &syn::ExprForLoop) -> Option<syn::ExprForLoop> {
-        let by_ref = self.elements_by_ref(&f.expr);
-        let c = chain(&f.expr, by_ref).or_else(|| seq(&f.expr, by_ref))?;
+        let by_ref = |x: &Expr| self.elements_by_ref(x);
+        let c = chain(&f.expr, &by_ref).or_else(|| seq(&f.expr, &by_ref))?;
         let i = self.iterator_index(f.for_token.span);
         let mut stmts = Vec::new();
-        bind(&f.pat, (c.elem)(&i), &mut stmts);
+        bind(&f.pat, (c.elem)(&syn::parse_quote!(#i)), &mut stmts);
         stmts.extend(f.body.stmts.iter().cloned());
         let len = c.len;
         let label = &f.label;
@@ -182,13 +193,13 @@ impl Lowerer<'_> {
         if !matches!(name.as_str(), "sum" | "product" | "fold") || !self.reads_varied(&whole) {
             return None;
         }
-        let by_ref = self.elements_by_ref(&m.receiver);
-        let c = chain(&m.receiver, by_ref)?;
+        let by_ref = |x: &Expr| self.elements_by_ref(x);
+        let c = chain(&m.receiver, &by_ref)?;
         let span = m.method.span();
         let i = self.iterator_index(span);
         self.fresh += 1;
         let acc = syn::Ident::new(&format!("__ad_acc{}", self.fresh), span);
-        let elem = (c.elem)(&i);
+        let elem = (c.elem)(&syn::parse_quote!(#i));
         let len = c.len;
         let (init, step): (Expr, Expr) = match (name.as_str(), m.args.len()) {
             ("sum", 0) => (

@@ -47,6 +47,8 @@ struct Lowerer<'e> {
     ret: Option<ReturnCtx>,
     /// Counter for the names of flags.
     fresh: usize,
+    /// The differentiable methods `self.name(..)` may call (in a `#[differentiable] impl`).
+    siblings: Vec<crate::sig::Sibling>,
 }
 
 type Res<T> = Result<T, ()>;
@@ -66,6 +68,11 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         loops: Vec::new(),
         ret: None,
         fresh: 0,
+        siblings: sig
+            .method
+            .as_ref()
+            .map(|m| m.siblings.clone())
+            .unwrap_or_default(),
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -74,7 +81,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         // `&DMatrix`); a borrowed constant (`&[usize]`) is passed on as a whole value.
         // A differentiated sequence is read as a slice; one that is not is a constant.
         let seq = p.kind == Kind::Sequence && p.wrt;
-        l.vars[var].seq = seq;
+        l.vars[var].seq = p.kind == Kind::Sequence;
         l.vars[var].by_ref =
             p.by_ref && p.kind != Kind::Constant && (seq || p.kind != Kind::Sequence);
         l.vars[var].ty = Some(p.owned_ty.clone());
@@ -405,6 +412,8 @@ impl Lowerer<'_> {
         let args = self.refs(e);
         let renamed = self.rename(e);
         let out = self.new_var(None, e.span(), false);
+        // `&xs[i]`: the value is a reference, passed to rules as it is.
+        self.vars[out].by_ref = matches!(e, Expr::Reference(_));
         self.push_eqn(out, Op::Opaque(renamed), args, e.span())
     }
 
@@ -612,7 +621,12 @@ impl Lowerer<'_> {
         match e {
             Expr::Paren(p) => return self.lower_expr(&p.expr),
             Expr::Group(g) => return self.lower_expr(&g.expr),
-            Expr::Reference(r) => return self.lower_expr(&r.expr),
+            // A borrow of a constant (`&c.sd`, `&e[0]`) is kept as written.
+            Expr::Reference(r)
+                if !(Self::is_simple(e) && !self.reads_varied(e) && !Self::uses_rules(e)) =>
+            {
+                return self.lower_expr(&r.expr)
+            }
             Expr::Block(b) if b.label.is_none() => {
                 self.scopes.push(Vec::new());
                 let r = self.lower_stmts(&b.block.stmts, true);
@@ -637,7 +651,8 @@ impl Lowerer<'_> {
                 }
             }
         }
-        if Self::is_simple(e) && !self.reads_varied(e) && !Self::uses_rules(e) {
+        // Sizes of differentiated values (`x.len()`) carry no gradient.
+        if Self::is_simple(e) && !self.reads_varied_beyond_sizes(e) && !Self::uses_rules(e) {
             return Ok(self.opaque(e));
         }
         match e {
@@ -671,7 +686,9 @@ impl Lowerer<'_> {
                 let base = self.lower_expr(&f.base)?;
                 let varied = self.vars[base].varied;
                 let out = self.new_var(None, e.span(), varied);
-                self.vars[out].by_ref = true;
+                // A field of a borrowed struct is borrowed; of an owned one (`self` by
+                // value), copied, so the pullback can own it.
+                self.vars[out].by_ref = self.vars[base].by_ref;
                 self.vars[out].field_of = Some((base, f.member.clone()));
                 if let Some(name) = &self.vars[base].name {
                     let field = match &f.member {
@@ -741,6 +758,23 @@ impl Lowerer<'_> {
             return self.lower_expr(&block?);
         }
         let name = m.method.to_string();
+        let on_self =
+            matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident(crate::methods::SELF));
+        if let Some(sib) = self
+            .siblings
+            .iter()
+            .find(|s| on_self && s.name == name)
+            .cloned()
+        {
+            // `self.other(..)`: a call of the other method's free function.
+            let mut args = vec![self.lower_expr(&m.receiver)?];
+            let mut borrowed = vec![sib.by_ref];
+            for a in &m.args {
+                borrowed.push(matches!(a, Expr::Reference(_)));
+                args.push(self.lower_expr(a)?);
+            }
+            return Ok(self.push_call(sib.free.into(), borrowed, args, m.span()));
+        }
         if name == "map" && m.args.len() == 1 {
             if let Expr::Closure(c) = &m.args[0] {
                 return self.lower_map(m, c);
@@ -868,6 +902,7 @@ impl Lowerer<'_> {
             loops: Vec::new(),
             ret: None,
             fresh: 0,
+            siblings: Vec::new(),
         };
         let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
         nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());

@@ -29,6 +29,40 @@ impl<T: Real> UnaryOp<Index> for [T] {
     }
 }
 
+/// A `Vec` field of a differentiated struct (`self.c[k]`): its adjoint is the field of
+/// the struct's adjoint, an empty `Vec` (the symbolic zero) until the first contribution.
+impl<T: Real> UnaryOp<Index> for Vec<T> {
+    type Output = T;
+
+    #[inline(always)]
+    fn forward(&self, op: Index) -> T {
+        self.as_slice().forward(op)
+    }
+
+    #[inline(always)]
+    fn vjp(&self, op: Index, y: &T, g: &T, gx: &mut Vec<T>) {
+        if gx.is_empty() {
+            gx.resize(self.len(), T::zero());
+        }
+        self.as_slice().vjp(op, y, g, gx.as_mut_slice())
+    }
+}
+
+/// An array field of a differentiated struct: its adjoint is an array of zeros.
+impl<T: Real, const N: usize> UnaryOp<Index> for [T; N] {
+    type Output = T;
+
+    #[inline(always)]
+    fn forward(&self, op: Index) -> T {
+        self.as_slice().forward(op)
+    }
+
+    #[inline(always)]
+    fn vjp(&self, op: Index, y: &T, g: &T, gx: &mut [T; N]) {
+        self.as_slice().vjp(op, y, g, gx.as_mut_slice())
+    }
+}
+
 #[inline(always)]
 fn check(i: usize, len: usize) -> usize {
     assert!(
@@ -84,6 +118,14 @@ mod tests {
         let mut a: [f64; 3] = seq_adjoint(x);
         unary_vjp(Index(0), x, &1.0, &2.0, &mut a);
         assert_eq!(a, [2.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_vec_field_sizes_its_empty_adjoint() {
+        let x = vec![1.0_f64, 2.0];
+        let mut g: Vec<f64> = Vec::new();
+        unary_vjp(Index(1), &x, &2.0, &4.0, &mut g);
+        assert_eq!(g, vec![0.0, 4.0]);
     }
 
     #[test]
