@@ -58,6 +58,7 @@ pub fn differentiable_fn(
             pass::fuse::run(&mut f);
             pass::activity::run(&mut f);
             pass::dce::run(&mut f);
+            pass::recompute::run(&mut f);
             items::generate(&func, s, &f)
         }
         (Err(e), _, s) => items::fallback(&func, s.as_ref(), e),

@@ -107,6 +107,11 @@ pub enum Op {
         path: syn::Path,
         /// Per argument: written with a leading `&`.
         borrowed: Vec<bool>,
+        /// Inside a branch or loop, lending a value of that block (`g(&w)`): the callee's
+        /// pullback would borrow what the block drops, so the tape keeps the arguments
+        /// and the reverse pass calls the callee's vector-Jacobian product on them
+        /// (recomputing its forward) instead (see `pass::recompute`).
+        recompute: bool,
     },
 }
 

@@ -231,7 +231,11 @@ impl Forward<'_> {
                 let base = primal(e.args[0]);
                 quote_spanned!(span=> let #out = ::core::clone::Clone::clone(&#base.#member);)
             }
-            Op::Call { path, borrowed } => {
+            Op::Call {
+                path,
+                borrowed,
+                recompute,
+            } => {
                 let args: Vec<TokenStream> = e
                     .args
                     .iter()
@@ -244,7 +248,7 @@ impl Forward<'_> {
                         }
                     })
                     .collect();
-                if self.record && f.active(e.out) {
+                if self.record && f.active(e.out) && !recompute {
                     let pb = pullback(e.out);
                     let callee = super::items::pullback_path(path);
                     quote_spanned!(span=> let (#out, #pb) = #callee(#(#args),*);)

@@ -40,6 +40,11 @@ pub fn pullback_path(path: &syn::Path) -> syn::Path {
     with_last(path, pullback_ident)
 }
 
+/// `path::to::g` gives `path::to::__ad_vjp_g`, its value and vector-Jacobian product.
+pub fn direct_path(path: &syn::Path) -> syn::Path {
+    with_last(path, |i| format_ident!("__ad_vjp_{}", i.unraw()))
+}
+
 /// `path::to::g` gives `path::to::__ad_wrt_g`.
 pub fn wrt_path(path: &syn::Path) -> syn::Path {
     with_last(path, wrt_ident)
@@ -385,6 +390,10 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
 fn lends_a_local(f: &Func, block: &Block) -> bool {
     block.stmts.iter().any(|s| match s {
         Stmt::Eqn(e) => match &e.op {
+            // A recomputed call keeps no pullback: nothing borrows past its block.
+            Op::Call {
+                recompute: true, ..
+            } => false,
             Op::Call { borrowed, .. } => e
                 .args
                 .iter()

@@ -240,9 +240,31 @@ impl Reverse<'_> {
             // The field's adjoint is the struct adjoint's field (`adjoint_place`):
             // every contribution already landed there.
             Op::Field(_) => quote!(),
-            Op::Call { .. } => {
+            Op::Call {
+                path,
+                borrowed,
+                recompute,
+            } => {
                 let pb = pullback(e.out);
                 let cot = format_ident!("__cot_{}", e.out);
+                let call = if *recompute {
+                    // The callee's forward again on the arguments the tape kept, with its
+                    // vector-Jacobian product.
+                    let args = e.args.iter().zip(borrowed).map(|(&a, &b)| {
+                        if b {
+                            super::borrowed_arg(f, a)
+                        } else {
+                            super::cloned(f, a)
+                        }
+                    });
+                    let direct = super::items::direct_path(path);
+                    quote_spanned! {span=>
+                        let (__ad_again, #cot) = #direct(#(#args,)* #g);
+                        ::autodiff::__private::recycle_value(__ad_again);
+                    }
+                } else {
+                    quote_spanned!(span=> let #cot = #pb(#g);)
+                };
                 let adds = e
                     .args
                     .iter()
@@ -259,7 +281,7 @@ impl Reverse<'_> {
                     quote!(::autodiff::__private::recycle_value(#cot.#k);)
                 });
                 quote_spanned! {span=>
-                    let #cot = #pb(#g);
+                    #call
                     #(#adds)*
                     #(#recycles)*
                 }

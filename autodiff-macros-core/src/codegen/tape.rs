@@ -65,6 +65,13 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
                 if let Op::Fused(_) = &e.op {
                     reads.insert(e.out);
                 }
+                // A recomputed call runs its callee again on its arguments.
+                if let Op::Call {
+                    recompute: true, ..
+                } = &e.op
+                {
+                    reads.extend(e.args.iter().copied());
+                }
                 if let Op::Unary(r) | Op::Binary(r) = &e.op {
                     if e.args.iter().any(|&a| f.active(a)) {
                         reads.extend(e.args.iter().copied());
@@ -124,7 +131,14 @@ fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(Token
     for s in &block.stmts {
         match s {
             Stmt::Eqn(e) => {
-                if matches!(e.op, Op::Call { .. }) && f.active(e.out) {
+                if matches!(
+                    e.op,
+                    Op::Call {
+                        recompute: false,
+                        ..
+                    }
+                ) && f.active(e.out)
+                {
                     let pb = pullback(e.out);
                     names.push((quote::quote!(#pb), false));
                 }

@@ -781,7 +781,14 @@ impl Lowerer<'_> {
             }
         }
         if name == "clone" && m.args.is_empty() {
-            return self.lower_expr(&m.receiver);
+            let x = self.lower_expr(&m.receiver)?;
+            if !self.vars[x].by_ref || !self.vars[x].varied {
+                return Ok(x);
+            }
+            // An owned copy of a borrowed differentiated value (`h0.clone()`), so that it
+            // can be reassigned from owned values (`h = block(w, &h)` in a loop).
+            let path: syn::Path = syn::parse_quote!(::autodiff::__private::clone_value);
+            return Ok(self.push_call(path, vec![true], vec![x], m.span()));
         }
         let Some(entry) = rules::method(&name) else {
             if !self.reads_varied(&Expr::MethodCall(m.clone())) {
@@ -998,7 +1005,12 @@ impl Lowerer<'_> {
     ) -> VarId {
         let varied = args.iter().any(|a| self.vars[*a].varied);
         let out = self.new_var(None, span, varied);
-        self.push_eqn(out, Op::Call { path, borrowed }, args, span)
+        let op = Op::Call {
+            path,
+            borrowed,
+            recompute: false,
+        };
+        self.push_eqn(out, op, args, span)
     }
 }
 

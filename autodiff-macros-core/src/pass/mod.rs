@@ -4,4 +4,5 @@ pub mod activity;
 pub mod dce;
 pub mod fuse;
 pub mod inline_map;
+pub mod recompute;
 pub mod shape;

@@ -12,6 +12,7 @@
 
 mod binary;
 mod cast;
+mod clone;
 mod containers;
 mod dispatch;
 mod elementwise;
@@ -33,6 +34,7 @@ mod ternary;
 
 pub use binary::*;
 pub use cast::*;
+pub use clone::*;
 pub use dispatch::*;
 pub use elementwise::*;
 pub use fused::*;
