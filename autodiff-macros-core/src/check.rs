@@ -48,7 +48,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
         self.errors.push_spanned(
             e,
-            format!("closures are not supported {WHERE} except as the argument of `.map(|e| ...)`"),
+            format!("closures are supported {WHERE} when bound with `let f = |a| ..;` and called, or as the argument of `map` and `fold`"),
         );
     }
     fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
@@ -71,6 +71,16 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             }
         }
         visit::visit_expr_method_call(self, e);
+    }
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        // `let f = |a| ..;` is inlined where it is called.
+        if let Some(init) = &l.init {
+            if let syn::Expr::Closure(c) = &*init.expr {
+                self.visit_expr(&c.body);
+                return;
+            }
+        }
+        visit::visit_local(self, l);
     }
     fn visit_expr_unsafe(&mut self, e: &'ast syn::ExprUnsafe) {
         self.errors.push_spanned(

@@ -36,6 +36,14 @@ struct Binding {
     mutable: bool,
 }
 
+/// A closure bound with `let f = |a| ..;`: inlined where it is called, reading the
+/// bindings it captured when it was defined.
+#[derive(Clone)]
+struct ClosureDef {
+    closure: syn::ExprClosure,
+    captured: Vec<(String, VarId)>,
+}
+
 struct Lowerer<'e> {
     errors: &'e mut Errors,
     vars: Vec<VarInfo>,
@@ -49,6 +57,8 @@ struct Lowerer<'e> {
     fresh: usize,
     /// The differentiable methods `self.name(..)` may call (in a `#[differentiable] impl`).
     siblings: Vec<crate::sig::Sibling>,
+    /// The closures bound with `let`, by the placeholder variable of their binding.
+    closures: Vec<(VarId, ClosureDef)>,
 }
 
 type Res<T> = Result<T, ()>;
@@ -73,6 +83,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             .as_ref()
             .map(|m| m.siblings.clone())
             .unwrap_or_default(),
+        closures: Vec::new(),
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -176,6 +187,93 @@ impl Lowerer<'_> {
         }
         self.lower_stmts(&stmts, false)?;
         Ok(self.lookup(RETURN_VALUE).map(|b| b.id))
+    }
+
+    /// `let name = |params| body;`: kept, with the bindings its body reads, to be inlined
+    /// at each call.
+    fn define_closure(&mut self, name: &syn::Ident, c: &syn::ExprClosure) {
+        struct Names(Vec<String>);
+        impl<'ast> Visit<'ast> for Names {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(i) = p.path.get_ident() {
+                    self.0.push(i.to_string());
+                }
+            }
+        }
+        let mut names = Names(Vec::new());
+        names.visit_expr(&c.body);
+        let captured = names
+            .0
+            .into_iter()
+            .filter_map(|n| self.lookup(&n).map(|b| (n, b.id)))
+            .collect();
+        let placeholder = self.new_var(Some(name.to_string()), name.span(), false);
+        self.closures.push((
+            placeholder,
+            ClosureDef {
+                closure: c.clone(),
+                captured,
+            },
+        ));
+        self.bind(name.to_string(), placeholder, false);
+    }
+
+    fn closure_def(&self, id: VarId) -> Option<&ClosureDef> {
+        self.closures.iter().find(|(v, _)| *v == id).map(|(_, d)| d)
+    }
+
+    fn mentions_closure(&self, e: &Expr) -> bool {
+        !self.closures.is_empty() && self.refs(e).iter().any(|&v| self.closure_def(v).is_some())
+    }
+
+    /// `f(args)` for a closure `f` bound with `let`: its body, with its parameters bound to
+    /// the arguments and the names it captured read as they were when it was defined.
+    fn call_closure(&mut self, c: &syn::ExprCall) -> Option<Res<VarId>> {
+        let Expr::Path(p) = &*c.func else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let id = self.lookup(&name)?.id;
+        let def = self.closure_def(id)?.clone();
+        if def.closure.inputs.len() != c.args.len() {
+            self.error(
+                c,
+                format!(
+                    "the closure `{name}` takes {} argument(s), found {}",
+                    def.closure.inputs.len(),
+                    c.args.len()
+                ),
+            );
+            return Some(Err(()));
+        }
+        // The arguments are evaluated where the call is, before the closure's scope; a
+        // tuple argument for a tuple pattern element by element.
+        let mut parts: Vec<(syn::Pat, &Expr)> = Vec::new();
+        for (pat, a) in def.closure.inputs.iter().zip(&c.args) {
+            flatten_argument(pat, a, &mut parts);
+        }
+        let mut args = Vec::new();
+        for (pat, a) in parts {
+            match self.lower_expr(a) {
+                Ok(v) => args.push((pat, v)),
+                Err(()) => return Some(Err(())),
+            }
+        }
+        self.scopes.push(Vec::new());
+        for (n, v) in &def.captured {
+            self.bind(n.clone(), *v, false);
+        }
+        let mut stmts = Vec::new();
+        for (k, (pat, v)) in args.into_iter().enumerate() {
+            self.fresh += 1;
+            let arg_name = format!("__ad_arg{}_{k}", self.fresh);
+            self.bind(arg_name.clone(), v, false);
+            let value = syn::Ident::new(&arg_name, c.span());
+            iterators::bind(&pat, syn::parse_quote!(#value), &mut stmts);
+        }
+        let body = &def.closure.body;
+        let block: Expr = syn::parse_quote!({ #(#stmts)* #body });
+        let r = self.lower_expr(&block);
+        self.scopes.pop();
+        Some(r)
     }
 
     fn new_var(&mut self, name: Option<String>, span: Span, varied: bool) -> VarId {
@@ -478,6 +576,15 @@ impl Lowerer<'_> {
             return Err(());
         };
         match pat {
+            syn::Pat::Ident(pi)
+                if pi.subpat.is_none() && matches!(&*init.expr, Expr::Closure(_)) =>
+            {
+                let Expr::Closure(c) = &*init.expr else {
+                    return Err(());
+                };
+                self.define_closure(&pi.ident, c);
+                Ok(())
+            }
             syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let before = self.vars.len();
                 let v = self.lower_expr(&init.expr)?;
@@ -647,12 +754,29 @@ impl Lowerer<'_> {
         if let Expr::Path(p) = e {
             if let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) {
                 if let Some(b) = self.lookup(&ident.to_string()) {
-                    return Ok(b.id);
+                    let id = b.id;
+                    if self.closure_def(id).is_some() {
+                        self.error(
+                            p,
+                            format!("the closure `{ident}` can only be called here (`{ident}(..)`); #[differentiable] inlines it where it is called"),
+                        );
+                        return Err(());
+                    }
+                    return Ok(id);
                 }
             }
         }
+        if let Expr::Call(c) = e {
+            if let Some(r) = self.call_closure(c) {
+                return r;
+            }
+        }
         // Sizes of differentiated values (`x.len()`) carry no gradient.
-        if Self::is_simple(e) && !self.reads_varied_beyond_sizes(e) && !Self::uses_rules(e) {
+        if Self::is_simple(e)
+            && !self.reads_varied_beyond_sizes(e)
+            && !Self::uses_rules(e)
+            && !self.mentions_closure(e)
+        {
             return Ok(self.opaque(e));
         }
         match e {
@@ -874,17 +998,6 @@ impl Lowerer<'_> {
             }
         };
         let pname = param.to_string();
-        if self
-            .refs_except(&c.body, &pname)
-            .iter()
-            .any(|v| self.vars[*v].varied)
-        {
-            self.error(
-                &c.body,
-                "a `map` closure may read only its argument and values that are not differentiated; compute differentiated values outside the closure",
-            );
-            return Err(());
-        }
         let captured = self.refs_except(&c.body, &pname);
         let body = self.rename_except(&c.body, &pname);
         let x = self.lower_expr(&m.receiver)?;
@@ -910,6 +1023,7 @@ impl Lowerer<'_> {
             ret: None,
             fresh: 0,
             siblings: Vec::new(),
+            closures: Vec::new(),
         };
         let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
         nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
@@ -932,8 +1046,18 @@ impl Lowerer<'_> {
         };
         crate::pass::activity::run(&mut func);
         crate::pass::dce::run(&mut func);
-        let varied = self.vars[x].varied;
+        let reads_varied = func.captured.iter().any(|&v| self.vars[v].varied);
+        let varied = self.vars[x].varied || reads_varied;
         let out = self.new_var(None, m.span(), varied);
+        // A closure that reads a differentiated value from outside is differentiated as
+        // the matrix operations it stands for (`|e| e * t` is `x * t`).
+        if reads_varied && !crate::pass::inline_map::can_inline(x, out, &func, &self.vars) {
+            self.error(
+                &c.body,
+                "this `map` closure reads a differentiated value from outside, so it must be elementwise arithmetic and functions of its argument and that value (`|e| (e * t).tanh()`); write other bodies with matrix operations",
+            );
+            return Err(());
+        }
         Ok(self.push_eqn(out, Op::Map(Box::new(func)), vec![x], m.span()))
     }
 
@@ -1019,6 +1143,24 @@ fn is_compound(op: &BinOp) -> bool {
         op,
         BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
     )
+}
+
+/// The parts of a closure argument: a tuple value for a tuple pattern element by element,
+/// anything else whole (types and `&` taken off the pattern).
+fn flatten_argument<'a>(pat: &syn::Pat, arg: &'a Expr, out: &mut Vec<(syn::Pat, &'a Expr)>) {
+    match (pat, arg) {
+        (syn::Pat::Type(pt), a) => flatten_argument(&pt.pat, a, out),
+        (syn::Pat::Paren(p), a) => flatten_argument(&p.pat, a, out),
+        (syn::Pat::Tuple(pt), Expr::Tuple(t)) if pt.elems.len() == t.elems.len() => {
+            for (p, a) in pt.elems.iter().zip(&t.elems) {
+                flatten_argument(p, a, out);
+            }
+        }
+        (syn::Pat::Tuple(pt), Expr::Paren(p)) => {
+            flatten_argument(&syn::Pat::Tuple(pt.clone()), &p.expr, out)
+        }
+        (p, a) => out.push((p.clone(), a)),
+    }
 }
 
 /// `f64::name(a, rest..)` (or `f32::`, `core::f64::`, `std::f64::`) where `name` is a method

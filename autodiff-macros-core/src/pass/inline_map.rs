@@ -74,6 +74,28 @@ fn named_captures(expr: &syn::Expr, captured: &[VarId]) -> Vec<VarId> {
     found
 }
 
+/// Whether `y = x.map(inner)` can be inlined (what lowering asks of a closure that reads a
+/// differentiated value from outside, which only the inlined form differentiates).
+pub fn can_inline(x: VarId, y: VarId, inner: &Func, vars: &[VarInfo]) -> bool {
+    let e = Eqn {
+        out: y,
+        op: Op::Map(Box::new(inner.clone())),
+        args: vec![x],
+        span: proc_macro2::Span::call_site(),
+    };
+    inline(&e, inner, &mut vars.to_vec()).is_some()
+}
+
+/// The captured variable an opaque expression is exactly (`t` read in `|e| e * t`).
+fn captured_var(expr: &syn::Expr, captured: &[VarId]) -> Option<VarId> {
+    let syn::Expr::Path(p) = expr else {
+        return None;
+    };
+    let name = p.path.get_ident()?.to_string();
+    let n: VarId = name.strip_prefix("__ad_")?.parse().ok()?;
+    captured.contains(&n).then_some(n)
+}
+
 /// The equations replacing `e = x.map(inner)`, or `None` when the body cannot be inlined.
 fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
     let x = e.args[0];
@@ -118,6 +140,13 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
         };
         let arg = |a: &VarId| to_outer.get(a).copied();
         match &b.op {
+            // A captured value (possibly differentiated): used as it is.
+            Op::Opaque(expr)
+                if b.out != inner.ret && captured_var(expr, &inner.captured).is_some() =>
+            {
+                let c = captured_var(expr, &inner.captured)?;
+                to_outer.insert(b.out, c);
+            }
             // A constant: a literal, or an expression of captured values only.
             Op::Opaque(expr) if b.args.iter().all(|a| !defined.contains(a) && *a != param) => {
                 if b.out == inner.ret {
@@ -141,7 +170,7 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
                     None => None,
                 };
                 let is_elem = elem.contains(&b.args[0]);
-                let v = fresh(vars, is_elem && vars[x].varied);
+                let v = fresh(vars, vars[a].varied);
                 if is_elem {
                     elem.insert(b.out);
                 }
@@ -164,7 +193,7 @@ fn inline(e: &Eqn, inner: &Func, vars: &mut Vec<VarInfo>) -> Option<Vec<Eqn>> {
                     OpId::Div if el && er => RuleRef::new(OpId::ComponentDiv),
                     _ => r.clone(),
                 };
-                let v = fresh(vars, (el || er) && vars[x].varied);
+                let v = fresh(vars, vars[l].varied || vars[rr].varied);
                 if el || er {
                     elem.insert(b.out);
                 }

@@ -2,8 +2,9 @@ use autodiff::prelude::*;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    let g = |v: f64| v * 2.0;
-    g(x)
+    let g = |a: f64| a * x;
+    let h = g;
+    h(2.0)
 }
 
 fn main() {}
