@@ -31,12 +31,28 @@ use proc_macro::TokenStream;
 ///
 /// | supported | refused with a compile error |
 /// | --- | --- |
-/// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | `while`, `loop`, `match`, `return`, `break` |
-/// | `+ - * /`, unary `-`, comparisons and casts (no gradient) | closures other than `.map(\|e\| ..)` |
+/// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | generic functions |
+/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | writes by index into a local vector or matrix, tuple results |
 /// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
 /// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
-/// | `if`/`else` (statement and value), `for i in a..b` | loop bounds or conditions that depend on a differentiated value |
-/// | calls to other `#[differentiable]` functions | generic functions, methods |
+/// | `if`/`else`, `if let`, `let .. else`, `match` (statement and value) on values that are not differentiated | a `match` pattern binding part of a differentiated value |
+/// | `for` over ranges, slices and iterator chains, `while`, `while let`, `loop`, `break`/`continue` (labelled too), early `return` | loop bounds that depend on a differentiated value |
+/// | `&[T]`, `Vec<T>`, `[T; N]` parameters; `iter().zip().map().sum()` / `fold` chains | closures other than `let f = \|a\| ..` (called) and `map` / `fold` arguments |
+/// | calls to other `#[differentiable]` functions; methods in a `#[differentiable] impl` block | `&mut self` methods, trait `impl` blocks |
+///
+/// On an `impl` block of a `#[derive(Tangent)]` type, the attribute differentiates the
+/// methods that carry `#[differentiable]` (or `#[differentiable(wrt(self, x))]`) and
+/// leaves the others alone:
+///
+/// ```text
+/// #[differentiable]
+/// impl Model {
+///     #[differentiable(wrt(self))]
+///     fn loss(&self, x: &DMatrix<f64>, labels: &[usize]) -> f64 { .. }
+/// }
+/// // model.loss_grad(&x, &labels) -> (f64, ModelLossGrad), with the field `self_: Model`;
+/// // also loss_vjp, Model::loss_graph(), and the _with variants.
+/// ```
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     autodiff_macros_core::differentiable(attr.into(), item.into()).into()
