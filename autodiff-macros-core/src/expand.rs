@@ -7,6 +7,45 @@ use crate::errors::Errors;
 use crate::{lower, pass, sig};
 use proc_macro2::TokenStream;
 
+/// A pass over the IR.
+type Pass = fn(&mut crate::ir::Func);
+
+/// The passes, in the order they run after lowering.
+const PASSES: &[(&str, Pass)] = &[
+    ("inline_map", pass::inline_map::run),
+    ("fuse", pass::fuse::run),
+    ("activity", pass::activity::run),
+    ("dce", pass::dce::run),
+    ("recompute", pass::recompute::run),
+];
+
+/// See [`crate::ir_after_each_pass`].
+pub fn ir_after_each_pass(
+    attr: TokenStream,
+    item: TokenStream,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
+    let args: Args = syn::parse2(attr).map_err(|e| e.to_string())?;
+    let mut errors = Errors::default();
+    let sig = sig::analyze(&func, &args, &mut errors);
+    let lowered = sig
+        .as_ref()
+        .and_then(|s| lower::lower(&func, s, &mut errors));
+    if let Err(e) = errors.finish() {
+        return Err(e.to_string());
+    }
+    let mut f = lowered.ok_or("the function did not lower")?;
+    let mut out = Vec::new();
+    crate::ir_verify::verify(&f).map_err(|e| format!("after lowering: {e}"))?;
+    out.push(("lower", crate::ir_print::print(&f)));
+    for (name, pass) in PASSES {
+        pass(&mut f);
+        crate::ir_verify::verify(&f).map_err(|e| format!("after {name}: {e}"))?;
+        out.push((*name, crate::ir_print::print(&f)));
+    }
+    Ok(out)
+}
+
 /// Expands `#[differentiable(attr)] item`. Never panics: bad input gives `compile_error!`s.
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
@@ -54,11 +93,9 @@ pub fn differentiable_fn(
     };
     match (errors.finish(), lowered, &sig) {
         (Ok(()), Some(mut f), Some(s)) => {
-            pass::inline_map::run(&mut f);
-            pass::fuse::run(&mut f);
-            pass::activity::run(&mut f);
-            pass::dce::run(&mut f);
-            pass::recompute::run(&mut f);
+            for (_, pass) in PASSES {
+                pass(&mut f);
+            }
             items::generate(&func, s, &f)
         }
         (Err(e), _, s) => items::fallback(&func, s.as_ref(), e),

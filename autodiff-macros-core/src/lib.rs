@@ -30,6 +30,8 @@ mod derive_tangent;
 mod errors;
 mod expand;
 mod ir;
+mod ir_print;
+mod ir_verify;
 mod lower;
 mod methods;
 mod pass;
@@ -42,6 +44,17 @@ use proc_macro2::TokenStream;
 /// `compile_error!`s next to stand-ins for the items callers use.
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::differentiable(attr, item)
+}
+
+/// The IR of the function `item` after lowering and after each pass, printed (see
+/// `ir_print`), each checked by the verifier; the error names the pass after which the
+/// IR is malformed, or the function's own errors. For tests and snapshot tools.
+#[doc(hidden)]
+pub fn ir_after_each_pass(
+    attr: TokenStream,
+    item: TokenStream,
+) -> Result<Vec<(&'static str, String)>, String> {
+    expand::ir_after_each_pass(attr, item)
 }
 
 /// Expands `#[derive(Tangent)]` on `input`. Never panics.
