@@ -99,6 +99,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             .push_spanned(e, format!("`.await` is not supported {WHERE}"));
     }
     fn visit_expr_macro(&mut self, e: &'ast syn::ExprMacro) {
+        // `vec![x; n]` and `vec![a, b]` are read as the vectors they build.
+        if let Some(parts) = crate::lower::vec_macro(e) {
+            for p in parts.exprs() {
+                self.visit_expr(p);
+            }
+            return;
+        }
         self.errors.push_spanned(
             &e.mac,
             format!(

@@ -32,7 +32,8 @@ use proc_macro::TokenStream;
 /// | supported | refused with a compile error |
 /// | --- | --- |
 /// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | generic functions |
-/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | writes by index into a local vector or matrix, tuple results |
+/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | tuple results, vectors built from differentiated values |
+/// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | |
 /// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
 /// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
 /// | `if`/`else`, `if let`, `let .. else`, `match` (statement and value) on values that are not differentiated | a `match` pattern binding part of a differentiated value |

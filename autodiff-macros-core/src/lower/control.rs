@@ -226,6 +226,11 @@ fn assigned_names(stmts: &[syn::Stmt]) -> Vec<String> {
     struct Assigned(Vec<String>);
     impl Assigned {
         fn target(&mut self, e: &Expr) {
+            // `out[i] = ..` assigns `out`.
+            let e = match e {
+                Expr::Index(ix) => &*ix.expr,
+                e => e,
+            };
             if let Expr::Path(p) = e {
                 if let Some(i) = p.path.get_ident() {
                     let n = i.to_string();

@@ -615,6 +615,9 @@ impl Lowerer<'_> {
     }
 
     fn assign(&mut self, target: &Expr, value: VarId) -> Res<()> {
+        if let Expr::Index(ix) = target {
+            return self.assign_element(ix, value);
+        }
         let name = match target {
             Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
             _ => None,
@@ -622,7 +625,7 @@ impl Lowerer<'_> {
         let Some(name) = name else {
             self.error(
                 target,
-                "only assignment to a variable (`x = ...`) is supported in #[differentiable] functions",
+                "only assignment to a variable (`x = ...`) or to an element of a local vector or matrix (`out[i] = ...`, `m[(i, j)] = ...`) is supported in #[differentiable] functions",
             );
             return Err(());
         };
@@ -646,6 +649,61 @@ impl Lowerer<'_> {
                 Err(())
             }
         }
+    }
+
+    /// `out[i] = value`: `out` becomes `index_set(out, value, i)`, with the gradient of
+    /// both (the old element's is zero: it was overwritten).
+    fn assign_element(&mut self, ix: &syn::ExprIndex, value: VarId) -> Res<()> {
+        if self.reads_varied_beyond_sizes(&ix.index) {
+            self.error(
+                &ix.index,
+                "an index must not depend on a differentiated value",
+            );
+            return Err(());
+        }
+        let old = match &*ix.expr {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(|i| {
+                let b = self.lookup(&i.to_string())?;
+                Some((b.id, b.mutable, i.to_string()))
+            }),
+            _ => None,
+        };
+        let Some((old, mutable, name)) = old else {
+            self.error(
+                &ix.expr,
+                "only elements of a local vector or matrix can be written (`out[i] = ...` with `let mut out = vec![0.0; n];`)",
+            );
+            return Err(());
+        };
+        if !mutable {
+            self.error(
+                &ix.expr,
+                format!(
+                    "cannot assign to an element of `{name}`: declare it with `let mut {name}`"
+                ),
+            );
+            return Err(());
+        }
+        if self.vars[old].by_ref {
+            self.error(
+                &ix.expr,
+                format!("`{name}` is borrowed; write into an owned copy: `let mut {name} = {name}.clone();`"),
+            );
+            return Err(());
+        }
+        let idx = self.opaque(&ix.index);
+        let path: syn::Path = syn::parse_quote!(::autodiff::__private::index_set);
+        let new = self.push_call(
+            path,
+            vec![false, false, false],
+            vec![old, value, idx],
+            ix.span(),
+        );
+        self.vars[new].name = Some(name.clone());
+        if let Some(b) = self.lookup_mut(&name) {
+            b.id = new;
+        }
+        Ok(())
     }
 
     fn lower_stmt_expr(&mut self, e: &Expr) -> Res<()> {
@@ -749,6 +807,18 @@ impl Lowerer<'_> {
             Expr::If(i) => return self.lower_if(i, true)?.ok_or(()),
             Expr::Match(m) => return self.lower_match(m, true)?.ok_or(()),
             Expr::Loop(l) => return self.lower_loop_expr(l, true)?.ok_or(()),
+            Expr::Macro(m) => {
+                if let Some(parts) = vec_macro(m) {
+                    if parts.exprs().iter().any(|p| self.reads_varied(p)) {
+                        self.error(
+                            m,
+                            "a vector of differentiated values cannot be built yet; start from `vec![0.0; n]` and write its elements (`out[i] = ...`)",
+                        );
+                        return Err(());
+                    }
+                    return Ok(self.opaque(&parts.call()));
+                }
+            }
             _ => {}
         }
         if let Expr::Path(p) = e {
@@ -1143,6 +1213,62 @@ fn is_compound(op: &BinOp) -> bool {
         op,
         BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
     )
+}
+
+/// The arguments of `vec![..]`.
+pub(crate) enum VecMacro {
+    /// `vec![x; n]`.
+    Repeat(Expr, Expr),
+    /// `vec![a, b, c]`.
+    List(Vec<Expr>),
+}
+
+impl VecMacro {
+    /// The expressions inside.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            VecMacro::Repeat(x, n) => vec![x, n],
+            VecMacro::List(items) => items.iter().collect(),
+        }
+    }
+
+    /// The same vector built by a function call (whose variables can be renamed).
+    fn call(&self) -> Expr {
+        match self {
+            VecMacro::Repeat(x, n) => syn::parse_quote!(
+                ::std::vec::Vec::from_iter(::core::iter::repeat(#x).take(#n))
+            ),
+            VecMacro::List(items) => syn::parse_quote!(::std::vec::Vec::from([#(#items),*])),
+        }
+    }
+}
+
+/// `vec![..]` as its arguments, or `None` for another macro.
+pub(crate) fn vec_macro(m: &syn::ExprMacro) -> Option<VecMacro> {
+    if !m.mac.path.is_ident("vec") {
+        return None;
+    }
+    let parse = |input: syn::parse::ParseStream| -> syn::Result<VecMacro> {
+        if input.is_empty() {
+            return Ok(VecMacro::List(Vec::new()));
+        }
+        let first: Expr = input.parse()?;
+        if input.peek(syn::Token![;]) {
+            input.parse::<syn::Token![;]>()?;
+            let n: Expr = input.parse()?;
+            return Ok(VecMacro::Repeat(first, n));
+        }
+        let mut items = vec![first];
+        while input.peek(syn::Token![,]) {
+            input.parse::<syn::Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            items.push(input.parse()?);
+        }
+        Ok(VecMacro::List(items))
+    };
+    syn::parse::Parser::parse2(parse, m.mac.tokens.clone()).ok()
 }
 
 /// The parts of a closure argument: a tuple value for a tuple pattern element by element,
