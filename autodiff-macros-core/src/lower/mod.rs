@@ -1216,6 +1216,7 @@ fn is_compound(op: &BinOp) -> bool {
 }
 
 /// The arguments of `vec![..]`.
+#[allow(clippy::large_enum_variant)] // one per `vec!`, never stored
 pub(crate) enum VecMacro {
     /// `vec![x; n]`.
     Repeat(Expr, Expr),

@@ -100,10 +100,10 @@ pub fn index_set<C: SetAt<I>, I>(mut out: C, x: C::Elem, i: I) -> C {
 
 /// The cotangents of `index_set(out, x, i)` for the result's cotangent `g`.
 #[inline]
-pub fn index_set_vjp<C: SetAt<I>, I: Copy>(mut g: C, i: I) -> (C, C::Elem, NotDifferentiated)
-where
-    C: IsEmpty,
-{
+pub fn index_set_vjp<C: SetAt<I> + IsEmpty, I: Copy>(
+    mut g: C,
+    i: I,
+) -> (C, C::Elem, NotDifferentiated) {
     let gx = g.cotangent_at(i);
     if !g.is_symbolic_zero() {
         g.set_at(i, <C::Elem as num_traits::Zero>::zero());
