@@ -473,3 +473,34 @@ fn the_static_engine_agrees_with_the_dynamic_one() {
         assert_close("activate grad", g.x, dg, tol);
     }
 }
+
+#[autodiff::prelude::differentiable]
+fn skip_rest(x: f64) -> f64 {
+    let mut s = x;
+    'outer: for _i in 0..1 {
+        for _j in 0..1 {
+            continue 'outer;
+        }
+        s = s * 10.0;
+    }
+    s
+}
+
+#[autodiff::prelude::differentiable]
+fn labelled_value(x: f64) -> f64 {
+    let r = 'a: loop {
+        for _j in 0..1 {
+            break 'a x * 2.0;
+        }
+        break x;
+    };
+    r
+}
+
+#[test]
+fn labelled_exits_from_nested_loops_reach_the_outer_loop() {
+    let (v, g) = skip_rest_grad(0.5);
+    assert_eq!((v, g.x), (0.5, 1.0));
+    let (v, g) = labelled_value_grad(0.5);
+    assert_eq!((v, g.x), (1.0, 2.0));
+}

@@ -417,6 +417,13 @@ impl Lowerer<'_> {
         m: &syn::ExprMatch,
         want_value: bool,
     ) -> Res<Option<VarId>> {
+        if m.arms.is_empty() {
+            self.error(
+                m.match_token,
+                "a `match` with no arms never finishes; a #[differentiable] function must return a value",
+            );
+            return Err(());
+        }
         if !Self::is_simple(&m.expr) {
             self.error(
                 &m.expr,
@@ -801,7 +808,12 @@ impl Lowerer<'_> {
         assigned.extend(brk.clone());
         assigned.extend(value.clone());
         if exits.leaves_enclosing() {
-            assigned.extend(self.loops.iter().filter_map(|l| l.brk.clone()));
+            // A labelled exit sets the flags (and the `break` value) of an outer loop.
+            for l in &self.loops {
+                assigned.extend(l.brk.clone());
+                assigned.extend(l.cont.clone());
+                assigned.extend(l.value.clone());
+            }
         }
         if exits.ret {
             if let Some(r) = &self.ret {
