@@ -32,8 +32,14 @@ central finite differences, `rp_K_vjp` against `rp_K_grad` scaled by the cotange
 both against the dynamic engine. The checker lives in `tests/random_programs/support.rs`;
 a failure prints the program's source.
 
-Excluded for now (a macro bug): a statement after an inner loop that does `continue 'l` to
-the outer loop; the macro runs that statement although the `continue` should skip it.
+Closures (`let f = |a: f64| ..; f(x) + f(y * 0.5)`, reading what they capture) appear in
+every kind of program. Sequence programs `rps_K(xs: &[f64], x0: f64, n)` (`xs` of 2 to 4
+elements) add iterator chains over `xs`: `iter().copied().map(..).sum()`, `map(..).product()`,
+`copied().fold(acc, ..)`, `for (i, &e) in xs.iter().enumerate()`, `for &e in xs.iter().rev()`,
+`xs[(i + k) % xs.len()]` in a loop, and `zip(xs.iter().rev()).map(|(a, b)| a * b * c)` whose
+closure reads a differentiated `c`. Method programs put a body on
+`#[differentiable] impl RpoK { #[differentiable(wrt(self, x0))] fn eval(&self, x0, n) }` of
+a `#[derive(Tangent)]` struct with fields `sa`, `sb`, read as `self.sa` in the body.
 
 Matrix programs `rpm_K(a: &DMatrix, w: &DMatrix, bias: &RowDVector, s: f64) -> f64` (shapes
 `R x K`, `K x C`, `1 x C`, all dimensions 1 to 4) use the matrix product, `transpose`,
@@ -46,6 +52,7 @@ the dynamic engine.
 """
 
 import argparse
+import re
 import random
 import shutil
 import subprocess
@@ -59,6 +66,7 @@ class Gen:
     def __init__(self, rng):
         self.rng = rng
         self.programs = []  # (name, arity, static source, dynamic source)
+        self.extra = []  # (flavor, name, arity, static, dynamic): sequence and method programs
 
     def literal(self):
         return "%.2f" % self.rng.choice([0.25, 0.5, 0.75, 1.25, 1.5, 2.0, 0.3, 0.7, 1.1])
@@ -269,10 +277,19 @@ class Gen:
                 L.add(ind + 1, "%s => {}" % ps, "%s => {}" % pd)
         L.add(ind, "}")
 
-    def program(self, k):
+    def program(self, k, flavor="plain"):
+        """One program: `plain` (`rp_K(x0, .., n)`), `seq` (`rps_K(xs: &[f64], x0, n)`, with
+        iterator chains over `xs`) or `method` (`RpoK::eval(&self, x0, n)` on a
+        `#[derive(Tangent)]` struct of two fields `sa`, `sb`)."""
         rng = self.rng
-        arity = rng.randint(1, 3)
-        params = ["x%d" % i for i in range(arity)]
+        if flavor == "plain":
+            arity = rng.randint(1, 3)
+            params = ["x%d" % i for i in range(arity)]
+        elif flavor == "seq":
+            slen = rng.randint(2, 4)
+            params = ["x0"]
+        else:
+            params = ["sa", "sb", "x0"]
         scope = list(params)
         L = Lines()
         fresh = [0]
@@ -288,9 +305,14 @@ class Gen:
         kinds = {
             "let": 4, "if_expr": 2, "if_stmt": 2, "for": 3, "while": 2, "loop": 2, "loop_value": 1,
             "labelled": 1, "match_value": 2, "match_stmt": 1, "guard": 1, "option": 1,
+            "closure": 1,
         }
-        for _ in range(rng.randint(1, 4)):
+        if flavor == "seq":
+            kinds.update({"seq_map": 3, "seq_fold": 2, "seq_enum": 2, "seq_index": 2, "seq_zip": 1})
+        for step in range(rng.randint(1, 4)):
             kind = rng.choices(list(kinds), list(kinds.values()))[0]
+            if flavor == "seq" and step == 0:
+                kind = rng.choice(["seq_map", "seq_fold", "seq_enum", "seq_index", "seq_zip"])
             if kind == "let":
                 v = new_var()
                 e, de = self.expr(scope, rng.randint(1, 3), [])
@@ -452,11 +474,68 @@ class Gen:
                 if "inner" in exits:
                     self.exit_if(L, 3, rng.choice(["break", "return"]), self.icond("j"), scope, consts)
                 L.add(2, "}")
-                # A statement after the inner loop, which `continue 'label` must skip, only
-                # without that `continue`: the macro runs it anyway (a known bug, excluded).
-                if "continue" not in exits and rng.random() < 0.5:
+                # A statement after the inner loop, which `continue 'label` must skip.
+                if rng.random() < 0.5:
                     self.update(L, 2, v, scope, consts[:1])
                 L.add(1, "}")
+            elif kind == "closure":
+                # `let f = |a: f64| ..;` reading what it captures, called twice.
+                f, a = "f%d" % new_id(), "a%d" % new_id()
+                e, de = self.expr(scope + [a, a], 2, [])
+                L.add(1, "let %s = |%s: f64| %s;" % (f, a, e), "let %s = |%s: Tensor| -> Tensor { %s };" % (f, a, de))
+                v = new_var()
+                (p, dp), (q, dq) = self.leaf(scope), self.expr(scope, 1, [])
+                L.add(1, "let %s = %s(%s) + %s(%s * 0.5);" % (v, f, p, f, q),
+                      "let %s = &%s(%s) + &%s(&%s * 0.5);" % (v, f, dp, f, dq))
+                scope.append(v)
+            elif kind == "seq_map":
+                v, e_ = new_var(), "e%d" % new_id()
+                e, de = self.expr(scope + [e_, e_], 2, [])
+                if rng.random() < 0.5:
+                    L.add(1, "let %s = xs.iter().copied().map(|%s| %s).sum::<f64>();" % (v, e_, e),
+                          "let %s = xs.iter().map(|%s| %s).fold(Tensor::scalar(0.0), |s, t| &s + &t);" % (v, e_, de))
+                else:
+                    L.add(1, "let %s: f64 = xs.iter().map(|%s| %s.tanh() + 0.5).product();" % (v, e_, e_),
+                          "let %s = xs.iter().map(|%s| &%s.clone().tanh() + 0.5).fold(Tensor::scalar(1.0), |s, t| &s * &t);" % (v, e_, e_))
+                scope.append(v)
+            elif kind == "seq_fold":
+                v, e_, acc = new_var(), "e%d" % new_id(), "acc%d" % new_id()
+                (i0, di0) = self.leaf(scope)
+                e, de = self.expr(scope + [e_, acc], 2, [])
+                L.add(1, "let %s = xs.iter().copied().fold(%s, |%s, %s| (%s * 0.5 + %s).tanh());" % (v, i0, acc, e_, acc, e),
+                      "let %s = xs.iter().fold(%s, |%s, %s| (&(&%s * 0.5) + &%s).tanh());" % (v, di0, acc, e_, acc, de))
+                scope.append(v)
+            elif kind == "seq_enum":
+                v, e_, i_ = new_var(), "e%d" % new_id(), "i%d" % new_id()
+                e, de = self.expr(scope, 1, [])
+                L.add(1, "let mut %s = %s;" % (v, e), "let mut %s = %s;" % (v, de))
+                scope.append(v)
+                if rng.random() < 0.5:
+                    L.add(1, "for (%s, &%s) in xs.iter().enumerate() {" % (i_, e_),
+                          "for (%s, %s) in xs.iter().enumerate() {" % (i_, e_))
+                    consts = ["(%s as f64)" % i_]
+                else:
+                    L.add(1, "for &%s in xs.iter().rev() {" % e_, "for %s in xs.iter().rev() {" % e_)
+                    consts = []
+                self.update(L, 2, v, scope + [e_, e_], consts)
+                L.add(1, "}")
+            elif kind == "seq_index":
+                v, e_ = new_var(), "e%d" % new_id()
+                e, de = self.expr(scope, 1, [])
+                L.add(1, "let mut %s = %s;" % (v, e), "let mut %s = %s;" % (v, de))
+                scope.append(v)
+                L.add(1, "for i in 0..n + 1 {")
+                k_ = rng.randint(0, 3)
+                L.add(2, "let %s = xs[(i + %d) %% xs.len()];" % (e_, k_),
+                      "let %s = xs[(i + %d) %% xs.len()].clone();" % (e_, k_))
+                self.update(L, 2, v, scope + [e_, e_], ["(i as f64)"])
+                L.add(1, "}")
+            elif kind == "seq_zip":
+                v = new_var()
+                (c, dc) = self.leaf(scope)
+                L.add(1, "let %s: f64 = xs.iter().zip(xs.iter().rev()).map(|(a, b)| a * b * %s).sum();" % (v, c),
+                      "let %s = xs.iter().zip(xs.iter().rev()).map(|(a, b)| &(a * b) * &%s).fold(Tensor::scalar(0.0), |s, t| &s + &t);" % (v, dc))
+                scope.append(v)
             elif kind == "match_value":
                 v = new_var()
                 scrut = rng.choice(["n % 3", "n", "n % 4", "(n + 1) % 3", "n * 2"])
@@ -514,24 +593,44 @@ class Gen:
         # The tail reads the last variable so that every statement can matter.
         tail, dtail = self.expr(scope, 2, [])
         last = scope[-1]
-        L.add(1, "(%s + %s)" % (tail, last), "(&%s + &%s.clone())" % (dtail, last))
-        name = "rp_%03d" % k
-        sig_params = ", ".join("%s: f64" % p for p in params)
-        static = "#[differentiable(wrt(%s))]\npub fn %s(%s, n: usize) -> f64 {\n%s\n}\n" % (
-            ", ".join(params),
-            name,
-            sig_params,
-            "\n".join(L.s),
-        )
+        if flavor == "seq":
+            L.add(1, "(%s + %s + xs[xs.len() - 1] * 0.5)" % (tail, last),
+                  "(&(&%s + &%s.clone()) + &(&xs[xs.len() - 1] * 0.5))" % (dtail, last))
+        else:
+            L.add(1, "(%s + %s)" % (tail, last), "(&%s + &%s.clone())" % (dtail, last))
         dyn_params = ", ".join("%s: &Tensor" % p for p in params)
         clones = "".join("    let %s = %s.clone();\n" % (p, p) for p in params)
+        if flavor == "plain":
+            name = "rp_%03d" % k
+            sig_params = ", ".join("%s: f64" % p for p in params)
+            static = "#[differentiable(wrt(%s))]\npub fn %s(%s, n: usize) -> f64 {\n%s\n}\n" % (
+                ", ".join(params), name, sig_params, "\n".join(L.s))
+        elif flavor == "seq":
+            name = "rps_%03d" % k
+            arity = slen + 1
+            static = "#[differentiable(wrt(xs, x0))]\npub fn %s(xs: &[f64], x0: f64, n: usize) -> f64 {\n%s\n}\n" % (
+                name, "\n".join(L.s))
+            dyn_params = "xs: &[Tensor], " + dyn_params
+        else:
+            name = "rpo_%03d" % k
+            arity = 3
+            ty = "Rpo%03d" % k
+            body = re.sub(r"\b(sa|sb)\b", r"self.\1", "\n".join(L.s))
+            static = (
+                "#[derive(Clone, Debug, Tangent)]\npub struct %s {\n    pub sa: f64,\n    pub sb: f64,\n}\n\n"
+                "#[differentiable]\nimpl %s {\n    #[differentiable(wrt(self, x0))]\n"
+                "    pub fn eval(&self, x0: f64, n: usize) -> f64 {\n%s\n    }\n}\n" % (ty, ty, body)
+            )
         dynamic = "pub fn %s_dyn(%s, n: usize) -> Tensor {\n%s%s\n}\n" % (
             name,
             dyn_params,
             clones,
             "\n".join(L.d),
         )
-        self.programs.append((name, arity, static, dynamic))
+        if flavor == "plain":
+            self.programs.append((name, arity, static, dynamic))
+        else:
+            self.extra.append((flavor, name, arity, static, dynamic))
 
 
 class Lines:
@@ -698,10 +797,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=220)
     ap.add_argument("--matrix-count", type=int, default=40)
+    ap.add_argument("--seq-count", type=int, default=30)
+    ap.add_argument("--method-count", type=int, default=20)
     args = ap.parse_args()
     g = Gen(random.Random(args.seed))
     for k in range(args.count):
         g.program(k)
+    sg = Gen(random.Random(args.seed + 2_000_003))
+    sg.programs = g.programs
+    for k in range(args.seq_count):
+        sg.program(k, "seq")
+    for k in range(args.method_count):
+        sg.program(k, "method")
     mg = MatrixGen(random.Random(args.seed + 1_000_003), Gen(random.Random(args.seed + 7)))
     for k in range(args.matrix_count):
         mg.program(k)
@@ -710,8 +817,8 @@ def main():
         "//! Random `#[differentiable]` programs, checked against central finite differences,\n"
         "//! their own `_vjp`, and the dynamic engine.\n"
         "//!\n"
-        "//! GENERATED by `python3 tools/gen_random_programs.py --seed %d --count %d --matrix-count %d`;\n"
-        "//! do not edit.\n"
+        "//! GENERATED by `python3 tools/gen_random_programs.py --seed %d --count %d --matrix-count %d\n"
+        "//! --seq-count %d --method-count %d`; do not edit.\n"
         "//! Regenerate with any seed and count (see the script's doc), run with\n"
         "//! `cargo test --test random_programs --test random_programs_2 -- --nocapture`\n"
         "//! (prints the counts).\n"
@@ -723,9 +830,12 @@ def main():
         "use autodiff::dynamic::Tensor;\n"
         "use autodiff::nalgebra::{DMatrix, RowDVector};\n"
         "use autodiff::prelude::*;\n"
-        "use support::Checker;\n" % (args.seed, args.count, args.matrix_count)
+        "use support::Checker;\n" % (args.seed, args.count, args.matrix_count, args.seq_count, args.method_count)
     )
     for name, arity, static, dynamic in g.programs:
+        out.append(static)
+        out.append(dynamic)
+    for flavor, name, arity, static, dynamic in sg.extra:
         out.append(static)
         out.append(dynamic)
     for name, shape, static, dynamic in mg.programs:
@@ -744,6 +854,25 @@ def main():
         out.append("        |x, n| { let (v, g) = %s_grad(%s, n); (v, [%s]) }," % (name, xs, gs))
         out.append("        |x, n, d| { let (v, g) = %s_vjp(%s, n, d); (v, [%s]) }," % (name, xs, gs))
         out.append("        |t, n| %s_dyn(%s, n)," % (name, ", ".join("&t[%d]" % i for i in range(arity))))
+        out.append("    );")
+    for flavor, name, arity, static, dynamic in sg.extra:
+        out.append("    c.check::<%d>(" % arity)
+        out.append("        %s," % rust_string(static))
+        if flavor == "seq":
+            s_ = arity - 1
+            out.append("        |x, n| %s(&x[..%d], x[%d], n)," % (name, s_, s_))
+            gs = ", ".join(["g.xs[%d]" % i for i in range(s_)] + ["g.x0"])
+            out.append("        |x, n| { let (v, g) = %s_grad(&x[..%d], x[%d], n); (v, [%s]) }," % (name, s_, s_, gs))
+            out.append("        |x, n, d| { let (v, g) = %s_vjp(&x[..%d], x[%d], n, d); (v, [%s]) }," % (name, s_, s_, gs))
+            out.append("        |t, n| %s_dyn(&t[..%d], &t[%d], n)," % (name, s_, s_))
+        else:
+            ty = "Rpo%s" % name[4:]
+            obj = "%s { sa: x[0], sb: x[1] }" % ty
+            gs = "g.self_.sa, g.self_.sb, g.x0"
+            out.append("        |x, n| %s.eval(x[2], n)," % obj)
+            out.append("        |x, n| { let (v, g) = %s.eval_grad(x[2], n); (v, [%s]) }," % (obj, gs))
+            out.append("        |x, n, d| { let (v, g) = %s.eval_vjp(x[2], n, d); (v, [%s]) }," % (obj, gs))
+            out.append("        |t, n| %s_dyn(&t[0], &t[1], &t[2], n)," % name)
         out.append("    );")
     for name, (r, k, cc), static, dynamic in mg.programs:
         shapes = "(%d, %d, %d)" % (r, k, cc)

@@ -63,8 +63,13 @@ impl Forward<'_> {
                     .iter()
                     .enumerate()
                     .map(|(k, arm)| {
-                        let vals =
-                            tuple(&arm.outs.iter().map(|&v| cloned(self.f, v)).collect::<Vec<_>>());
+                        let vals = tuple(
+                            &arm.outs
+                                .iter()
+                                .zip(outs)
+                                .map(|(&v, &o)| joined_value(self.f, v, o))
+                                .collect::<Vec<_>>(),
+                        );
                         let code = self.block(&arm.block);
                         let defined = defined_in_arm(arm);
                         let recycle = self.recycle_block(&arm.block, &defined, record);
@@ -281,5 +286,17 @@ fn branch_expr(head: &Head, arms: &[Arm], code: &[TokenStream]) -> TokenStream {
             });
             quote!(match #scrutinee { #(#arms,)* })
         }
+    }
+}
+
+/// The value an arm gives the joined output `o`: a copy of `v`, and of what `v` borrows when
+/// `o` is owned (a `return self.b;` arm joined with an owned slot).
+fn joined_value(f: &Func, v: VarId, o: VarId) -> TokenStream {
+    if f.vars[v].by_ref && !f.vars[o].by_ref {
+        let id = primal(v);
+        let span = f.vars[v].span;
+        quote_spanned!(span=> ::core::clone::Clone::clone(#id))
+    } else {
+        cloned(f, v)
     }
 }

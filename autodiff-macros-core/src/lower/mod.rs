@@ -593,6 +593,11 @@ impl Lowerer<'_> {
                     if self.vars[v].name.is_none() {
                         self.vars[v].name = Some(pi.ident.to_string());
                     }
+                    // `let a = self.a;` copies the field (the only way it compiles as
+                    // written), so the binding is an owned value, not a borrow of it.
+                    if matches!(&*init.expr, Expr::Field(_)) {
+                        self.vars[v].by_ref = false;
+                    }
                     if ty.is_some() {
                         self.vars[v].ty = ty;
                     }
