@@ -2,7 +2,7 @@
 //! system one: hand-written (buffers reused), `#[differentiable]` and the dynamic engine,
 //! on `mlp_small`, `mlp` and a small `elementwise`. Prints a table; not a timing bench.
 //!
-//! `cargo bench --bench allocations`. Fails if the hand-written gradient, or the generated
+//! `cargo bench -p autodiff-benches --bench allocations`. Fails if the hand-written gradient, or the generated
 //! one with a workspace (`mlp_loss_grad_with`, row `static_workspace`), allocates in the
 //! steady state where it should not: both reuse their buffers, so on `mlp_small` an
 //! allocation is a bug. On `mlp` the products are large enough for `matrixmultiply`,

@@ -116,7 +116,7 @@ fn layer_norms(report: &HealthReport) -> Vec<(f64, f64)> {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = match std::env::args().nth(1).as_deref() {
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/gradient-problems"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/gradient-problems"),
         Some("--out") => PathBuf::from(std::env::args().nth(2).ok_or("--out needs a directory")?),
         Some(other) => {
             return Err(format!(

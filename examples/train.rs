@@ -136,7 +136,7 @@ fn parse_args() -> Result<Config, String> {
         epochs: 60,
         seed: 42,
         lr: 0.01,
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/train-output"),
+        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/train-output"),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {

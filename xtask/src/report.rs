@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 /// The benches the report runs: (package, bench target).
 pub const BENCHES: [(&str, &str); 5] = [
-    ("autodiff", "scalar"),
-    ("autodiff", "elementwise"),
-    ("autodiff", "mlp"),
-    ("autodiff", "training"),
+    ("autodiff-benches", "scalar"),
+    ("autodiff-benches", "elementwise"),
+    ("autodiff-benches", "mlp"),
+    ("autodiff-benches", "training"),
     ("autodiff-macros-core", "expansion"),
 ];
 
