@@ -1,4 +1,6 @@
-//! Project automation for `autodiff`. The one command so far is the performance report:
+//! Project automation for `autodiff`. Two commands: the compile-time report
+//! ([`compile_report`]: `cargo run --release -p xtask -- compile-report`, writes
+//! `docs/compile_time.md`) and the performance report:
 //!
 //! ```text
 //! cargo run --release -p xtask -- bench-report [--quick] [--no-run] [--no-peers] ...
@@ -12,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compile_report;
 pub mod criterion;
 pub mod machine;
 pub mod peers;

@@ -1,4 +1,5 @@
-//! `cargo run --release -p xtask -- bench-report [options]`; `--help` lists the options.
+//! `cargo run --release -p xtask -- bench-report [options]` or `-- compile-report [options]`;
+//! `--help` after either lists its options.
 
 use std::process::ExitCode;
 use xtask::report::{bench_report, Options, USAGE};
@@ -31,12 +32,30 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("compile-report") if args[1..].iter().any(|a| a == "--help" || a == "-h") => {
+            print!("{}", xtask::compile_report::USAGE);
+            ExitCode::SUCCESS
+        }
+        Some("compile-report") => {
+            match xtask::compile_report::Options::parse(&args[1..])
+                .and_then(|o| xtask::compile_report::compile_report(&o))
+            {
+                Ok(path) => {
+                    println!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask compile-report: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("--help" | "-h" | "help") | None => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
         Some(other) => {
-            eprintln!("xtask: unknown command `{other}`; the command is `bench-report`\n\n{USAGE}");
+            eprintln!("xtask: unknown command `{other}`; the commands are `bench-report` and `compile-report`\n\n{USAGE}");
             ExitCode::FAILURE
         }
     }
