@@ -271,6 +271,8 @@ pub struct Findings {
     pub tokens_out: usize,
     /// (profile, with the attribute, without).
     pub builds: Vec<(String, Build, Build)>,
+    /// `/proc/loadavg` before the builds: other work on the machine skews the seconds.
+    pub load: Option<String>,
 }
 
 /// Runs the report and writes `compile_time.md`; returns the path written.
@@ -289,6 +291,9 @@ pub fn compile_report(o: &Options) -> Result<PathBuf, String> {
         }
     }
     if !o.no_build {
+        f.load = fs::read_to_string("/proc/loadavg")
+            .ok()
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
         let base = root.join("target/compile-report");
         let target = base.join("target");
         let (dw, dn) = (base.join("cr_with"), base.join("cr_without"));
@@ -341,8 +346,16 @@ pub fn render(f: &Findings) -> String {
         s.push_str(
             "\n## Builds\n\nThe crate alone (its dependencies built once beforehand): cold after \
              `cargo clean -p`, incremental after a touch of `lib.rs`; seconds, one run each, \
-             on this machine.\n\n\
-             | profile | cold: with | without | ratio | incremental: with | without | ratio | rlib: with | without |\n\
+             on this machine.",
+        );
+        if let Some(l) = &f.load {
+            s.push_str(&format!(
+                " Load average before the builds: {l} (other work on the machine slows both \
+                 crates alike; compare the ratios)."
+            ));
+        }
+        s.push_str(
+            "\n\n| profile | cold: with | without | ratio | incremental: with | without | ratio | rlib: with | without |\n\
              | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
         );
         for (p, w, n) in &f.builds {
@@ -398,6 +411,7 @@ mod tests {
                     rlib: 1000,
                 },
             )],
+            load: None,
         };
         let md = render(&f);
         assert!(md.contains("`name_grad`"));
