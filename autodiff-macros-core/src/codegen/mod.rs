@@ -98,6 +98,11 @@ pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
             let p = primal(p);
             quote!(#ty(#p.0, #p.1))
         }
+        // A view (`m.rows(i, n)`): the parameter is the rule, built where it was written.
+        Some(p) if r.info().arity == autodiff_ops::Arity::UnaryParams => {
+            let p = primal(p);
+            quote!(#p)
+        }
         Some(p) => {
             let p = primal(p);
             quote!(#ty(#p))

@@ -32,6 +32,7 @@ mod reductions;
 mod sequence;
 mod shape;
 mod ternary;
+mod views;
 
 pub use binary::*;
 pub use cast::*;
@@ -54,3 +55,4 @@ pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
 pub use sequence::{seq_adjoint, SeqAdjoint};
 pub use shape::{Index, Index2, Transpose};
 pub use ternary::*;
+pub use views::{Column, Columns, Cross, FixedColumns, FixedRows, FixedView, Row, Rows, View};
