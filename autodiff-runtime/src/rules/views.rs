@@ -140,7 +140,8 @@ impl<const R: usize, const C: usize> OpName for FixedView<R, C> {
 /// The block `op` takes from a matrix of `shape`, checked to fit in it.
 fn checked_block<Op: BlockOf>(op: Op, shape: (usize, usize)) -> ((usize, usize), (usize, usize)) {
     let ((i, j), (r, c)) = op.block(shape);
-    let fits = |start: usize, len: usize, size: usize| start.checked_add(len).is_some_and(|e| e <= size);
+    let fits =
+        |start: usize, len: usize, size: usize| start.checked_add(len).is_some_and(|e| e <= size);
     assert!(
         fits(i, r, shape.0) && fits(j, c, shape.1),
         "{}: the {r}x{c} block at ({i}, {j}) is out of bounds for a {}x{} matrix",
@@ -176,16 +177,13 @@ fn add_block<T: Real, R: Dim, C: Dim, RO: Dim, CO: Dim, Op: BlockOf>(
     DefaultAllocator: Allocator<R, C> + Allocator<RO, CO>,
 {
     let ((i, j), (r, c)) = checked_block(op, x.shape());
-    if g.is_empty() && r * c != 0 {
-        // A symbolic zero: nothing flows back.
+    if g.is_empty() {
+        // A symbolic zero, or an empty block: nothing flows back.
         return;
     }
     check_cotangent(Op::TORCH_NAME, g.shape(), (r, c));
     let (m, n) = x.shape();
     ensure_shape(gx, m, n);
-    if r == 0 {
-        return;
-    }
     let gx = gx.as_mut_slice();
     for (k, gcol) in g.as_slice().chunks_exact(r).enumerate() {
         let col = &mut gx[i + (j + k) * m..i + r + (j + k) * m];
