@@ -160,8 +160,17 @@ impl OpInfo {
             (Syntax::Function, _) => format!("{}(x)", self.name),
             (_, Arity::Binary | Arity::Ternary) => format!("a.{}({args})", self.name),
             (_, Arity::UnaryParam) if self.id == OpId::PowI => "x.powi(n)".into(),
-            // The views: their one-line doc starts with the call as nalgebra writes it.
-            (_, Arity::UnaryParams) => self.doc.split('`').nth(1).unwrap_or(self.name).into(),
+            // The views, as nalgebra writes them (the macro reads their arguments from here).
+            (_, Arity::UnaryParams) => match self.name {
+                "rows" => "m.rows(i, n)".into(),
+                "columns" => "m.columns(j, n)".into(),
+                "fixed_rows" => "m.fixed_rows::<N>(i)".into(),
+                "fixed_columns" => "m.fixed_columns::<N>(j)".into(),
+                "view" => "m.view((i, j), (r, c))".into(),
+                "fixed_view" => "m.fixed_view::<R, C>(i, j)".into(),
+                "column" => "m.column(j)".into(),
+                name => format!("m.{name}(i)"),
+            },
             (Syntax::Internal, _) => self.name.into(),
             _ => format!("x.{}({args})", self.name),
         }
@@ -321,10 +330,7 @@ mod tests {
         assert_eq!(OpId::Clamp.info().usage(), "x.clamp(lo, hi)");
         assert_eq!(OpId::MulAdd.info().usage(), "a.mul_add(b, c)");
         assert_eq!(OpId::Row.info().usage(), "m.row(i)");
-        assert_eq!(
-            OpId::FixedView.info().usage(),
-            "m.fixed_view::<R, C>(i, j)"
-        );
+        assert_eq!(OpId::FixedView.info().usage(), "m.fixed_view::<R, C>(i, j)");
         for op in OPS.iter().filter(|op| op.arity == Arity::UnaryParams) {
             assert!(
                 op.usage()

@@ -29,6 +29,10 @@ const IN_PLACE: &[&str] = &[
     "view_range_mut",
     "set_row",
     "set_column",
+    "copy_from",
+    "fill",
+    "swap_rows",
+    "swap_columns",
 ];
 
 /// The refusal of an in-place write `name` (one of [`IN_PLACE`]).
@@ -109,7 +113,8 @@ impl Lowerer<'_> {
             let generics = |t: &Option<syn::AngleBracketedGenericArguments>| {
                 t.as_ref().map_or(0, |t| t.args.len())
             };
-            if m.args.len() != spec.args.len() || generics(&m.turbofish) != generics(&spec.turbofish)
+            if m.args.len() != spec.args.len()
+                || generics(&m.turbofish) != generics(&spec.turbofish)
             {
                 self.error(m, format!("`{name}` is called as `{usage}`"));
                 return Err(());
