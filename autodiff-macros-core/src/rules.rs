@@ -116,7 +116,7 @@ pub fn supported_methods() -> String {
     OPS.iter()
         .filter(|op| op.syntax == Syntax::Method)
         .map(|op| format!("`{}`", op.name))
-        .chain(std::iter::once("`map`".to_string()))
+        .chain(["`into_owned`", "`clone_owned`", "`map`"].map(String::from))
         .collect::<Vec<_>>()
         .join(", ")
 }
