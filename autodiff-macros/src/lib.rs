@@ -41,6 +41,7 @@ use proc_macro::TokenStream;
 /// | `for` over ranges, slices and iterator chains, `while`, `while let`, `loop`, `break`/`continue` (labelled too), early `return` | loop bounds that depend on a differentiated value |
 /// | `&[T]`, `Vec<T>`, `[T; N]` parameters; `iter().zip().map().sum()` / `fold` chains | closures other than `let f = \|a\| ..` (called) and `map` / `fold` arguments |
 /// | calls to other `#[differentiable]` functions; methods in a `#[differentiable] impl` block | `&mut self` methods, trait `impl` blocks |
+/// | calls to plain functions on values that are not differentiated | a plain function called with a differentiated argument (mark it `#[differentiable]` or give it a `custom_vjp`) |
 ///
 /// On an `impl` block of a `#[derive(Tangent)]` type, the attribute differentiates the
 /// methods that carry `#[differentiable]` (or `#[differentiable(wrt(self, x))]`) and

@@ -11,6 +11,7 @@
 //! `max`/`min` ties split the gradient evenly, `powi(x, 0)' = 0`, `sqrt'(0) = inf`.
 
 mod binary;
+mod callee;
 mod cast;
 mod clone;
 mod containers;
@@ -35,6 +36,7 @@ mod ternary;
 mod views;
 
 pub use binary::*;
+pub use callee::{result_type, Differentiated, Probe};
 pub use cast::*;
 pub use clone::*;
 pub use dispatch::*;
