@@ -131,7 +131,7 @@ fn stand_in(callee: &syn::Ident, nargs: usize, span: Span) -> TokenStream {
     quote_spanned! {span=>
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
         trait Differentiable {}
-        #[allow(non_snake_case, dead_code)]
+        #[allow(non_snake_case, dead_code, clippy::all)]
         trait NotDifferentiable: ::core::marker::Sized {
             fn #check<F: Differentiable>(self, _f: &F) -> #yes {
                 ::core::unreachable!()
