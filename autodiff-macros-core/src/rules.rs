@@ -16,6 +16,9 @@ pub enum Shape {
     Unary,
     /// `x.f(n)` where `n` is a run-time constant that parameterises the rule (`powi`).
     UnaryParam,
+    /// `x.f(a, ..)` whose rule is built from the arguments and const generics as written
+    /// (`m.rows(i, n)`, `m.fixed_view::<2, 2>(i, j)`; see `lower::views`).
+    UnaryParams,
     /// `a.f(b)` / `f(a, b)` / `a op b`: two operands.
     Binary,
     /// `a.f(b, c)`: three operands, every one differentiable; a call of the runtime's
@@ -65,6 +68,7 @@ fn entry(op: OpId) -> Entry {
     let shape = match op.info().arity {
         Arity::Unary => Shape::Unary,
         Arity::UnaryParam => Shape::UnaryParam,
+        Arity::UnaryParams => Shape::UnaryParams,
         Arity::Binary => Shape::Binary,
         Arity::Ternary => Shape::Ternary,
     };
@@ -112,7 +116,7 @@ pub fn supported_methods() -> String {
     OPS.iter()
         .filter(|op| op.syntax == Syntax::Method)
         .map(|op| format!("`{}`", op.name))
-        .chain(std::iter::once("`map`".to_string()))
+        .chain(["`into_owned`", "`clone_owned`", "`map`"].map(String::from))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -34,12 +34,14 @@ use proc_macro::TokenStream;
 /// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | generic functions |
 /// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | tuple results, vectors built from differentiated values |
 /// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | |
+/// | parts of matrices: `m.row(i)`, `m.column(j)`, `m.rows(i, n)`, `m.columns(j, n)`, `m.fixed_rows::<N>(i)`, `m.fixed_columns::<N>(j)`, `m.view((i, j), (r, c))`, `m.fixed_view::<R, C>(i, j)` (owned values of the types `.into_owned()` gives), `.into_owned()`, `.clone_owned()`, `a.cross(&b)` | writes through mutable views (`row_mut`, `view_mut`, `set_row`, ...) |
 /// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
 /// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
 /// | `if`/`else`, `if let`, `let .. else`, `match` (statement and value) on values that are not differentiated | a `match` pattern binding part of a differentiated value |
 /// | `for` over ranges, slices and iterator chains, `while`, `while let`, `loop`, `break`/`continue` (labelled too), early `return` | loop bounds that depend on a differentiated value |
 /// | `&[T]`, `Vec<T>`, `[T; N]` parameters; `iter().zip().map().sum()` / `fold` chains | closures other than `let f = \|a\| ..` (called) and `map` / `fold` arguments |
 /// | calls to other `#[differentiable]` functions; methods in a `#[differentiable] impl` block | `&mut self` methods, trait `impl` blocks |
+/// | calls to plain functions on values that are not differentiated | a plain function called with a differentiated argument (mark it `#[differentiable]` or give it a `custom_vjp`) |
 ///
 /// On an `impl` block of a `#[derive(Tangent)]` type, the attribute differentiates the
 /// methods that carry `#[differentiable]` (or `#[differentiable(wrt(self, x))]`) and

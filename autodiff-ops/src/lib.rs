@@ -44,6 +44,9 @@ pub enum Arity {
     Unary,
     /// `f(x)` with a run-time constant that parameterises the rule (`powi(n)`, `v[i]`).
     UnaryParam,
+    /// `x.f(a, ..)` whose rule is built from the method's arguments and const generics as
+    /// written, all run-time constants (`m.rows(i, n)`, `m.fixed_view::<2, 2>(i, j)`).
+    UnaryParams,
     /// `f(a, b)`.
     Binary,
     /// `f(a, b, c)`: every operand may be differentiated (`clamp`, `mul_add`).
@@ -139,6 +142,7 @@ impl OpInfo {
         let args = match self.arity {
             Arity::Unary => "",
             Arity::UnaryParam => "n",
+            Arity::UnaryParams => "..",
             Arity::Binary => "b",
             Arity::Ternary => "b, c",
         };
@@ -156,6 +160,17 @@ impl OpInfo {
             (Syntax::Function, _) => format!("{}(x)", self.name),
             (_, Arity::Binary | Arity::Ternary) => format!("a.{}({args})", self.name),
             (_, Arity::UnaryParam) if self.id == OpId::PowI => "x.powi(n)".into(),
+            // The views, as nalgebra writes them (the macro reads their arguments from here).
+            (_, Arity::UnaryParams) => match self.name {
+                "rows" => "m.rows(i, n)".into(),
+                "columns" => "m.columns(j, n)".into(),
+                "fixed_rows" => "m.fixed_rows::<N>(i)".into(),
+                "fixed_columns" => "m.fixed_columns::<N>(j)".into(),
+                "view" => "m.view((i, j), (r, c))".into(),
+                "fixed_view" => "m.fixed_view::<R, C>(i, j)".into(),
+                "column" => "m.column(j)".into(),
+                name => format!("m.{name}(i)"),
+            },
             (Syntax::Internal, _) => self.name.into(),
             _ => format!("x.{}({args})", self.name),
         }
@@ -314,6 +329,17 @@ mod tests {
         assert_eq!(OpId::Sin.info().reads, Reads::Input);
         assert_eq!(OpId::Clamp.info().usage(), "x.clamp(lo, hi)");
         assert_eq!(OpId::MulAdd.info().usage(), "a.mul_add(b, c)");
+        assert_eq!(OpId::Row.info().usage(), "m.row(i)");
+        assert_eq!(OpId::FixedView.info().usage(), "m.fixed_view::<R, C>(i, j)");
+        for op in OPS.iter().filter(|op| op.arity == Arity::UnaryParams) {
+            assert!(
+                op.usage()
+                    .starts_with(&format!("m.{}(", op.name).replace('(', ""))
+                    && op.usage().ends_with(')'),
+                "{}",
+                op.marker
+            );
+        }
     }
 
     #[test]

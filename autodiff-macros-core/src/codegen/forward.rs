@@ -255,8 +255,8 @@ impl Forward<'_> {
                     .collect();
                 if self.record && f.active(e.out) && !recompute {
                     let pb = pullback(e.out);
-                    let callee = super::items::pullback_path(path);
-                    quote_spanned!(span=> let (#out, #pb) = #callee(#(#args),*);)
+                    let call = super::callee::pullback_call(path, &args, span);
+                    quote_spanned!(span=> let (#out, #pb) = #call;)
                 } else {
                     quote_spanned!(span=> let #out #ty = #path(#(#args),*);)
                 }

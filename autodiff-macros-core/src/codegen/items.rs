@@ -106,7 +106,7 @@ impl Names {
 }
 
 /// The signature's parameters with every elided reference lifetime named, and the names.
-fn named_lifetimes(sig: &syn::Signature) -> (Vec<syn::FnArg>, Vec<syn::Lifetime>) {
+pub(super) fn named_lifetimes(sig: &syn::Signature) -> (Vec<syn::FnArg>, Vec<syn::Lifetime>) {
     struct Namer(Vec<syn::Lifetime>);
     impl VisitMut for Namer {
         fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
@@ -130,7 +130,7 @@ fn named_lifetimes(sig: &syn::Signature) -> (Vec<syn::FnArg>, Vec<syn::Lifetime>
 
 /// The tuple of cotangent types, one per parameter: its owned type where it is
 /// differentiated, `NotDifferentiated` where `wrt` excludes it.
-fn cotangent_types(sig: &Signature) -> TokenStream {
+pub(super) fn cotangent_types(sig: &Signature) -> TokenStream {
     let cots: Vec<TokenStream> = sig
         .params
         .iter()
@@ -358,6 +358,10 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
         match s {
             Stmt::Eqn(e) => {
                 if let Op::Call { path, .. } = &e.op {
+                    if super::callee::local_callee(path).is_some() {
+                        // Checked through the callee's trait (`callee::checks`).
+                        continue;
+                    }
                     let table = wrt_path(path);
                     let callee = path
                         .segments
@@ -527,11 +531,15 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     };
     let graph_body = super::graph::body(f, &names.name.to_string());
     let entries = entry_points(item, sig, &names, graph_body, false);
+    let callee_items = super::callee::callee_items(item, sig, &names, false);
+    let callee_checks = super::callee::checks(f);
     quote! {
         #forward_fn
         #pullback_fn
         #direct_fn
         #entries
+        #callee_items
+        #callee_checks
     }
 }
 
@@ -593,11 +601,13 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
         .collect();
     let graph_body = super::graph::custom_body(&labels, &name.to_string());
     let entries = entry_points(item, sig, &names, graph_body, false);
+    let callee_items = super::callee::callee_items(item, sig, &names, false);
     quote! {
         #item
         #pullback_fn
         #direct_fn
         #entries
+        #callee_items
     }
 }
 
@@ -611,9 +621,11 @@ pub fn fallback(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) 
     };
     let names = Names::for_sig(&item.sig.ident, Some(sig));
     let entries = entry_points(item, sig, &names, quote!(::core::unreachable!()), true);
+    let callee_items = super::callee::callee_items(item, sig, &names, true);
     quote! {
         #item
         #entries
+        #callee_items
         #err
     }
 }

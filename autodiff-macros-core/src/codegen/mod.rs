@@ -1,6 +1,7 @@
 //! Code generation from the IR: the forward code, the reverse (adjoint) code, the
 //! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
 
+pub mod callee;
 pub mod forward;
 pub mod fused;
 pub mod graph;
@@ -97,6 +98,11 @@ pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
         Some(p) if r.op == autodiff_ops::OpId::Index2 => {
             let p = primal(p);
             quote!(#ty(#p.0, #p.1))
+        }
+        // A view (`m.rows(i, n)`): the parameter is the rule, built where it was written.
+        Some(p) if r.info().arity == autodiff_ops::Arity::UnaryParams => {
+            let p = primal(p);
+            quote!(#p)
         }
         Some(p) => {
             let p = primal(p);

@@ -250,16 +250,21 @@ impl Reverse<'_> {
                 let call = if *recompute {
                     // The callee's forward again on the arguments the tape kept, with its
                     // vector-Jacobian product.
-                    let args = e.args.iter().zip(borrowed).map(|(&a, &b)| {
-                        if b {
-                            super::borrowed_arg(f, a)
-                        } else {
-                            super::cloned(f, a)
-                        }
-                    });
-                    let direct = super::items::direct_path(path);
+                    let args: Vec<TokenStream> = e
+                        .args
+                        .iter()
+                        .zip(borrowed)
+                        .map(|(&a, &b)| {
+                            if b {
+                                super::borrowed_arg(f, a)
+                            } else {
+                                super::cloned(f, a)
+                            }
+                        })
+                        .collect();
+                    let direct = super::callee::direct_call(path, &args, &quote!(#g), span);
                     quote_spanned! {span=>
-                        let (__ad_again, #cot) = #direct(#(#args,)* #g);
+                        let (__ad_again, #cot) = #direct;
                         ::autodiff::__private::recycle_value(__ad_again);
                     }
                 } else {

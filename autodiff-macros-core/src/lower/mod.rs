@@ -27,6 +27,7 @@ pub fn var_ident(v: VarId) -> syn::Ident {
 
 mod control;
 mod iterators;
+mod views;
 
 use control::{Exits, LoopCtx, ReturnCtx, RETURN_FLAG, RETURN_VALUE};
 
@@ -750,6 +751,7 @@ impl Lowerer<'_> {
                 r.map(|_| ())
             }
             Expr::Paren(p) => self.lower_stmt_expr(&p.expr),
+            other if self.refuse_in_place(other) => Err(()),
             other => {
                 self.error(
                     other,
@@ -989,6 +991,9 @@ impl Lowerer<'_> {
             let path: syn::Path = syn::parse_quote!(::autodiff::__private::clone_value);
             return Ok(self.push_call(path, vec![true], vec![x], m.span()));
         }
+        if let Some(view) = self.lower_view(m) {
+            return view;
+        }
         let Some(entry) = rules::method(&name) else {
             if !self.reads_varied(&Expr::MethodCall(m.clone())) {
                 return Ok(self.opaque(&Expr::MethodCall(m.clone())));
@@ -1006,6 +1011,8 @@ impl Lowerer<'_> {
             Shape::Unary => 0,
             Shape::UnaryParam | Shape::Binary => 1,
             Shape::Ternary => 2,
+            // Lowered by `lower_view` above.
+            Shape::UnaryParams => return Err(()),
             Shape::NonDiff => return Ok(self.opaque(&Expr::MethodCall(m.clone()))),
         };
         if m.args.len() != expected {

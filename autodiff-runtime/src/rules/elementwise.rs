@@ -148,11 +148,20 @@ macro_rules! rules_from_table {
                 const TORCH_NAME: &'static str = $ptorch;
             }
         )*
-        $(
-            impl super::OpName for super::$s {
-                const TORCH_NAME: &'static str = $storch;
-            }
-        )*
+        $(structural_op_name!($s, $storch);)*
+    };
+}
+
+/// `OpName` for a structural row's marker; the markers generic over a static size
+/// (`FixedRows<N>`) have theirs beside their rules (`rules/views.rs`).
+macro_rules! structural_op_name {
+    (FixedRows, $torch:literal) => {};
+    (FixedColumns, $torch:literal) => {};
+    (FixedView, $torch:literal) => {};
+    ($s:ident, $torch:literal) => {
+        impl super::OpName for super::$s {
+            const TORCH_NAME: &'static str = $torch;
+        }
     };
 }
 

@@ -384,6 +384,8 @@ impl<const N: usize> Plan<N> {
                 rows: r, cols: c, ..
             } => match (r, c) {
                 _ if (r, c) == (rows, cols) => Broadcast::Full,
+                // An empty result: every empty input has its no elements (`m.rows(i, 0)`).
+                _ if empty && r * c == 0 => Broadcast::Full,
                 (1, 1) => Broadcast::Scalar,
                 (1, c) if c == cols => Broadcast::Row,
                 (r, 1) if r == rows => Broadcast::Column,

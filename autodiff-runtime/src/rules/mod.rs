@@ -11,6 +11,7 @@
 //! `max`/`min` ties split the gradient evenly, `powi(x, 0)' = 0`, `sqrt'(0) = inf`.
 
 mod binary;
+mod callee;
 mod cast;
 mod clone;
 mod containers;
@@ -32,8 +33,10 @@ mod reductions;
 mod sequence;
 mod shape;
 mod ternary;
+mod views;
 
 pub use binary::*;
+pub use callee::{result_type, Differentiated, Probe};
 pub use cast::*;
 pub use clone::*;
 pub use dispatch::*;
@@ -54,3 +57,4 @@ pub use reductions::{ColumnSum, Mean, Norm, NormSquared, RowSum, Sum};
 pub use sequence::{seq_adjoint, SeqAdjoint};
 pub use shape::{Index, Index2, Transpose};
 pub use ternary::*;
+pub use views::{Column, Columns, Cross, FixedColumns, FixedRows, FixedView, Row, Rows, View};
