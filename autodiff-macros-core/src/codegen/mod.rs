@@ -1,6 +1,7 @@
 //! Code generation from the IR: the forward code, the reverse (adjoint) code, the
 //! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
 
+pub mod aggregates;
 pub mod forward;
 pub mod fused;
 pub mod graph;

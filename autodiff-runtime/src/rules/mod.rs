@@ -13,6 +13,7 @@
 mod binary;
 mod cast;
 mod clone;
+mod construct;
 mod containers;
 mod dispatch;
 mod elementwise;
@@ -36,6 +37,7 @@ mod ternary;
 pub use binary::*;
 pub use cast::*;
 pub use clone::*;
+pub use construct::*;
 pub use dispatch::*;
 pub use elementwise::*;
 pub use fused::*;
