@@ -427,3 +427,75 @@ fn from_fn_matches_fd() {
     }
     assert!((g.s - fd32(obj, &p, 3)).abs() < 1e-2);
 }
+
+// ---------------------------------------------------------------------------------------
+// Inside loops and branches (the tape keeps what the reverse reads)
+
+/// Constructions, projections and `from_fn` inside a loop body and a branch arm.
+#[differentiable]
+fn in_loops(x: &DVector<f64>, s: f64) -> f64 {
+    let mut acc = 0.0;
+    let mut h = x.clone();
+    for k in 0..3 {
+        let t = (h.clone() * s, s * (k as f64 + 1.0));
+        let m = if t.1 > 1.5 {
+            DVector::from_fn(h.len(), |i, _| t.0[i] * t.1 + h[i])
+        } else {
+            t.0.map(|e| e.sin())
+        };
+        let v = Vector2::new(m.sum(), t.1);
+        acc += v.norm_squared();
+        h = m;
+    }
+    acc + h.sum()
+}
+
+#[differentiable]
+fn struct_in_loop(a: f32, b: f32) -> f32 {
+    let mut p = Pair { x: a, y: b };
+    for _ in 0..4 {
+        let q = Pair {
+            x: p.y * 0.5,
+            y: p.x + p.y * a,
+        };
+        p = q;
+    }
+    p.x * p.y
+}
+
+#[derive(Debug, Clone, Tangent)]
+struct Pair {
+    x: f32,
+    y: f32,
+}
+
+#[test]
+fn constructions_in_loops_and_branches_match_fd() {
+    let x = DVector::from_vec(vec![0.4, -0.9, 1.3]);
+    let s = 0.7;
+    let (v, g) = in_loops_grad(&x, s);
+    assert_eq!(v, in_loops(&x, s));
+    let mut p: Vec<f64> = x.iter().copied().collect();
+    p.push(s);
+    let obj = |p: &[f64]| in_loops(&DVector::from_column_slice(&p[..3]), p[3]);
+    for k in 0..3 {
+        assert!(close(g.x[k], fd(obj, &p, k), 1e-6), "x[{k}]");
+    }
+    assert!(close(g.s, fd(obj, &p, 3), 1e-6));
+
+    let (v, g) = struct_in_loop_grad(0.6, -0.4);
+    assert_eq!(v, struct_in_loop(0.6, -0.4));
+    let f = |p: &[f32]| struct_in_loop(p[0], p[1]);
+    assert!((g.a - fd32(f, &[0.6, -0.4], 0)).abs() < 1e-2);
+    assert!((g.b - fd32(f, &[0.6, -0.4], 1)).abs() < 1e-2);
+}
+
+#[test]
+fn the_graph_names_constructions() {
+    let g = fixed_vectors_graph().to_dot();
+    assert!(g.contains("StackBackward0"), "{g}");
+    let g = tuple_local_graph().to_dot();
+    assert!(g.contains("TupleConstruct") && g.contains("TupleIndex"), "{g}");
+    let g = build_model_graph().to_dot();
+    assert!(g.contains("CreateObject") && g.contains("GetAttr"), "{g}");
+}
