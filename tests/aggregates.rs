@@ -495,7 +495,57 @@ fn the_graph_names_constructions() {
     let g = fixed_vectors_graph().to_dot();
     assert!(g.contains("StackBackward0"), "{g}");
     let g = tuple_local_graph().to_dot();
-    assert!(g.contains("TupleConstruct") && g.contains("TupleIndex"), "{g}");
+    assert!(
+        g.contains("TupleConstruct") && g.contains("TupleIndex"),
+        "{g}"
+    );
     let g = build_model_graph().to_dot();
     assert!(g.contains("CreateObject") && g.contains("GetAttr"), "{g}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Projections read inside `map` closures
+
+#[differentiable]
+fn map_reads_a_field(m: &Model, x: &DMatrix<f64>) -> f64 {
+    (&m.w * x).map(|e| e + m.b).norm_squared()
+}
+
+#[differentiable]
+fn map_reads_a_tuple_component(x: &DMatrix<f64>, s: f64) -> f64 {
+    let t = (s * 2.0, s);
+    x.map(|e| (e * t.0).tanh() + t.1).sum()
+}
+
+/// These gave a zero gradient for the projection before it was read as a captured value.
+#[test]
+fn map_closures_reading_projections_get_their_gradient() {
+    let w = DMatrix::from_row_slice(2, 2, &[0.3, -0.5, 0.8, 0.1]);
+    let x = DMatrix::from_row_slice(2, 1, &[1.0, -2.0]);
+    let m = Model {
+        w: w.clone(),
+        b: 0.7,
+    };
+    let (v, g) = map_reads_a_field_grad(&m, &x);
+    assert_eq!(v, map_reads_a_field(&m, &x));
+    let obj = |p: &[f64]| {
+        let m = Model {
+            w: DMatrix::from_row_slice(2, 2, &p[..4]),
+            b: p[4],
+        };
+        map_reads_a_field(&m, &x)
+    };
+    let p = [0.3, -0.5, 0.8, 0.1, 0.7];
+    assert!(
+        close(g.m.b, fd(obj, &p, 4), 1e-6),
+        "{} vs {}",
+        g.m.b,
+        fd(obj, &p, 4)
+    );
+    for k in 0..4 {
+        assert!(close(g.m.w[(k / 2, k % 2)], fd(obj, &p, k), 1e-6), "w[{k}]");
+    }
+    let (_, g) = map_reads_a_tuple_component_grad(&w, 0.7);
+    let d = fd(|p| map_reads_a_tuple_component(&w, p[0]), &[0.7], 0);
+    assert!(close(g.s, d, 1e-6), "{} vs {d}", g.s);
 }

@@ -341,6 +341,62 @@ impl Lowerer<'_> {
     }
 }
 
+impl Lowerer<'_> {
+    /// `body` (of a `map` closure with argument `shadowed`) with every projection of a
+    /// differentiated enclosing value (`m.b`, `t.0`) lowered before the closure and read
+    /// as a captured value, so that its gradient reaches the aggregate.
+    pub(super) fn hoist_projections(&mut self, body: &Expr, shadowed: &str) -> Res<Expr> {
+        struct Hoist<'a, 'e> {
+            l: &'a mut Lowerer<'e>,
+            shadowed: &'a str,
+            failed: bool,
+        }
+        fn root(e: &Expr) -> Option<&syn::Ident> {
+            match e {
+                Expr::Field(f) => root(&f.base),
+                Expr::Paren(p) => root(&p.expr),
+                Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+                _ => None,
+            }
+        }
+        impl syn::visit_mut::VisitMut for Hoist<'_, '_> {
+            fn visit_expr_mut(&mut self, e: &mut Expr) {
+                if let Expr::Field(_) = e {
+                    let outside = root(e).is_some_and(|r| *r != self.shadowed);
+                    if outside && self.l.reads_varied(e) {
+                        let span = e.span();
+                        match self.l.lower_expr(e) {
+                            Ok(v) => {
+                                self.l.fresh += 1;
+                                let name = format!("__ad_proj{}", self.l.fresh);
+                                self.l.bind(name.clone(), v, false);
+                                let ident =
+                                    syn::Ident::new(&name, Span::call_site().located_at(span));
+                                *e = syn::parse_quote!(#ident);
+                            }
+                            Err(()) => self.failed = true,
+                        }
+                        return;
+                    }
+                }
+                syn::visit_mut::visit_expr_mut(self, e);
+            }
+            fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+        }
+        let mut body = body.clone();
+        let mut h = Hoist {
+            l: self,
+            shadowed,
+            failed: false,
+        };
+        syn::visit_mut::VisitMut::visit_expr_mut(&mut h, &mut body);
+        if h.failed {
+            return Err(());
+        }
+        Ok(body)
+    }
+}
+
 fn is_rest(p: &syn::Pat) -> bool {
     matches!(p, syn::Pat::Rest(_))
 }

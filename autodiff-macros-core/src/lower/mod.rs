@@ -1091,8 +1091,9 @@ impl Lowerer<'_> {
             }
         };
         let pname = param.to_string();
-        let captured = self.refs_except(&c.body, &pname);
-        let body = self.rename_except(&c.body, &pname);
+        let hoisted = self.hoist_projections(&c.body, &pname)?;
+        let captured = self.refs_except(&hoisted, &pname);
+        let body = self.rename_except(&hoisted, &pname);
         let x = self.lower_expr(&m.receiver)?;
         // The closure's variables are numbered after the enclosing function's, so its
         // generated names never shadow an enclosing value the body reads.
