@@ -42,6 +42,12 @@ fn dynamic2(f: impl Fn(&Tensor, &Tensor) -> Tensor, a: f64, b: f64) -> (f64, f64
 // ---------------------------------------------------------------------------------------
 // Tuples
 
+/// Value and both partial derivatives of a function of two scalars.
+type GradOf2 = dyn Fn(f64, f64) -> (f64, f64, f64);
+
+/// A gradient function and the function it differentiates.
+type Case<'a> = (&'a GradOf2, &'a dyn Fn(f64, f64) -> f64);
+
 /// A tuple result: only `polar_vjp`, whose cotangent is a tuple.
 #[differentiable]
 fn polar(r: f64, theta: f64) -> (f64, f64) {
@@ -142,10 +148,7 @@ fn a_nested_tuple_with_a_matrix() {
 
 #[test]
 fn tuple_locals_projections_and_destructuring_match_fd_and_dynamic() {
-    let cases: [(
-        &dyn Fn(f64, f64) -> (f64, f64, f64),
-        &dyn Fn(f64, f64) -> f64,
-    ); 5] = [
+    let cases: [Case; 5] = [
         (
             &|x, y| {
                 let (v, g) = tuple_local_grad(x, y);
