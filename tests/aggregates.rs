@@ -552,3 +552,62 @@ fn map_closures_reading_projections_get_their_gradient() {
     let d = fd(|p| map_reads_a_tuple_component(&w, p[0]), &[0.7], 0);
     assert!(close(g.s, d, 1e-6), "{} vs {d}", g.s);
 }
+
+// ---------------------------------------------------------------------------------------
+// A vector filled by index, then converted; from_fn with a branch in its closure
+
+#[differentiable]
+fn filled_then_converted(x: &[f64], s: f64) -> f64 {
+    let mut v = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        v[i] = x[i] * s;
+    }
+    let d = DVector::from_vec(v);
+    let w = vec![s, x[0], x[1] * x[2]];
+    let e = DVector::from_vec(w);
+    d.dot(&e)
+}
+
+#[differentiable]
+fn diagonal(x: &[f64], s: f64) -> f64 {
+    let n = x.len();
+    let m = DMatrix::from_fn(n, n, |i, j| if i == j { x[i] * s } else { s * 0.5 });
+    (&m * &m).sum()
+}
+
+#[test]
+fn conversions_and_branching_from_fn_match_fd() {
+    let x = [0.3, -1.1, 0.8];
+    let s = 1.4;
+    let mut p = x.to_vec();
+    p.push(s);
+    let (v, g) = filled_then_converted_grad(&x, s);
+    assert_eq!(v, filled_then_converted(&x, s));
+    let obj = |p: &[f64]| filled_then_converted(&p[..3], p[3]);
+    for k in 0..3 {
+        assert!(close(g.x[k], fd(obj, &p, k), 1e-6), "x[{k}]");
+    }
+    assert!(close(g.s, fd(obj, &p, 3), 1e-6));
+    let (v, g) = diagonal_grad(&x, s);
+    assert_eq!(v, diagonal(&x, s));
+    let obj = |p: &[f64]| diagonal(&p[..3], p[3]);
+    for k in 0..3 {
+        assert!(close(g.x[k], fd(obj, &p, k), 1e-6), "x[{k}]");
+    }
+    assert!(close(g.s, fd(obj, &p, 3), 1e-6));
+}
+
+#[differentiable(wrt(x))]
+fn repeated(x: f64, n: usize) -> f64 {
+    let mut v = vec![x; n];
+    v[0] = x * x;
+    v.iter().map(|e| e * 2.0).sum::<f64>()
+}
+
+#[test]
+fn a_repeated_element_matches_fd() {
+    let (v, g) = repeated_grad(0.7, 4);
+    assert_eq!(v, repeated(0.7, 4));
+    let d = fd(|p| repeated(p[0], 4), &[0.7], 0);
+    assert!(close(g.x, d, 1e-6), "{} vs {d}", g.x);
+}

@@ -32,11 +32,11 @@ use proc_macro::TokenStream;
 /// | supported | refused with a compile error |
 /// | --- | --- |
 /// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | generic functions |
-/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | `vec![x; n]` and `DVector::from_vec(v)` of a differentiated `x` or `v` |
+/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | `from_vec(v)` of a differentiated `Vec` into another type than `DVector` |
 /// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | struct update syntax `Model { w, ..base }` |
 /// | tuples `(a, b)` (locals, results, nested), `t.0`, `let (a, b) = g(x);`, `let Model { w, b } = m;` | other `let` patterns (`let [a, b] = ..`) |
 /// | struct literals `Model { w: a * 2.0, b: c }` of `#[derive(Tangent)]` structs: fields read, passed by `&`, returned | |
-/// | `Vector3::new(a, b, c)`, `Matrix2::new(..)`, `DVector::from_vec(vec![a, b])`, `vec![a, b]`, `[a, b]`, `DMatrix::from_fn(r, c, \|i, j\| ..)` from differentiated values | `from_fn` sizes that depend on a differentiated value |
+/// | `Vector3::new(a, b, c)`, `Matrix2::new(..)`, `DVector::from_vec(vec![a, b])`, `DVector::from_vec(v)`, `vec![a, b]`, `vec![x; n]`, `[a, b]`, `DMatrix::from_fn(r, c, \|i, j\| ..)` from differentiated values | `from_fn` sizes that depend on a differentiated value |
 /// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
 /// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
 /// | `if`/`else`, `if let`, `let .. else`, `match` (statement and value) on values that are not differentiated | a `match` pattern binding part of a differentiated value |

@@ -40,10 +40,28 @@ impl Lowerer<'_> {
         Ok(self.push_construct(Ctor::Array, args, a.span()))
     }
 
-    /// `vec![a, b, ..]` with differentiated elements.
-    pub(super) fn lower_vec_list(&mut self, items: &[Expr], span: Span) -> Res<VarId> {
-        let args = self.lower_all(items)?;
-        Ok(self.push_construct(Ctor::Vec, args, span))
+    /// `vec![a, b, ..]` with differentiated elements, or `vec![x; n]` of a differentiated
+    /// `x` (a runtime op; the length must not be differentiated).
+    pub(super) fn lower_vec_macro(&mut self, parts: &super::VecMacro, span: Span) -> Res<VarId> {
+        match parts {
+            super::VecMacro::List(items) => {
+                let args = self.lower_all(items)?;
+                Ok(self.push_construct(Ctor::Vec, args, span))
+            }
+            super::VecMacro::Repeat(x, n) => {
+                if self.reads_varied_beyond_sizes(n) {
+                    self.error(
+                        n,
+                        "the length of `vec![x; n]` must not depend on a differentiated value",
+                    );
+                    return Err(());
+                }
+                let x = self.lower_expr(x)?;
+                let n = self.opaque(n);
+                let path: syn::Path = syn::parse_quote!(::autodiff::__private::repeat_vec);
+                Ok(self.push_call(path, vec![false, false], vec![x, n], span))
+            }
+        }
     }
 
     /// `Path { field: value, .. }`.
@@ -101,10 +119,20 @@ impl Lowerer<'_> {
                         Some(super::VecMacro::List(items)) => items,
                         _ => return None,
                     },
+                    _ if ty.segments.last().is_some_and(|s| s.ident == "DVector") => {
+                        // A differentiated `Vec` as a whole: a runtime op.
+                        let v = match self.lower_expr(&c.args[0]) {
+                            Ok(v) => v,
+                            Err(()) => return Some(Err(())),
+                        };
+                        let path: syn::Path =
+                            syn::parse_quote!(::autodiff::__private::dvector_from_vec);
+                        return Some(Ok(self.push_call(path, vec![false], vec![v], c.span())));
+                    }
                     _ => {
                         self.error(
                             &c.args[0],
-                            "`from_vec` of differentiated values takes the elements written out (`DVector::from_vec(vec![a, b])`); for a vector filled by index, build the `DVector` with `DVector::zeros(n)` and write its elements",
+                            "`from_vec` of a differentiated `Vec` is supported for `DVector::from_vec(v)`; for other types write the elements out (`RowDVector::from_vec(vec![a, b])`) or build the matrix with `zeros` and write its elements",
                         );
                         return Some(Err(()));
                     }

@@ -840,14 +840,7 @@ impl Lowerer<'_> {
             Expr::Macro(m) => {
                 if let Some(parts) = vec_macro(m) {
                     if parts.exprs().iter().any(|p| self.reads_varied(p)) {
-                        if let VecMacro::List(items) = &parts {
-                            return self.lower_vec_list(items, m.span());
-                        }
-                        self.error(
-                            m,
-                            "`vec![x; n]` of a differentiated value cannot be built; start from `vec![0.0; n]` and write its elements (`out[i] = ...`), or write them out: `vec![a, b, c]`",
-                        );
-                        return Err(());
+                        return self.lower_vec_macro(&parts, m.span());
                     }
                     return Ok(self.opaque(&parts.call()));
                 }

@@ -9,10 +9,12 @@
 //! `vec![a, b]`, `[a, b]`, `DVector::from_vec(vec![a, b])`) gives operand `k` element `k`
 //! of the cotangent ([`add_element`], [`add_entry_row_major`] for nalgebra's row-major
 //! `Matrix2::new`), and `DMatrix::from_fn(r, c, |i, j| ..)` runs the closure's
-//! vector-Jacobian product once per element ([`from_fn_vjp`]).
+//! vector-Jacobian product once per element ([`from_fn_vjp`]). `DVector::from_vec(v)` of
+//! a differentiated `Vec` is [`dvector_from_vec`], `vec![x; n]` of a differentiated `x`
+//! [`repeat_vec`].
 
 use super::{Adjoint, Cotangent, Real};
-use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+use nalgebra::{allocator::Allocator, DVector, DefaultAllocator, Dim, OMatrix};
 
 macro_rules! tuple_adjoint {
     ($(($($t:ident $i:tt),+)),+ $(,)?) => {$(
@@ -141,6 +143,92 @@ pub fn from_fn_vjp<T: Real, R: Dim, C: Dim>(
         }
     }
 }
+
+/// `DVector::from_vec(v)` for a differentiated `Vec` (or slice) `v`: the cotangent is
+/// the vector's cotangent as a `Vec`.
+///
+/// `#[differentiable]` calls it as it calls another differentiable function: `name` for
+/// the value, `__ad_pullback_name` for the value and its pullback, `__ad_wrt_name` for
+/// which operands take a gradient, `__ad_vjp_name` for both at once.
+#[inline]
+pub fn dvector_from_vec<T: Real, V: AsRef<[T]>>(v: V) -> DVector<T> {
+    DVector::from_column_slice(v.as_ref())
+}
+
+/// The cotangent of `v` in `dvector_from_vec(v)` (the symbolic zero stays empty).
+#[inline]
+pub fn dvector_from_vec_vjp<T: Real>(g: DVector<T>) -> (Vec<T>,) {
+    (g.data.into(),)
+}
+
+/// `dvector_from_vec` with its pullback, in the calling convention of `#[differentiable]`
+/// callees.
+#[doc(hidden)]
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn __ad_pullback_dvector_from_vec<T: Real, V: AsRef<[T]>>(
+    v: V,
+) -> (DVector<T>, impl FnOnce(DVector<T>) -> (Vec<T>,)) {
+    (dvector_from_vec(v), dvector_from_vec_vjp)
+}
+
+/// `dvector_from_vec`'s value and vector-Jacobian product in one call.
+#[doc(hidden)]
+#[inline]
+pub fn __ad_vjp_dvector_from_vec<T: Real, V: AsRef<[T]>>(
+    v: V,
+    g: DVector<T>,
+) -> (DVector<T>, (Vec<T>,)) {
+    (dvector_from_vec(v), dvector_from_vec_vjp(g))
+}
+
+/// The vector takes a gradient.
+#[doc(hidden)]
+#[allow(non_upper_case_globals)]
+pub const __ad_wrt_dvector_from_vec: [bool; 1] = [true];
+
+/// `vec![x; n]` for a differentiated scalar `x`: the cotangent of `x` is the sum of the
+/// vector's.
+#[inline]
+pub fn repeat_vec<T: Real>(x: T, n: usize) -> Vec<T> {
+    vec![x; n]
+}
+
+/// The cotangent of `x` in `repeat_vec(x, n)`.
+#[inline]
+pub fn repeat_vec_vjp<T: Real>(g: &[T]) -> (T, super::NotDifferentiated) {
+    (
+        g.iter().fold(T::zero(), |acc, &e| acc + e),
+        super::NotDifferentiated,
+    )
+}
+
+/// `repeat_vec` with its pullback, in the calling convention of `#[differentiable]` callees.
+#[doc(hidden)]
+#[inline]
+#[allow(clippy::type_complexity)]
+pub fn __ad_pullback_repeat_vec<T: Real>(
+    x: T,
+    n: usize,
+) -> (Vec<T>, impl FnOnce(Vec<T>) -> (T, super::NotDifferentiated)) {
+    (repeat_vec(x, n), |g: Vec<T>| repeat_vec_vjp(&g))
+}
+
+/// `repeat_vec`'s value and vector-Jacobian product in one call.
+#[doc(hidden)]
+#[inline]
+pub fn __ad_vjp_repeat_vec<T: Real>(
+    x: T,
+    n: usize,
+    g: Vec<T>,
+) -> (Vec<T>, (T, super::NotDifferentiated)) {
+    (repeat_vec(x, n), repeat_vec_vjp(&g))
+}
+
+/// The element takes a gradient, the length does not.
+#[doc(hidden)]
+#[allow(non_upper_case_globals)]
+pub const __ad_wrt_repeat_vec: [bool; 2] = [true, false];
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-use autodiff::nalgebra::{DMatrix, DVector};
+use autodiff::nalgebra::{DMatrix, DVector, RowDVector};
 use autodiff::prelude::*;
 
 #[derive(Clone, Debug, Tangent)]
@@ -15,7 +15,7 @@ fn struct_update(x: f64, m: &Model) -> f64 {
 
 #[differentiable]
 fn repeated(x: f64) -> f64 {
-    let v = vec![x; 3];
+    let v = vec![x; x as usize];
     v[0]
 }
 
@@ -23,7 +23,7 @@ fn repeated(x: f64) -> f64 {
 fn from_vec_of_a_variable(x: f64) -> f64 {
     let mut v = vec![0.0; 2];
     v[0] = x;
-    DVector::from_vec(v).sum()
+    RowDVector::from_vec(v).sum()
 }
 
 #[differentiable]
