@@ -275,4 +275,22 @@ mod tests {
             panic!("no elements")
         });
     }
+
+    #[test]
+    fn from_vec_gives_the_cotangent_back_as_a_vec() {
+        let (v, pb) = __ad_pullback_dvector_from_vec(vec![1.0_f32, 2.0]);
+        assert_eq!(v, DVector::from_vec(vec![1.0, 2.0]));
+        assert_eq!(pb(DVector::from_vec(vec![0.5, -1.0])), (vec![0.5, -1.0],));
+        assert_eq!(
+            dvector_from_vec_vjp(DVector::<f64>::zeros(0)),
+            (Vec::new(),)
+        );
+    }
+
+    #[test]
+    fn a_repeated_element_gets_the_sum_of_the_cotangent() {
+        assert_eq!(repeat_vec(1.5, 3), vec![1.5; 3]);
+        assert_eq!(repeat_vec_vjp(&[0.5, 0.25, 1.0]).0, 1.75);
+        assert_eq!(repeat_vec_vjp::<f64>(&[]).0, 0.0);
+    }
 }
