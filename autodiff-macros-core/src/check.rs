@@ -72,6 +72,19 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         visit::visit_expr_method_call(self, e);
     }
+    fn visit_expr_call(&mut self, e: &'ast syn::ExprCall) {
+        // The closure of nalgebra's `from_fn` is lowered as a function of its own.
+        let from_fn = matches!(&*e.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "from_fn"));
+        if let (true, Some(syn::Expr::Closure(c))) = (from_fn, e.args.last()) {
+            for a in e.args.iter().take(e.args.len() - 1) {
+                self.visit_expr(a);
+            }
+            self.visit_expr(&c.body);
+            return;
+        }
+        visit::visit_expr_call(self, e);
+    }
     fn visit_local(&mut self, l: &'ast syn::Local) {
         // `let f = |a| ..;` is inlined where it is called.
         if let Some(init) = &l.init {

@@ -113,6 +113,43 @@ pub enum Op {
         /// (recomputing its forward) instead (see `pass::recompute`).
         recompute: bool,
     },
+    /// A value built from its operands, one component each (`(a, b)`, `Model { w, b }`,
+    /// `Vector3::new(x, y, z)`, `vec![a, b]`, `[a, b]`): see `lower::aggregates`. A
+    /// component is read back with [`Op::Field`] (`t.0`, `m.w`).
+    Construct(Ctor),
+    /// `DMatrix::from_fn(r, c, |i, j| body)` (or `DVector::from_fn`): `args` are the sizes
+    /// then the enclosing values the closure reads.
+    FromFn(Box<FromFn>),
+}
+
+/// What an [`Op::Construct`] builds.
+#[derive(Clone)]
+pub enum Ctor {
+    /// `(a, b, ..)`.
+    Tuple,
+    /// `Path { field: a, .. }`, one member per operand.
+    Struct(syn::Path, Vec<syn::Member>),
+    /// `Vector3::new(a, b, c)`, `Matrix2::new(..)`: nalgebra's element constructor, whose
+    /// operands are the entries in row-major order.
+    New(syn::Path),
+    /// `DVector::from_vec(vec![a, b])`: the entries in storage order.
+    FromVec(syn::Path),
+    /// `vec![a, b]`.
+    Vec,
+    /// `[a, b]`.
+    Array,
+}
+
+/// The closure of an [`Op::FromFn`].
+#[derive(Clone)]
+pub struct FromFn {
+    /// The matrix type whose `from_fn` is called, as written (`DMatrix`).
+    pub ty: syn::Path,
+    /// How many of the equation's operands are sizes (given to `from_fn` before the closure).
+    pub sizes: usize,
+    /// The closure as a scalar function of its two (not differentiated) index parameters;
+    /// it reads the enclosing function's variables directly (`captured`).
+    pub body: Func,
 }
 
 /// `out = op(args)`.

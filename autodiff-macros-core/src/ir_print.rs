@@ -48,6 +48,22 @@ fn indent(depth: usize) -> String {
     "  ".repeat(depth)
 }
 
+/// How an [`Op::Construct`] prints: `construct tuple`, `construct struct Model {w, b}`, ...
+fn ctor(c: &crate::ir::Ctor) -> String {
+    use crate::ir::Ctor;
+    match c {
+        Ctor::Tuple => "construct tuple".to_string(),
+        Ctor::Struct(path, members) => {
+            let names: Vec<String> = members.iter().map(tokens).collect();
+            format!("construct {} {{{}}}", tokens(path), names.join(", "))
+        }
+        Ctor::New(path) => format!("construct {}::new", tokens(path)),
+        Ctor::FromVec(path) => format!("construct {}::from_vec", tokens(path)),
+        Ctor::Vec => "construct vec".to_string(),
+        Ctor::Array => "construct array".to_string(),
+    }
+}
+
 fn tokens(t: &impl ToTokens) -> String {
     t.to_token_stream().to_string()
 }
@@ -75,6 +91,8 @@ fn block(f: &Func, b: &Block, depth: usize, out: &mut String) {
                     Op::Fused(_) => "fused".to_string(),
                     Op::FusedSum(_) => "fused_sum".to_string(),
                     Op::Field(m) => format!("field .{}", tokens(m)),
+                    Op::Construct(c) => ctor(c),
+                    Op::FromFn(ff) => format!("from_fn {}", tokens(&ff.ty)),
                     Op::Call {
                         path, recompute, ..
                     } => {
@@ -83,7 +101,12 @@ fn block(f: &Func, b: &Block, depth: usize, out: &mut String) {
                     }
                 };
                 let _ = writeln!(out, "{pad}{} = {op} {}", var(f, e.out), vars(f, &e.args));
-                if let Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) = &e.op {
+                let nested = match &e.op {
+                    Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) => Some(&**inner),
+                    Op::FromFn(ff) => Some(&ff.body),
+                    _ => None,
+                };
+                if let Some(inner) = nested {
                     for line in print(inner).lines() {
                         let _ = writeln!(out, "{pad}  | {line}");
                     }

@@ -136,3 +136,26 @@ fn ir_of_sequences_closures_and_labelled_loops() {
     let (attr, item) = programs().swap_remove(3);
     insta::assert_snapshot!(stages(attr, item));
 }
+
+#[test]
+fn ir_of_tuples_structs_constructors_and_from_fn() {
+    // `stages` panics when the verifier rejects a stage.
+    insta::assert_snapshot!(stages(
+        quote!(),
+        quote!(
+            fn f(a: f64, x: &DVector<f64>) -> f64 {
+                let (p, q) = polar(a, 2.0);
+                let t = (p * 2.0, q);
+                let m = Model { w: x * t.0, b: t.1 };
+                let v = Vector3::new(a, m.b, 1.0);
+                let d = DMatrix::from_fn(2, 2, |i, j| x[i] * a + (j as f64));
+                let mut s = 0.0;
+                for k in 0..2 {
+                    let u = (s, a * (k as f64));
+                    s = u.0 + u.1 * m.b;
+                }
+                loss(&m) + v.norm_squared() + d.sum() + vec![s, a][1]
+            }
+        )
+    ));
+}

@@ -23,7 +23,7 @@ use proc_macro::TokenStream;
 /// | item | meaning |
 /// | --- | --- |
 /// | `name_grad(p1, ...) -> (R, NameGrad)` | value and gradient (`R` is `f32` or `f64`) |
-/// | `name_vjp(p1, ..., d_out: R) -> (R, NameGrad)` | value and vector-Jacobian product |
+/// | `name_vjp(p1, ..., d_out: R) -> (R, NameGrad)` | value and vector-Jacobian product; `d_out` has the result's type (`(f64, f64)` for a tuple result, a `Vec`, a matrix, a `#[derive(Tangent)]` struct) |
 /// | `name_grad_with(ws, p1, ...) -> (R, &NameGrad)` | `name_grad` reusing the buffers of `ws: &mut Workspace<NameGrad>` |
 /// | `name_vjp_with(ws, p1, ..., d_out: R) -> (R, &NameGrad)` | `name_vjp` reusing the buffers of `ws` |
 /// | `NameGrad` | one public field per differentiated parameter, of its owned type |
@@ -35,6 +35,11 @@ use proc_macro::TokenStream;
 /// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | tuple results, vectors built from differentiated values |
 /// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | |
 /// | parts of matrices: `m.row(i)`, `m.column(j)`, `m.rows(i, n)`, `m.columns(j, n)`, `m.fixed_rows::<N>(i)`, `m.fixed_columns::<N>(j)`, `m.view((i, j), (r, c))`, `m.fixed_view::<R, C>(i, j)` (owned values of the types `.into_owned()` gives), `.into_owned()`, `.clone_owned()`, `a.cross(&b)` | writes through mutable views (`row_mut`, `view_mut`, `set_row`, ...) |
+/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | `from_vec(v)` of a differentiated `Vec` into another type than `DVector` |
+/// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | struct update syntax `Model { w, ..base }` |
+/// | tuples `(a, b)` (locals, results, nested), `t.0`, `let (a, b) = g(x);`, `let Model { w, b } = m;` | other `let` patterns (`let [a, b] = ..`) |
+/// | struct literals `Model { w: a * 2.0, b: c }` of `#[derive(Tangent)]` structs: fields read, passed by `&`, returned | |
+/// | `Vector3::new(a, b, c)`, `Matrix2::new(..)`, `DVector::from_vec(vec![a, b])`, `DVector::from_vec(v)`, `vec![a, b]`, `vec![x; n]`, `[a, b]`, `DMatrix::from_fn(r, c, \|i, j\| ..)` from differentiated values | `from_fn` sizes that depend on a differentiated value |
 /// | every op of the op table (`autodiff::op_table`; the README lists them): `x.exp()`, `a.atan2(b)`, `x.clamp(lo, hi)`, `relu(x)`, `m.transpose()`, ... | `unsafe`, `async`, `?`, macros, items |
 /// | `stop_gradient(x)` | `&mut`, unknown methods on differentiated values |
 /// | `if`/`else`, `if let`, `let .. else`, `match` (statement and value) on values that are not differentiated | a `match` pattern binding part of a differentiated value |

@@ -261,6 +261,8 @@ impl Forward<'_> {
                     quote_spanned!(span=> let #out #ty = #path(#(#args),*);)
                 }
             }
+            Op::Construct(ctor) => super::aggregates::forward(f, e, ctor),
+            Op::FromFn(ff) => super::aggregates::from_fn_forward(f, e, ff),
         }
     }
 }

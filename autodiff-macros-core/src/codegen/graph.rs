@@ -133,6 +133,17 @@ fn block(
                     Op::StopGradient => {
                         code.push(quote!(let #n = __g.constant("detach");));
                     }
+                    Op::Construct(ctor) => {
+                        let name = super::aggregates::graph_name(ctor);
+                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                    }
+                    Op::FromFn(_) => {
+                        code.push(quote!(let #n = __g.op("FromFnBackward0", &[#(#inputs),*]);));
+                    }
+                    Op::Field(_) if super::aggregates::graph_field_name(f, e).is_some() => {
+                        let name = super::aggregates::graph_field_name(f, e);
+                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                    }
                     Op::Field(_) => {
                         let label = f.vars[e.out].name.clone().unwrap_or_default();
                         if f.vars[e.args[0]].varied {

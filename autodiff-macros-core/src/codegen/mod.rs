@@ -2,6 +2,7 @@
 //! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
 
 pub mod callee;
+pub mod aggregates;
 pub mod forward;
 pub mod fused;
 pub mod graph;

@@ -24,10 +24,14 @@ pub struct Reverse<'f> {
 impl Reverse<'_> {
     /// Declarations of the symbolic-zero adjoints of the active variables in `defined`.
     pub fn declare(&self, defined: &BTreeSet<VarId>) -> TokenStream {
+        let pinned = super::aggregates::pinned(self.f);
         let decls = defined
             .iter()
             .filter(|&&v| self.f.active(v) && !adjoint_is_field(self.f, v))
             .map(|&v| {
+                if pinned.contains(&v) {
+                    return super::aggregates::declare_pinned(self.f, v);
+                }
                 let a = adjoint(v);
                 // The adjoint has its primal's type: name it where it is known (parameters,
                 // annotated `let`s), so that field adjoints of struct parameters resolve.
@@ -306,6 +310,8 @@ impl Reverse<'_> {
                     ::autodiff::__private::map_vjp(#xo, &#g, &mut #gx, |#param, __ad_dout| { #body #cot });
                 }
             }
+            Op::Construct(ctor) => super::aggregates::reverse(f, e, ctor),
+            Op::FromFn(ff) => super::aggregates::from_fn_reverse(f, e, ff),
             Op::Param(_) | Op::Opaque(_) | Op::StopGradient => quote!(),
         }
     }

@@ -57,6 +57,7 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
     for s in &block.stmts {
         match s {
             Stmt::Eqn(e) if f.active(e.out) => {
+                super::aggregates::reverse_reads(f, e, &mut reads);
                 if let Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) = &e.op {
                     reads.extend(e.args.iter().copied());
                     reads.extend(inner.captured.iter().copied());

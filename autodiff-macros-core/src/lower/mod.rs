@@ -25,6 +25,7 @@ pub fn var_ident(v: VarId) -> syn::Ident {
     format_ident!("__ad_{}", v)
 }
 
+mod aggregates;
 mod control;
 mod iterators;
 mod views;
@@ -372,6 +373,18 @@ impl Lowerer<'_> {
                     }
                 }
             }
+            // The elements of `vec![..]` are read too (syn does not look into macros).
+            fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
+                if let Some(parts) = vec_macro(m) {
+                    for e in parts.exprs() {
+                        for v in self.l.refs_except(e, self.shadowed) {
+                            if !self.out.contains(&v) {
+                                self.out.push(v);
+                            }
+                        }
+                    }
+                }
+            }
         }
         let mut r = Refs {
             l: self,
@@ -394,6 +407,15 @@ impl Lowerer<'_> {
             shadowed: &'a str,
         }
         impl VisitMut for Rename<'_, '_> {
+            // `vec![..]` as the call it stands for, so that its elements are renamed.
+            fn visit_expr_mut(&mut self, e: &mut Expr) {
+                if let Expr::Macro(m) = e {
+                    if let Some(parts) = vec_macro(m) {
+                        *e = parts.call();
+                    }
+                }
+                syn::visit_mut::visit_expr_mut(self, e);
+            }
             fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
                 let found = p
                     .path
@@ -437,6 +459,13 @@ impl Lowerer<'_> {
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 let e = Expr::Path(p.clone());
                 self.found |= self.l.reads_varied(&e);
+            }
+            fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
+                if let Some(parts) = vec_macro(m) {
+                    for e in parts.exprs() {
+                        self.found |= self.l.reads_varied_beyond_sizes(e);
+                    }
+                }
             }
         }
         let mut v = Sizes {
@@ -610,10 +639,11 @@ impl Lowerer<'_> {
                 self.lower_expr(&init.expr)?;
                 Ok(())
             }
+            syn::Pat::Tuple(_) | syn::Pat::Struct(_) => self.lower_destructure(pat, &init.expr),
             other => {
                 self.error(
                     other,
-                    "only simple bindings `let x = ...;` (or `let mut x`) are supported in #[differentiable] functions",
+                    "only names, `_`, tuples `(a, b)` and struct patterns `Model { w, b }` can be bound by `let` in #[differentiable] functions",
                 );
                 Err(())
             }
@@ -817,11 +847,7 @@ impl Lowerer<'_> {
             Expr::Macro(m) => {
                 if let Some(parts) = vec_macro(m) {
                     if parts.exprs().iter().any(|p| self.reads_varied(p)) {
-                        self.error(
-                            m,
-                            "a vector of differentiated values cannot be built yet; start from `vec![0.0; n]` and write its elements (`out[i] = ...`)",
-                        );
-                        return Err(());
+                        return self.lower_vec_macro(&parts, m.span());
                     }
                     return Ok(self.opaque(&parts.call()));
                 }
@@ -885,22 +911,12 @@ impl Lowerer<'_> {
             Expr::Call(c) => self.lower_call(c),
             Expr::Field(f) => {
                 let base = self.lower_expr(&f.base)?;
-                let varied = self.vars[base].varied;
-                let out = self.new_var(None, e.span(), varied);
-                // A field of a borrowed struct is borrowed; of an owned one (`self` by
-                // value), copied, so the pullback can own it.
-                self.vars[out].by_ref = self.vars[base].by_ref;
-                self.vars[out].field_of = Some((base, f.member.clone()));
-                if let Some(name) = &self.vars[base].name {
-                    let field = match &f.member {
-                        syn::Member::Named(n) => n.to_string(),
-                        syn::Member::Unnamed(i) => i.index.to_string(),
-                    };
-                    self.vars[out].name = Some(format!("{name}.{field}"));
-                }
-                Ok(self.push_eqn(out, Op::Field(f.member.clone()), vec![base], e.span()))
+                Ok(self.project(base, f.member.clone(), e.span()))
             }
             Expr::Index(ix) => self.lower_index(ix),
+            Expr::Tuple(t) => self.lower_tuple(t),
+            Expr::Array(a) => self.lower_array(a),
+            Expr::Struct(s) => self.lower_struct(s),
             Expr::Path(p) => Ok(self.opaque(&Expr::Path(p.clone()))),
             other => {
                 self.error(
@@ -1080,8 +1096,9 @@ impl Lowerer<'_> {
             }
         };
         let pname = param.to_string();
-        let captured = self.refs_except(&c.body, &pname);
-        let body = self.rename_except(&c.body, &pname);
+        let hoisted = self.hoist_projections(&c.body, &pname)?;
+        let captured = self.refs_except(&hoisted, &pname);
+        let body = self.rename_except(&hoisted, &pname);
         let x = self.lower_expr(&m.receiver)?;
         // The closure's variables are numbered after the enclosing function's, so its
         // generated names never shadow an enclosing value the body reads.
@@ -1171,6 +1188,9 @@ impl Lowerer<'_> {
         // is the method call on its first argument.
         if let Some(m) = float_method_call(fp, c) {
             return self.lower_method(&m);
+        }
+        if let Some(r) = self.lower_constructor_call(c) {
+            return r;
         }
         if let Some(entry) = rules::function(&last) {
             let expected = if entry.shape == Shape::Binary { 2 } else { 1 };

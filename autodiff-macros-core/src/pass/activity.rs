@@ -41,6 +41,8 @@ fn walk(block: &Block, vars: &mut [VarInfo], changed: &mut bool) {
                         | Op::Map(_)
                         | Op::Fused(_)
                         | Op::FusedSum(_)
+                        | Op::Construct(_)
+                        | Op::FromFn(_)
                 );
                 if differentiable && vars[e.out].useful {
                     for &a in &e.args {

@@ -43,7 +43,10 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                         _ => Shape::Unknown,
                     },
                     Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
-                    Op::Opaque(_) | Op::Field(_) | Op::Call { .. } => Shape::Unknown,
+                    Op::Opaque(_) | Op::Field(_) | Op::Call { .. } | Op::Construct(_) => {
+                        Shape::Unknown
+                    }
+                    Op::FromFn(_) => Shape::Matrix,
                     Op::StopGradient | Op::Map(_) => arg(0),
                     Op::FusedSum(_) => Shape::Scalar,
                     Op::Fused(_) => e
