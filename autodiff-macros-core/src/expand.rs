@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::codegen::items;
 use crate::errors::Errors;
-use crate::{lower, pass, sig};
+use crate::{generics, lower, pass, sig};
 use proc_macro2::TokenStream;
 
 /// A pass over the IR.
@@ -24,9 +24,12 @@ pub fn ir_after_each_pass(
     attr: TokenStream,
     item: TokenStream,
 ) -> Result<Vec<(&'static str, String)>, String> {
-    let func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
+    let mut func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
     let args: Args = syn::parse2(attr).map_err(|e| e.to_string())?;
     let mut errors = Errors::default();
+    let scalars = generics::check(&func.sig.generics, &mut errors);
+    let _scope = generics::Scope::enter(&scalars);
+    generics::rewrite_body(&mut func, &scalars, &mut errors);
     let sig = sig::analyze(&func, &args, &mut errors);
     let lowered = sig
         .as_ref()
@@ -69,7 +72,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// of a `#[differentiable] impl` block, lowered as a free function.
 pub fn differentiable_fn(
     attr: TokenStream,
-    func: syn::ItemFn,
+    mut func: syn::ItemFn,
     method: Option<crate::sig::MethodInfo>,
 ) -> TokenStream {
     let args: Args = match syn::parse2(attr) {
@@ -77,6 +80,11 @@ pub fn differentiable_fn(
         Err(e) => return items::fallback(&func, None, e),
     };
     let mut errors = Errors::default();
+    // A type parameter bounded by `Real` stands for the scalar: the body's float literals
+    // become its values before anything reads the body.
+    let scalars = generics::check(&func.sig.generics, &mut errors);
+    let _scope = generics::Scope::enter(&scalars);
+    generics::rewrite_body(&mut func, &scalars, &mut errors);
     let mut sig = sig::analyze(&func, &args, &mut errors);
     if let Some(s) = &mut sig {
         s.method = method;
