@@ -181,7 +181,10 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
     // type (`DMatrix<f64>: Tangent`, or `RowDVector<f64>: Tangent<Scalar = ..>`) sends
     // rustc's trait solver into an overflow while normalizing `Scalar`. Concrete fields
     // are checked by the calls in the bodies, which are spanned on their types.
-    let params: Vec<&Ident> = generics.type_params().map(|p| &p.ident).collect();
+    // A field whose type mentions only parameters bounded by `Real` needs no bound either
+    // (its impls are known: `DMatrix<T>`, `Vec<T>`, `T`), and one on a projection of it
+    // overflows the same way.
+    let params = unbounded_params(generics);
     let first_index = fields.iter().position(|f| !f.skip).unwrap_or(0);
     for (i, f) in fields.iter().enumerate() {
         let ty = f.ty;
@@ -312,7 +315,7 @@ fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> Tok
     }
     let adj = quote!(::autodiff::__private::Adjoint);
     // As for `Tangent`: bounds only on the field types that mention a type parameter.
-    let params: Vec<&Ident> = generics.type_params().map(|p| &p.ident).collect();
+    let params = unbounded_params(generics);
     let mut where_clause = generics
         .where_clause
         .clone()
@@ -397,6 +400,15 @@ enum Method {
     VisitZipMut,
     VisitNamed,
     Check,
+}
+
+/// The type parameters of `generics` that are not bounded by `Real`.
+fn unbounded_params(generics: &Generics) -> Vec<&Ident> {
+    generics
+        .type_params()
+        .filter(|p| !crate::generics::is_real_param(generics, p))
+        .map(|p| &p.ident)
+        .collect()
 }
 
 /// Whether `ty` names one of the type parameters `params`.

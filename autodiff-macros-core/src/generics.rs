@@ -66,9 +66,9 @@ fn is_real_bound(bound: &syn::TypeParamBound) -> bool {
     }
 }
 
-/// The scalar type parameters of `generics` (each bounded by `Real`, where it is declared
-/// or in the `where` clause). Records an error for every other type parameter.
-pub fn check(generics: &Generics, errors: &mut Errors) -> Vec<Ident> {
+/// Whether type parameter `t` of `generics` is bounded by `Real`, where it is declared or
+/// in the `where` clause.
+pub fn is_real_param(generics: &Generics, t: &syn::TypeParam) -> bool {
     let in_where = |ident: &Ident| {
         generics.where_clause.as_ref().is_some_and(|w| {
             w.predicates.iter().any(|p| match p {
@@ -80,11 +80,17 @@ pub fn check(generics: &Generics, errors: &mut Errors) -> Vec<Ident> {
             })
         })
     };
+    t.bounds.iter().any(is_real_bound) || in_where(&t.ident)
+}
+
+/// The scalar type parameters of `generics` (each bounded by `Real`, where it is declared
+/// or in the `where` clause). Records an error for every other type parameter.
+pub fn check(generics: &Generics, errors: &mut Errors) -> Vec<Ident> {
     let mut scalars = Vec::new();
     for p in &generics.params {
         match p {
             GenericParam::Type(t) => {
-                if t.bounds.iter().any(is_real_bound) || in_where(&t.ident) {
+                if is_real_param(generics, t) {
                     scalars.push(t.ident.clone());
                 } else {
                     errors.push_spanned(
@@ -305,6 +311,22 @@ pub fn is_scalar_constant(e: &Expr) -> bool {
         return matches!(&*q.ty, syn::Type::Path(tp) if tp.path.get_ident().is_some_and(|i| is_scalar_param(&i.to_string())));
     }
     p.path.segments.len() == 2 && is_scalar_param(&p.path.segments[0].ident.to_string())
+}
+
+/// The literal a rewritten float literal (`<T as ::autodiff::Real>::c(2.0)`) was written
+/// as (`"2.0"`), for the graph's labels.
+pub fn literal_of(e: &Expr) -> Option<String> {
+    let Expr::Call(c) = e else { return None };
+    let Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    let is_real_c = p.qself.is_some()
+        && p.path.leading_colon.is_some()
+        && p.path.segments.iter().map(|s| s.ident.to_string()).eq(["autodiff", "Real", "c"]);
+    match (is_real_c, c.args.first()) {
+        (true, Some(Expr::Lit(l))) if c.args.len() == 1 => Some(l.to_token_stream().to_string()),
+        _ => None,
+    }
 }
 
 /// Rewrites the body of a function with scalar type parameters `scalars` before it is
