@@ -368,3 +368,41 @@ fn const_generic_length() {
     let (_, g32) = norm2_grad::<f32, 2>([3.0, 4.0]);
     assert_eq!(g32.a, [0.6, 0.8]);
 }
+
+/// A generic model with differentiable methods.
+#[derive(Tangent, Clone, Debug)]
+struct Affine<T: Real> {
+    a: T,
+    b: T,
+}
+
+#[differentiable]
+impl<T: Real> Affine<T> {
+    /// `a * x + b`.
+    #[differentiable]
+    fn at(&self, x: T) -> T {
+        self.a * x + self.b
+    }
+
+    /// Squared error at `x` against `y`, through [`Affine::at`].
+    #[differentiable(wrt(self))]
+    fn loss(&self, x: T, y: T) -> T {
+        let e = self.at(x) - y;
+        e * e * 0.5
+    }
+}
+
+#[test]
+fn generic_impl_block() {
+    let m = Affine { a: 1.5f64, b: -0.25 };
+    let (v, g) = m.loss_grad(2.0, 1.0);
+    let e = 1.5 * 2.0 - 0.25 - 1.0;
+    assert_eq!(v, e * e * 0.5);
+    assert_eq!((g.self_.a, g.self_.b), (e * 2.0, e));
+    let m32 = Affine { a: 1.5f32, b: -0.25 };
+    let (_, g32) = m32.loss_grad(2.0, 1.0);
+    assert_eq!((g32.self_.a, g32.self_.b), (e as f32 * 2.0, e as f32));
+    let (_, ga) = m.at_grad(3.0);
+    assert_eq!((ga.self_.a, ga.self_.b, ga.x), (3.0, 1.0, 1.5));
+    assert!(Affine::<f64>::loss_graph().to_dot().contains("MulBackward0"));
+}

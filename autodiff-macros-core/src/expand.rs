@@ -29,8 +29,11 @@ pub fn ir_after_each_pass(
     let mut errors = Errors::default();
     let scalars = generics::check(&func.sig.generics, &mut errors);
     let _scope = generics::Scope::enter(&scalars);
-    generics::rewrite_body(&mut func, &scalars, &mut errors);
+    generics::rewrite_body(&mut func, &scalars);
     let sig = sig::analyze(&func, &args, &mut errors);
+    if let Some(s) = &sig {
+        generics::check_params(s, &scalars, &mut errors);
+    }
     let lowered = sig
         .as_ref()
         .and_then(|s| lower::lower(&func, s, &mut errors));
@@ -83,11 +86,28 @@ pub fn differentiable_fn(
     // A type parameter bounded by `Real` stands for the scalar: the body's float literals
     // become its values before anything reads the body.
     let scalars = generics::check(&func.sig.generics, &mut errors);
+    if errors.len() > 0 {
+        // The stand-ins would be generic over the refused parameters too: only the errors.
+        return match errors.finish() {
+            Err(e) => items::fallback(&func, None, e),
+            Ok(()) => quote::quote!(#func),
+        };
+    }
     let _scope = generics::Scope::enter(&scalars);
-    generics::rewrite_body(&mut func, &scalars, &mut errors);
+    generics::rewrite_body(&mut func, &scalars);
     let mut sig = sig::analyze(&func, &args, &mut errors);
     if let Some(s) = &mut sig {
         s.method = method;
+    }
+    // The stand-ins' gradient struct would mix the scalar types too: only the errors.
+    let mixed = sig
+        .as_ref()
+        .is_some_and(|s| !generics::check_params(s, &scalars, &mut errors));
+    if mixed {
+        return match errors.finish() {
+            Err(e) => items::fallback(&func, None, e),
+            Ok(()) => quote::quote!(#func),
+        };
     }
     if let (Some(backward), Some(s)) = (&args.custom_vjp, &sig) {
         return match errors.finish() {

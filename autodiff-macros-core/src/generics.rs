@@ -91,7 +91,17 @@ pub fn check(generics: &Generics, errors: &mut Errors) -> Vec<Ident> {
         match p {
             GenericParam::Type(t) => {
                 if is_real_param(generics, t) {
-                    scalars.push(t.ident.clone());
+                    if let Some(first) = scalars.first() {
+                        errors.push_spanned(
+                            t,
+                            format!(
+                                "a #[differentiable] function has one scalar type parameter, `{first}`; `{}` would be a second, and its gradient holds one scalar type: write `{first}` for both",
+                                t.ident
+                            ),
+                        );
+                    } else {
+                        scalars.push(t.ident.clone());
+                    }
                 } else {
                     errors.push_spanned(
                         t,
@@ -106,6 +116,37 @@ pub fn check(generics: &Generics, errors: &mut Errors) -> Vec<Ident> {
         }
     }
     scalars
+}
+
+/// In a function generic over the scalar `scalars[0]`, a differentiated parameter whose
+/// type is written with `f64` or `f32` is an error: the gradient struct holds one scalar
+/// type. Whether there was none.
+pub fn check_params(sig: &crate::sig::Signature, scalars: &[Ident], errors: &mut Errors) -> bool {
+    let Some(t) = scalars.first() else {
+        return true;
+    };
+    let before = errors.len();
+    #[derive(Default)]
+    struct Floats(bool);
+    impl<'ast> Visit<'ast> for Floats {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.0 |= i == "f64" || i == "f32";
+        }
+    }
+    for p in sig.params.iter().filter(|p| p.wrt) {
+        let mut f = Floats::default();
+        f.visit_type(&p.ty);
+        if f.0 {
+            errors.push_spanned(
+                &p.ty,
+                format!(
+                    "`{}` is differentiated and written with a concrete float type in a function generic over `{t}`, but the gradient holds one scalar type: write its type with `{t}`, or leave it out of `wrt(..)`",
+                    p.ident
+                ),
+            );
+        }
+    }
+    errors.len() == before
 }
 
 /// The generic parameters of the emitted items.
@@ -334,12 +375,11 @@ pub fn literal_of(e: &Expr) -> Option<String> {
 /// (`<T as ::autodiff::Real>::c(2.0)`) unless it stands next to a visibly `f64`/`f32`
 /// value (a cast `as f64`, a suffixed literal, a variable declared or initialised as one,
 /// the argument of `T::c(..)` / `T::from(..)`), and `T::name(a, ..)` for a method the
-/// macro knows becomes `a.name(..)`. With several scalar parameters, a literal that would
-/// be rewritten is an error (which parameter it belongs to is not known).
-pub fn rewrite_body(item: &mut syn::ItemFn, scalars: &[Ident], errors: &mut Errors) {
-    if scalars.is_empty() {
+/// macro knows becomes `a.name(..)`.
+pub fn rewrite_body(item: &mut syn::ItemFn, scalars: &[Ident]) {
+    let Some(scalar) = scalars.first() else {
         return;
-    }
+    };
     let mut concrete_names = Vec::new();
     for input in &item.sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
@@ -349,10 +389,9 @@ pub fn rewrite_body(item: &mut syn::ItemFn, scalars: &[Ident], errors: &mut Erro
         }
     }
     let mut r = Literals {
-        scalars,
+        scalar,
         concrete: false,
         concrete_names,
-        errors,
     };
     r.visit_block_mut(&mut item.block);
 }
@@ -371,12 +410,12 @@ fn is_float_type(ty: &syn::Type) -> bool {
 }
 
 struct Literals<'a> {
-    scalars: &'a [Ident],
+    /// The scalar type parameter.
+    scalar: &'a Ident,
     /// Whether the expression being visited is visibly a concrete float.
     concrete: bool,
     /// Variables known to hold an `f64` or `f32`.
     concrete_names: Vec<String>,
-    errors: &'a mut Errors,
 }
 
 impl Literals<'_> {
@@ -425,22 +464,10 @@ impl Literals<'_> {
     }
 
     /// The value of the scalar parameter for literal `lit`.
-    fn scalar_literal(&mut self, lit: &syn::ExprLit) -> Option<Expr> {
-        let [t] = self.scalars else {
-            let names: Vec<String> = self.scalars.iter().map(|s| format!("`{s}`")).collect();
-            self.errors.push_spanned(
-                lit,
-                format!(
-                    "this function has several scalar type parameters ({}), so the type of this literal is not known; write it as a value of one of them, `{}::c({})`",
-                    names.join(", "),
-                    self.scalars[0],
-                    lit.to_token_stream()
-                ),
-            );
-            return None;
-        };
+    fn scalar_literal(&self, lit: &syn::ExprLit) -> Expr {
+        let t = &self.scalar;
         let span = lit.span();
-        Some(syn::parse_quote_spanned!(span=> <#t as ::autodiff::Real>::c(#lit)))
+        syn::parse_quote_spanned!(span=> <#t as ::autodiff::Real>::c(#lit))
     }
 }
 
@@ -476,9 +503,7 @@ impl VisitMut for Literals<'_> {
             Expr::Lit(l) => {
                 if let syn::Lit::Float(f) = &l.lit {
                     if f.suffix().is_empty() && !self.concrete {
-                        if let Some(v) = self.scalar_literal(l) {
-                            *e = v;
-                        }
+                        *e = self.scalar_literal(l);
                     }
                 }
             }
@@ -582,7 +607,7 @@ impl Literals<'_> {
         let [ty, name] = [fp.path.segments.first()?, fp.path.segments.last()?];
         if fp.qself.is_some()
             || fp.path.segments.len() != 2
-            || !self.scalars.iter().any(|s| *s == ty.ident)
+            || *self.scalar != ty.ident
             || crate::rules::method(&name.ident.to_string()).is_none()
         {
             return None;
