@@ -406,3 +406,56 @@ fn generic_impl_block() {
     assert_eq!((ga.self_.a, ga.self_.b, ga.x), (3.0, 1.0, 1.5));
     assert!(Affine::<f64>::loss_graph().to_dot().contains("MulBackward0"));
 }
+
+/// Iterator chains, a closure, a local vector written by index, op functions and
+/// `stop_gradient` in a generic body.
+#[differentiable]
+fn chains<T: Real>(x: &[T], s: T) -> T {
+    let d: T = x.iter().map(|v| v * s * 2.0).sum();
+    let f = x.iter().fold(0.0, |acc, v| acc * 0.5 + v * s);
+    let sq = |a| a * a + 1.0;
+    let n = x.len();
+    let mut out = vec![0.0; n];
+    for i in 0..x.len() {
+        out[i] = sq(x[i]) * relu(s) + sigmoid(x[i]);
+    }
+    let c = x[0].clamp(-0.5, 0.5) + stop_gradient(s) * s;
+    d + f + out[0] * out[x.len() - 1] + c
+}
+
+/// [`chains`] written for `f64`.
+#[differentiable]
+fn chains64(x: &[f64], s: f64) -> f64 {
+    let d: f64 = x.iter().map(|v| v * s * 2.0).sum();
+    let f = x.iter().fold(0.0, |acc, v| acc * 0.5 + v * s);
+    let sq = |a| a * a + 1.0;
+    let n = x.len();
+    let mut out = vec![0.0; n];
+    for i in 0..x.len() {
+        out[i] = sq(x[i]) * relu(s) + sigmoid(x[i]);
+    }
+    let c = x[0].clamp(-0.5, 0.5) + stop_gradient(s) * s;
+    d + f + out[0] * out[x.len() - 1] + c
+}
+
+#[test]
+fn iterators_closures_and_local_vectors() {
+    let x = vec![0.3, -0.7, 1.1];
+    let s = 0.8;
+    let (v, g) = chains_grad::<f64>(&x, s);
+    let (v64, g64) = chains64_grad(&x, s);
+    assert_eq!(v.to_bits(), v64.to_bits());
+    assert_eq!(g.x, g64.x);
+    assert_eq!(g.s.to_bits(), g64.s.to_bits());
+    for k in 0..3 {
+        let f = |p: &[f64]| chains(p, s);
+        assert!(close(g.x[k], fd(f, &x, k), 1e-6), "{k}");
+    }
+    // `stop_gradient(s) * s` contributes `s` only once.
+    let f = |p: &[f64]| chains(&x, p[0]) - p[0] * p[0] + s * p[0];
+    assert!(close(g.s, fd(f, &[s], 0), 1e-6));
+    let x32: Vec<f32> = x.iter().map(|&e| e as f32).collect();
+    let (_, g32) = chains_grad::<f32>(&x32, s as f32);
+    assert!(g32.x.iter().zip(&g.x).all(|(a, b)| close(*a as f64, *b, 1e-5)));
+    assert!(close(g32.s as f64, g.s, 1e-5));
+}

@@ -341,6 +341,25 @@ pub fn disambiguate(e: &mut Expr) {
     }
 }
 
+/// A float literal the macro writes itself (the `0.0` a `sum()` starts from): in a generic
+/// function a value of its scalar parameter, unless `turbofish` (`sum::<f64>()`) names a
+/// concrete float.
+pub fn literal(lit: syn::ExprLit, turbofish: Option<&syn::AngleBracketedGenericArguments>) -> Expr {
+    let concrete = turbofish.is_some_and(|t| {
+        t.args
+            .iter()
+            .any(|a| matches!(a, syn::GenericArgument::Type(ty) if is_float_type(ty)))
+    });
+    let scalar = SCALARS.with(|s| s.borrow().first().cloned());
+    match scalar {
+        Some(t) if !concrete => {
+            let t = Ident::new(&t, lit.span());
+            Literals::scalar_literal_of(&t, &lit)
+        }
+        _ => Expr::Lit(lit),
+    }
+}
+
 /// Whether `e` is a constant of a scalar type parameter (`<T as Real>::c(0.5)`,
 /// `T::zero()`): for shape inference, a scalar like a literal.
 pub fn is_scalar_constant(e: &Expr) -> bool {
@@ -465,7 +484,11 @@ impl Literals<'_> {
 
     /// The value of the scalar parameter for literal `lit`.
     fn scalar_literal(&self, lit: &syn::ExprLit) -> Expr {
-        let t = &self.scalar;
+        Self::scalar_literal_of(self.scalar, lit)
+    }
+
+    /// `<t as ::autodiff::Real>::c(lit)`.
+    fn scalar_literal_of(t: &Ident, lit: &syn::ExprLit) -> Expr {
         let span = lit.span();
         syn::parse_quote_spanned!(span=> <#t as ::autodiff::Real>::c(#lit))
     }
