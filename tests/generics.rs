@@ -142,9 +142,17 @@ fn scalar_function_in_both_precisions() {
         let (v, g) = poly_grad::<f64>(x, y);
         let (v64, g64) = poly64_grad(x, y);
         assert_eq!(v.to_bits(), v64.to_bits());
-        assert_eq!((g.x.to_bits(), g.y.to_bits()), (g64.x.to_bits(), g64.y.to_bits()));
+        assert_eq!(
+            (g.x.to_bits(), g.y.to_bits()),
+            (g64.x.to_bits(), g64.y.to_bits())
+        );
         let f = |p: &[f64]| poly(p[0], p[1]);
-        assert!(close(g.x, fd(f, &[x, y], 0), 1e-6), "{} {}", g.x, fd(f, &[x, y], 0));
+        assert!(
+            close(g.x, fd(f, &[x, y], 0), 1e-6),
+            "{} {}",
+            g.x,
+            fd(f, &[x, y], 0)
+        );
         assert!(close(g.y, fd(f, &[x, y], 1), 1e-6));
         // The dynamic engine.
         let tx = Tensor::scalar(x).requires_grad();
@@ -184,8 +192,16 @@ fn matrix_function() {
     let (v64, g64) = layer64_grad(&w, &x, b);
     assert_eq!(v.to_bits(), v64.to_bits());
     assert_eq!(g.b.to_bits(), g64.b.to_bits());
-    assert!(g.w.iter().zip(g64.w.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
-    assert!(g.x.iter().zip(g64.x.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(g
+        .w
+        .iter()
+        .zip(g64.w.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(g
+        .x
+        .iter()
+        .zip(g64.x.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
     for k in 0..6 {
         let f = |p: &[f64]| layer(&DMatrix::from_column_slice(2, 3, p), &x, b);
         assert!(close(g.w.as_slice()[k], fd(f, w.as_slice(), k), 1e-6));
@@ -208,7 +224,11 @@ fn matrix_function() {
     // f32.
     let (v32, g32) = layer_grad::<f32>(&mat(2, 3, &wv), &mat(3, 2, &xv), b as f32);
     assert!(close(v32 as f64, v, 1e-5));
-    assert!(g32.w.iter().zip(g.w.iter()).all(|(a, b)| close(*a as f64, *b, 1e-4)));
+    assert!(g32
+        .w
+        .iter()
+        .zip(g.w.iter())
+        .all(|(a, b)| close(*a as f64, *b, 1e-4)));
     assert!(close(g32.b as f64, g.b, 1e-4));
 }
 
@@ -234,9 +254,18 @@ fn sequences_loop_and_branch() {
         assert!(close(g.a[k], fd(f, &a, k), 1e-6));
     }
     // The dynamic engine, element by element.
-    let tx: Vec<Tensor> = x.iter().map(|&e| Tensor::scalar(e).requires_grad()).collect();
-    let tw: Vec<Tensor> = w.iter().map(|&e| Tensor::scalar(e).requires_grad()).collect();
-    let ta: Vec<Tensor> = a.iter().map(|&e| Tensor::scalar(e).requires_grad()).collect();
+    let tx: Vec<Tensor> = x
+        .iter()
+        .map(|&e| Tensor::scalar(e).requires_grad())
+        .collect();
+    let tw: Vec<Tensor> = w
+        .iter()
+        .map(|&e| Tensor::scalar(e).requires_grad())
+        .collect();
+    let ta: Vec<Tensor> = a
+        .iter()
+        .map(|&e| Tensor::scalar(e).requires_grad())
+        .collect();
     let mut s = Tensor::scalar(0.0);
     for i in 0..4 {
         s = if x[i] > 0.0 {
@@ -253,15 +282,23 @@ fn sequences_loop_and_branch() {
         assert!(close(grad(&tx[k]), g.x[k], 1e-10));
         assert!(close(grad(&tw[k]), g.w[k], 1e-10));
     }
-    for k in 0..3 {
-        assert!(close(ta[k].grad().unwrap().item(), g.a[k], 1e-10));
+    for (t, ga) in ta.iter().zip(g.a) {
+        assert!(close(t.grad().unwrap().item(), ga, 1e-10));
     }
     // f32.
     let x32: Vec<f32> = x.iter().map(|&e| e as f32).collect();
     let w32: Vec<f32> = w.iter().map(|&e| e as f32).collect();
     let (_, g32) = weighted_grad::<f32>(&x32, &w32, a.map(|e| e as f32));
-    assert!(g32.x.iter().zip(&g.x).all(|(a, b)| close(*a as f64, *b, 1e-5)));
-    assert!(g32.a.iter().zip(&g.a).all(|(a, b)| close(*a as f64, *b, 1e-5)));
+    assert!(g32
+        .x
+        .iter()
+        .zip(&g.x)
+        .all(|(a, b)| close(*a as f64, *b, 1e-5)));
+    assert!(g32
+        .a
+        .iter()
+        .zip(&g.a)
+        .all(|(a, b)| close(*a as f64, *b, 1e-5)));
 }
 
 #[test]
@@ -316,16 +353,27 @@ fn generic_struct_parameter() {
     out.backward().unwrap();
     assert!(close(out.item(), v, 1e-12));
     let gw = tw.grad().unwrap().value();
-    assert!(gw.iter().zip(g.m.w.iter()).all(|(a, b)| close(*a, *b, 1e-10)));
+    assert!(gw
+        .iter()
+        .zip(g.m.w.iter())
+        .all(|(a, b)| close(*a, *b, 1e-10)));
     let gb = tb.grad().unwrap().value();
-    assert!(gb.iter().zip(g.m.b.iter()).all(|(a, b)| close(*a, *b, 1e-10)));
+    assert!(gb
+        .iter()
+        .zip(g.m.b.iter())
+        .all(|(a, b)| close(*a, *b, 1e-10)));
     // f32, and the gradient is the struct itself, a `Tangent`.
     let m32 = Mlp::<f32> {
         w: mat(2, 3, &wv),
         b: mat(2, 2, &bv),
     };
     let (_, g32) = mlp_loss_grad(&m32, &mat(3, 2, &xv));
-    assert!(g32.m.w.iter().zip(g.m.w.iter()).all(|(a, b)| close(*a as f64, *b, 1e-4)));
+    assert!(g32
+        .m
+        .w
+        .iter()
+        .zip(g.m.w.iter())
+        .all(|(a, b)| close(*a as f64, *b, 1e-4)));
     let mut step = m32.clone();
     Tangent::add_assign(&mut step, &g32.m);
     assert_eq!(step.w[(0, 0)], m32.w[(0, 0)] + g32.m.w[(0, 0)]);
@@ -362,8 +410,8 @@ fn const_generic_length() {
     let a = [0.3, -0.4, 1.2];
     let (v, g) = norm2_grad(a);
     assert!(close(v, (0.09f64 + 0.16 + 1.44).sqrt(), 1e-15));
-    for k in 0..3 {
-        assert!(close(g.a[k], a[k] / v, 1e-15));
+    for (ga, a) in g.a.iter().zip(a) {
+        assert!(close(*ga, a / v, 1e-15));
     }
     let (_, g32) = norm2_grad::<f32, 2>([3.0, 4.0]);
     assert_eq!(g32.a, [0.6, 0.8]);
@@ -394,17 +442,25 @@ impl<T: Real> Affine<T> {
 
 #[test]
 fn generic_impl_block() {
-    let m = Affine { a: 1.5f64, b: -0.25 };
+    let m = Affine {
+        a: 1.5f64,
+        b: -0.25,
+    };
     let (v, g) = m.loss_grad(2.0, 1.0);
     let e = 1.5 * 2.0 - 0.25 - 1.0;
     assert_eq!(v, e * e * 0.5);
     assert_eq!((g.self_.a, g.self_.b), (e * 2.0, e));
-    let m32 = Affine { a: 1.5f32, b: -0.25 };
+    let m32 = Affine {
+        a: 1.5f32,
+        b: -0.25,
+    };
     let (_, g32) = m32.loss_grad(2.0, 1.0);
     assert_eq!((g32.self_.a, g32.self_.b), (e as f32 * 2.0, e as f32));
     let (_, ga) = m.at_grad(3.0);
     assert_eq!((ga.self_.a, ga.self_.b, ga.x), (3.0, 1.0, 1.5));
-    assert!(Affine::<f64>::loss_graph().to_dot().contains("MulBackward0"));
+    assert!(Affine::<f64>::loss_graph()
+        .to_dot()
+        .contains("MulBackward0"));
 }
 
 /// Iterator chains, a closure, a local vector written by index, op functions and
@@ -456,6 +512,10 @@ fn iterators_closures_and_local_vectors() {
     assert!(close(g.s, fd(f, &[s], 0), 1e-6));
     let x32: Vec<f32> = x.iter().map(|&e| e as f32).collect();
     let (_, g32) = chains_grad::<f32>(&x32, s as f32);
-    assert!(g32.x.iter().zip(&g.x).all(|(a, b)| close(*a as f64, *b, 1e-5)));
+    assert!(g32
+        .x
+        .iter()
+        .zip(&g.x)
+        .all(|(a, b)| close(*a as f64, *b, 1e-5)));
     assert!(close(g32.s as f64, g.s, 1e-5));
 }
