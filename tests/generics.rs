@@ -519,3 +519,44 @@ fn iterators_closures_and_local_vectors() {
         .all(|(a, b)| close(*a as f64, *b, 1e-5)));
     assert!(close(g32.s as f64, g.s, 1e-5));
 }
+
+/// Early `return`, `while` and `match` in a generic body.
+#[differentiable(wrt(x))]
+fn control<T: Real>(x: T, n: usize) -> T {
+    if n == 0 {
+        return x * 3.0;
+    }
+    let mut acc = x;
+    let mut k = 0;
+    while k < n {
+        acc = match k % 2 {
+            0 => acc * x + 0.5,
+            _ => acc.tanh() - x,
+        };
+        k += 1;
+    }
+    acc
+}
+
+/// A non-generic function calling generic ones.
+#[differentiable(wrt(x))]
+fn concrete(x: f64, n: usize) -> f64 {
+    control(x, n) + poly::<f64>(x, 0.5) + control::<f64>(x * x, 0)
+}
+
+#[test]
+fn control_flow_and_concrete_callers() {
+    for n in 0..4 {
+        for &x in &[-0.6, 0.3, 0.9] {
+            let (v, g) = control_grad::<f64>(x, n);
+            assert_eq!(v, control(x, n));
+            let f = |p: &[f64]| control(p[0], n);
+            assert!(close(g.x, fd(f, &[x], 0), 1e-6), "{n} {x}");
+            let (_, g32) = control_grad::<f32>(x as f32, n);
+            assert!(close(g32.x as f64, g.x, 1e-5));
+            let (_, g) = concrete_grad(x, n);
+            let f = |p: &[f64]| concrete(p[0], n);
+            assert!(close(g.x, fd(f, &[x], 0), 1e-6));
+        }
+    }
+}

@@ -191,8 +191,8 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
         if !mentions_any(ty, &params) {
             continue;
         }
-        let same_as_first =
-            i != first_index && ty.to_token_stream().to_string() == first_ty.to_token_stream().to_string();
+        let same_as_first = i != first_index
+            && ty.to_token_stream().to_string() == first_ty.to_token_stream().to_string();
         let bound: syn::WherePredicate = if f.skip {
             syn::parse_quote_spanned!(ty.span()=> #ty: ::core::clone::Clone)
         } else if same_as_first {

@@ -95,6 +95,9 @@ pub fn differentiable_fn(
     }
     let _scope = generics::Scope::enter(&scalars);
     generics::rewrite_body(&mut func, &scalars);
+    // What stands in for the function when it has errors: itself, or for a generic one
+    // its signature (its body, ordinary Rust only for the macro, would add errors).
+    let stand_in = generics::stand_in(&func, &scalars);
     let mut sig = sig::analyze(&func, &args, &mut errors);
     if let Some(s) = &mut sig {
         s.method = method;
@@ -105,14 +108,14 @@ pub fn differentiable_fn(
         .is_some_and(|s| !generics::check_params(s, &scalars, &mut errors));
     if mixed {
         return match errors.finish() {
-            Err(e) => items::fallback(&func, None, e),
+            Err(e) => items::fallback(&stand_in, None, e),
             Ok(()) => quote::quote!(#func),
         };
     }
     if let (Some(backward), Some(s)) = (&args.custom_vjp, &sig) {
         return match errors.finish() {
             Ok(()) => items::generate_custom(&func, s, backward),
-            Err(e) => items::fallback(&func, Some(s), e),
+            Err(e) => items::fallback(&stand_in, Some(s), e),
         };
     }
     let lowered = match &sig {
@@ -126,9 +129,9 @@ pub fn differentiable_fn(
             }
             items::generate(&func, s, &f)
         }
-        (Err(e), _, s) => items::fallback(&func, s.as_ref(), e),
+        (Err(e), _, s) => items::fallback(&stand_in, s.as_ref(), e),
         (Ok(()), _, s) => items::fallback(
-            &func,
+            &stand_in,
             s.as_ref(),
             syn::Error::new_spanned(
                 &func.sig.ident,

@@ -149,6 +149,20 @@ pub fn check_params(sig: &crate::sig::Signature, scalars: &[Ident], errors: &mut
     errors.len() == before
 }
 
+/// The function as the stand-in for a function with errors: as written, or, generic over
+/// a scalar, with a body that never runs (the body is ordinary Rust only for the macro:
+/// `x.tanh()` on a `T: Real` is ambiguous, so compiling it would add errors).
+pub fn stand_in(item: &syn::ItemFn, scalars: &[Ident]) -> syn::ItemFn {
+    let mut item = item.clone();
+    if !scalars.is_empty() {
+        let span = item.block.brace_token.span.join();
+        item.block = Box::new(syn::parse_quote_spanned!(span=> { ::core::unreachable!() }));
+        item.attrs
+            .push(syn::parse_quote!(#[allow(unused_variables)]));
+    }
+    item
+}
+
 /// The generic parameters of the emitted items.
 pub struct ItemGenerics {
     /// The user's lifetime parameters, with their bounds.
@@ -382,7 +396,11 @@ pub fn literal_of(e: &Expr) -> Option<String> {
     };
     let is_real_c = p.qself.is_some()
         && p.path.leading_colon.is_some()
-        && p.path.segments.iter().map(|s| s.ident.to_string()).eq(["autodiff", "Real", "c"]);
+        && p.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .eq(["autodiff", "Real", "c"]);
     match (is_real_c, c.args.first()) {
         (true, Some(Expr::Lit(l))) if c.args.len() == 1 => Some(l.to_token_stream().to_string()),
         _ => None,
@@ -418,10 +436,9 @@ pub fn rewrite_body(item: &mut syn::ItemFn, scalars: &[Ident]) {
 /// Whether `ty` is `f32` or `f64` (or a reference to one).
 fn is_float_type(ty: &syn::Type) -> bool {
     match ty {
-        syn::Type::Path(p) if p.qself.is_none() => p
-            .path
-            .get_ident()
-            .is_some_and(|i| i == "f64" || i == "f32"),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            p.path.get_ident().is_some_and(|i| i == "f64" || i == "f32")
+        }
         syn::Type::Reference(r) => is_float_type(&r.elem),
         syn::Type::Paren(p) => is_float_type(&p.elem),
         _ => false,
@@ -455,7 +472,12 @@ impl Literals<'_> {
             }
             Expr::MethodCall(m) => m.method == "to_f64_lossless" || self.is_concrete(&m.receiver),
             Expr::Path(p) if p.qself.is_none() => {
-                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let segs: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
                 match segs.as_slice() {
                     [one] => self.concrete_names.contains(one),
                     _ => segs.iter().any(|s| s == "f64" || s == "f32"),
@@ -551,10 +573,9 @@ impl VisitMut for Literals<'_> {
                 let converts = match &*c.func {
                     Expr::Path(p) => {
                         p.path.segments.len() >= 2
-                            && p.path
-                                .segments
-                                .last()
-                                .is_some_and(|s| CONVERSIONS.contains(&s.ident.to_string().as_str()))
+                            && p.path.segments.last().is_some_and(|s| {
+                                CONVERSIONS.contains(&s.ident.to_string().as_str())
+                            })
                     }
                     _ => false,
                 } || self.is_concrete(&Expr::Call(c.clone()));

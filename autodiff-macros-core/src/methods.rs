@@ -87,18 +87,18 @@ pub fn expand_impl(attr: TokenStream, mut block: syn::ItemImpl) -> TokenStream {
             items.push(syn::ImplItem::Fn(method));
             continue;
         };
-        let (free_fn, receiver) = match free_function(&method, &type_name, &self_ty, &block.generics)
-        {
-            Ok(f) => f,
-            Err(e) => {
-                let err = e.to_compile_error();
-                outside.push(err);
-                let mut method = method;
-                method.attrs.retain(|a| !is_differentiable(a));
-                items.push(syn::ImplItem::Fn(method));
-                continue;
-            }
-        };
+        let (free_fn, receiver) =
+            match free_function(&method, &type_name, &self_ty, &block.generics) {
+                Ok(f) => f,
+                Err(e) => {
+                    let err = e.to_compile_error();
+                    outside.push(err);
+                    let mut method = method;
+                    method.attrs.retain(|a| !is_differentiable(a));
+                    items.push(syn::ImplItem::Fn(method));
+                    continue;
+                }
+            };
         let args = match &attr.meta {
             syn::Meta::List(l) => substitute_self(l.tokens.clone(), None),
             _ => TokenStream::new(),

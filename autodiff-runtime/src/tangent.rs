@@ -318,53 +318,58 @@ fn length_mismatch(what: &str, a: usize, b: usize) -> ! {
     )
 }
 
-impl<T: Real> Tangent for T {
-    type Scalar = T;
-    #[inline]
-    fn zero_like(&self) -> Self {
-        T::zero()
-    }
-    #[inline]
-    fn visit(&self, f: &mut dyn FnMut(&[T])) {
-        f(std::slice::from_ref(self))
-    }
-    #[inline]
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
-        f(std::slice::from_mut(self))
-    }
-    #[inline]
-    fn visit_zip(&self, other: &Self, f: &mut dyn FnMut(&[T], &[T])) {
-        f(std::slice::from_ref(self), std::slice::from_ref(other))
-    }
-    #[inline]
-    fn visit_zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut [T], &[T])) {
-        f(std::slice::from_mut(self), std::slice::from_ref(other))
-    }
-    fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[T])) {
-        f(prefix, std::slice::from_ref(self))
-    }
-    fn check_structure(&self, _other: &Self) -> Result<(), StructureMismatch> {
-        Ok(())
-    }
-    #[inline]
-    fn add_assign(&mut self, other: &Self) {
-        *self += *other;
-    }
-    #[inline]
-    fn scale(&mut self, factor: T) {
-        *self *= factor;
-    }
-    #[inline]
-    fn dot(&self, other: &Self) -> f64 {
-        self.to_f64_lossless() * other.to_f64_lossless()
-    }
-    fn items_as_leaf(items: &[Self]) -> Option<&[T]> {
-        Some(items)
-    }
-    fn items_as_leaf_mut(items: &mut [Self]) -> Option<&mut [T]> {
-        Some(items)
-    }
+macro_rules! scalar_tangent {
+    ($($t:ty),*) => {$(
+        impl Tangent for $t {
+            type Scalar = $t;
+            #[inline]
+            fn zero_like(&self) -> Self {
+                0.0
+            }
+            #[inline]
+            fn visit(&self, f: &mut dyn FnMut(&[$t])) {
+                f(std::slice::from_ref(self))
+            }
+            #[inline]
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut [$t])) {
+                f(std::slice::from_mut(self))
+            }
+            #[inline]
+            fn visit_zip(&self, other: &Self, f: &mut dyn FnMut(&[$t], &[$t])) {
+                f(std::slice::from_ref(self), std::slice::from_ref(other))
+            }
+            #[inline]
+            fn visit_zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut [$t], &[$t])) {
+                f(std::slice::from_mut(self), std::slice::from_ref(other))
+            }
+            fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[$t])) {
+                f(prefix, std::slice::from_ref(self))
+            }
+            fn check_structure(&self, _other: &Self) -> Result<(), StructureMismatch> {
+                Ok(())
+            }
+            #[inline]
+            fn add_assign(&mut self, other: &Self) {
+                *self += *other;
+            }
+            #[inline]
+            fn scale(&mut self, factor: $t) {
+                *self *= factor;
+            }
+            #[inline]
+            fn dot(&self, other: &Self) -> f64 {
+                (*self as f64) * (*other as f64)
+            }
+            fn items_as_leaf(items: &[Self]) -> Option<&[$t]> {
+                Some(items)
+            }
+            fn items_as_leaf_mut(items: &mut [Self]) -> Option<&mut [$t]> {
+                Some(items)
+            }
+        }
+    )*};
 }
+scalar_tangent!(f32, f64);
 
 impl<T: Real, R: Dim, C: Dim> Tangent for OMatrix<T, R, C>
 where

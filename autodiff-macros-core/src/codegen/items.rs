@@ -4,10 +4,10 @@
 use super::forward::Forward;
 use super::primal;
 use super::tape::reverse_reads;
+use crate::generics::ItemGenerics;
 use crate::ir::{Block, Func, Op, Stmt};
 use crate::sig::Signature;
 use proc_macro2::TokenStream;
-use crate::generics::ItemGenerics;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;

@@ -79,7 +79,11 @@ mod tests {
     use super::FloatMethods;
 
     fn generic<T: super::Real>(x: T) -> (T, T, bool) {
-        (FloatMethods::ad_floor(x), FloatMethods::ad_signum(x), FloatMethods::ad_is_nan(x))
+        (
+            FloatMethods::ad_floor(x),
+            FloatMethods::ad_signum(x),
+            FloatMethods::ad_is_nan(x),
+        )
     }
 
     #[test]

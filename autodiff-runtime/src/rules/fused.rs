@@ -85,11 +85,7 @@ impl<T: Real> FusedArg<T> for T {
         FusedIn::Scalar(*self)
     }
     #[inline(always)]
-    fn fused_adj<'a>(
-        adj: &'a mut Self,
-        _primal: &Self,
-        _overwritten: bool,
-    ) -> FusedAdj<'a, T> {
+    fn fused_adj<'a>(adj: &'a mut Self, _primal: &Self, _overwritten: bool) -> FusedAdj<'a, T> {
         FusedAdj::Scalar(adj)
     }
 }

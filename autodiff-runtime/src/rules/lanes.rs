@@ -116,10 +116,10 @@ impl<T: Real> FusedValue for T {
     #[inline(always)]
     fn sum_first(self, n: usize) -> T {
         if n == 0 {
-    T::zero()
-} else {
-    self
-}
+            T::zero()
+        } else {
+            self
+        }
     }
     #[inline(always)]
     fn sum_lanes(self) -> T {

@@ -439,7 +439,14 @@ where
         pooled_from_iter(rows, cols, b.as_slice().iter().map(|&b| op.f(a, b)))
     }
 
-    fn vjp_lhs(&self, op: Op, b: &OMatrix<T, R, C>, y: &Self::Output, g: &Self::Output, ga: &mut T) {
+    fn vjp_lhs(
+        &self,
+        op: Op,
+        b: &OMatrix<T, R, C>,
+        y: &Self::Output,
+        g: &Self::Output,
+        ga: &mut T,
+    ) {
         if g.is_empty() {
             return;
         }
@@ -447,13 +454,24 @@ where
         check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
         let a = *self;
         let mut s = T::zero();
-        for (&b, (&y, &g)) in b.as_slice().iter().zip(y.as_slice().iter().zip(g.as_slice())) {
+        for (&b, (&y, &g)) in b
+            .as_slice()
+            .iter()
+            .zip(y.as_slice().iter().zip(g.as_slice()))
+        {
             s += g * op.da(a, b, y);
         }
         *ga += s;
     }
 
-    fn vjp_rhs(&self, op: Op, b: &OMatrix<T, R, C>, y: &Self::Output, g: &Self::Output, gb: &mut OMatrix<T, R, C>) {
+    fn vjp_rhs(
+        &self,
+        op: Op,
+        b: &OMatrix<T, R, C>,
+        y: &Self::Output,
+        g: &Self::Output,
+        gb: &mut OMatrix<T, R, C>,
+    ) {
         if g.is_empty() {
             return;
         }
@@ -461,7 +479,10 @@ where
         check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
         ensure_shape(gb, b.nrows(), b.ncols());
         let a = *self;
-        let it = b.as_slice().iter().zip(y.as_slice().iter().zip(g.as_slice()));
+        let it = b
+            .as_slice()
+            .iter()
+            .zip(y.as_slice().iter().zip(g.as_slice()));
         for (gb, (&b, (&y, &g))) in gb.as_mut_slice().iter_mut().zip(it) {
             *gb += g * op.db(a, b, y);
         }
