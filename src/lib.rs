@@ -29,6 +29,7 @@ pub use autodiff_runtime::nalgebra;
 /// properties (`autodiff::op_table::OPS`, `autodiff::op_table::markdown_table()`).
 pub use autodiff_runtime::op_table;
 pub use autodiff_runtime::rules;
+pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::workspace::Workspace;
 pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train, workspace};
@@ -45,6 +46,7 @@ pub mod prelude {
     };
     pub use autodiff_runtime::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::rules::stop_gradient;
+    pub use autodiff_runtime::rules::Real;
     pub use autodiff_runtime::workspace::Workspace;
     pub use autodiff_runtime::Tangent;
 }

@@ -38,7 +38,7 @@
 //! placeholder impl so that one mistake gives one error.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, ItemStruct, Member, Type};
 
@@ -181,15 +181,24 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
     // type (`DMatrix<f64>: Tangent`, or `RowDVector<f64>: Tangent<Scalar = ..>`) sends
     // rustc's trait solver into an overflow while normalizing `Scalar`. Concrete fields
     // are checked by the calls in the bodies, which are spanned on their types.
-    let params: Vec<&Ident> = generics.type_params().map(|p| &p.ident).collect();
+    // A field whose type mentions only parameters bounded by `Real` needs no bound either
+    // (its impls are known: `DMatrix<T>`, `Vec<T>`, `T`), and one on a projection of it
+    // overflows the same way.
+    let params = unbounded_params(generics);
     let first_index = fields.iter().position(|f| !f.skip).unwrap_or(0);
     for (i, f) in fields.iter().enumerate() {
         let ty = f.ty;
         if !mentions_any(ty, &params) {
             continue;
         }
+        let same_as_first = i != first_index
+            && ty.to_token_stream().to_string() == first_ty.to_token_stream().to_string();
         let bound: syn::WherePredicate = if f.skip {
             syn::parse_quote_spanned!(ty.span()=> #ty: ::core::clone::Clone)
+        } else if same_as_first {
+            // The first field's bound already says it (and `T: Tangent<Scalar = <T as
+            // Tangent>::Scalar>` would send the trait solver into an overflow).
+            continue;
         } else if i == first_index {
             syn::parse_quote_spanned!(ty.span()=> #ty: #tangent)
         } else {
@@ -293,20 +302,33 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
 
 /// `Adjoint` and `Cotangent` for the struct, field by field, so that a struct parameter
 /// of a `#[differentiable]` function (read as `m.w1`) gets its gradient as the same
-/// struct, and a gradient gives its buffers back to a workspace field by field. Only for structs whose every field is differentiated and without type
-/// parameters (a skipped field has no symbolic zero).
+/// struct, and a gradient gives its buffers back to a workspace field by field. Only for structs whose every field is differentiated
+/// (a skipped field has no symbolic zero).
 fn adjoint_impl(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenStream {
     if fields
         .iter()
         .any(|f| f.skip || plainly_not_differentiable(f.ty))
-        || generics.type_params().next().is_some()
     {
         // The `Tangent` impl already reports a field that is not a parameter; an
         // `Adjoint` impl would only repeat that error.
         return quote!();
     }
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let adj = quote!(::autodiff::__private::Adjoint);
+    // As for `Tangent`: bounds only on the field types that mention a type parameter.
+    let params = unbounded_params(generics);
+    let mut where_clause = generics
+        .where_clause
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    for f in fields {
+        let ty = f.ty;
+        if mentions_any(ty, &params) {
+            where_clause
+                .predicates
+                .push(syn::parse_quote_spanned!(ty.span()=> #ty: #adj));
+        }
+    }
+    let (impl_generics, ty_generics, _) = generics.split_for_impl();
     let zero = fields.iter().map(|f| {
         let m = &f.member;
         quote_spanned!(located_at(f.ty.span())=> #m: #adj::adjoint_zero())
@@ -378,6 +400,15 @@ enum Method {
     VisitZipMut,
     VisitNamed,
     Check,
+}
+
+/// The type parameters of `generics` that are not bounded by `Real`.
+fn unbounded_params(generics: &Generics) -> Vec<&Ident> {
+    generics
+        .type_params()
+        .filter(|p| !crate::generics::is_real_param(generics, p))
+        .map(|p| &p.ident)
+        .collect()
 }
 
 /// Whether `ty` names one of the type parameters `params`.

@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::codegen::items;
 use crate::errors::Errors;
-use crate::{lower, pass, sig};
+use crate::{generics, lower, pass, sig};
 use proc_macro2::TokenStream;
 
 /// A pass over the IR.
@@ -24,10 +24,16 @@ pub fn ir_after_each_pass(
     attr: TokenStream,
     item: TokenStream,
 ) -> Result<Vec<(&'static str, String)>, String> {
-    let func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
+    let mut func: syn::ItemFn = syn::parse2(item).map_err(|e| e.to_string())?;
     let args: Args = syn::parse2(attr).map_err(|e| e.to_string())?;
     let mut errors = Errors::default();
+    let scalars = generics::check(&func.sig.generics, &mut errors);
+    let _scope = generics::Scope::enter(&scalars);
+    generics::rewrite_body(&mut func, &scalars);
     let sig = sig::analyze(&func, &args, &mut errors);
+    if let Some(s) = &sig {
+        generics::check_params(s, &scalars, &mut errors);
+    }
     let lowered = sig
         .as_ref()
         .and_then(|s| lower::lower(&func, s, &mut errors));
@@ -69,7 +75,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// of a `#[differentiable] impl` block, lowered as a free function.
 pub fn differentiable_fn(
     attr: TokenStream,
-    func: syn::ItemFn,
+    mut func: syn::ItemFn,
     method: Option<crate::sig::MethodInfo>,
 ) -> TokenStream {
     let args: Args = match syn::parse2(attr) {
@@ -77,14 +83,39 @@ pub fn differentiable_fn(
         Err(e) => return items::fallback(&func, None, e),
     };
     let mut errors = Errors::default();
+    // A type parameter bounded by `Real` stands for the scalar: the body's float literals
+    // become its values before anything reads the body.
+    let scalars = generics::check(&func.sig.generics, &mut errors);
+    if errors.len() > 0 {
+        // The stand-ins would be generic over the refused parameters too: only the errors.
+        return match errors.finish() {
+            Err(e) => items::fallback(&func, None, e),
+            Ok(()) => quote::quote!(#func),
+        };
+    }
+    let _scope = generics::Scope::enter(&scalars);
+    generics::rewrite_body(&mut func, &scalars);
+    // What stands in for the function when it has errors: itself, or for a generic one
+    // its signature (its body, ordinary Rust only for the macro, would add errors).
+    let stand_in = generics::stand_in(&func, &scalars);
     let mut sig = sig::analyze(&func, &args, &mut errors);
     if let Some(s) = &mut sig {
         s.method = method;
     }
+    // The stand-ins' gradient struct would mix the scalar types too: only the errors.
+    let mixed = sig
+        .as_ref()
+        .is_some_and(|s| !generics::check_params(s, &scalars, &mut errors));
+    if mixed {
+        return match errors.finish() {
+            Err(e) => items::fallback(&stand_in, None, e),
+            Ok(()) => quote::quote!(#func),
+        };
+    }
     if let (Some(backward), Some(s)) = (&args.custom_vjp, &sig) {
         return match errors.finish() {
             Ok(()) => items::generate_custom(&func, s, backward),
-            Err(e) => items::fallback(&func, Some(s), e),
+            Err(e) => items::fallback(&stand_in, Some(s), e),
         };
     }
     let lowered = match &sig {
@@ -98,9 +129,9 @@ pub fn differentiable_fn(
             }
             items::generate(&func, s, &f)
         }
-        (Err(e), _, s) => items::fallback(&func, s.as_ref(), e),
+        (Err(e), _, s) => items::fallback(&stand_in, s.as_ref(), e),
         (Ok(()), _, s) => items::fallback(
-            &func,
+            &stand_in,
             s.as_ref(),
             syn::Error::new_spanned(
                 &func.sig.ident,

@@ -29,6 +29,7 @@ mod codegen;
 mod derive_tangent;
 mod errors;
 mod expand;
+mod generics;
 mod ir;
 mod ir_print;
 mod ir_verify;

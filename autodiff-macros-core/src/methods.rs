@@ -32,12 +32,6 @@ pub fn expand_impl(attr: TokenStream, mut block: syn::ItemImpl) -> TokenStream {
             "#[differentiable] applies to an inherent `impl` block (`impl Model { .. }`), not a trait implementation",
         ));
     }
-    if !block.generics.params.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &block.generics,
-            "#[differentiable] `impl` blocks cannot be generic yet; write the block for `f64` (or `f32`)",
-        ));
-    }
     let type_name = match &*block.self_ty {
         syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
         _ => None,
@@ -93,17 +87,18 @@ pub fn expand_impl(attr: TokenStream, mut block: syn::ItemImpl) -> TokenStream {
             items.push(syn::ImplItem::Fn(method));
             continue;
         };
-        let (free_fn, receiver) = match free_function(&method, &type_name, &self_ty) {
-            Ok(f) => f,
-            Err(e) => {
-                let err = e.to_compile_error();
-                outside.push(err);
-                let mut method = method;
-                method.attrs.retain(|a| !is_differentiable(a));
-                items.push(syn::ImplItem::Fn(method));
-                continue;
-            }
-        };
+        let (free_fn, receiver) =
+            match free_function(&method, &type_name, &self_ty, &block.generics) {
+                Ok(f) => f,
+                Err(e) => {
+                    let err = e.to_compile_error();
+                    outside.push(err);
+                    let mut method = method;
+                    method.attrs.retain(|a| !is_differentiable(a));
+                    items.push(syn::ImplItem::Fn(method));
+                    continue;
+                }
+            };
         let args = match &attr.meta {
             syn::Meta::List(l) => substitute_self(l.tokens.clone(), None),
             _ => TokenStream::new(),
@@ -118,7 +113,7 @@ pub fn expand_impl(attr: TokenStream, mut block: syn::ItemImpl) -> TokenStream {
         };
         let free_name = free_fn.sig.ident.clone();
         let expanded = crate::expand::differentiable_fn(args, free_fn, Some(info));
-        let (wrappers, rest) = wrappers(expanded, &free_name, &method, receiver);
+        let (wrappers, rest) = wrappers(expanded, &free_name, &method, receiver, &block.generics);
         items.extend(wrappers);
         outside.push(rest);
     }
@@ -153,13 +148,16 @@ enum Receiver {
 }
 
 /// The method as a free function: the receiver as the parameter `self_`, `self` and
-/// `Self` in its body replaced by `self_` and the type.
+/// `Self` in its body replaced by `self_` and the type, generic over the block's
+/// parameters and then the method's.
 fn free_function(
     method: &syn::ImplItemFn,
     type_name: &syn::Ident,
     self_ty: &syn::Type,
+    block_generics: &syn::Generics,
 ) -> syn::Result<(syn::ItemFn, Receiver)> {
     let mut sig = method.sig.clone();
+    sig.generics = merge_generics(block_generics, &method.sig.generics);
     let mut receiver = Receiver::None;
     let mut inputs = syn::punctuated::Punctuated::new();
     for input in std::mem::take(&mut sig.inputs) {
@@ -212,6 +210,43 @@ fn free_function(
     ))
 }
 
+/// The generics of `outer` then `inner` (lifetimes first), with both `where` clauses.
+fn merge_generics(outer: &syn::Generics, inner: &syn::Generics) -> syn::Generics {
+    let is_lifetime = |p: &&syn::GenericParam| matches!(p, syn::GenericParam::Lifetime(_));
+    let lifetimes = outer.params.iter().chain(&inner.params).filter(is_lifetime);
+    let others = outer
+        .params
+        .iter()
+        .chain(&inner.params)
+        .filter(|p| !is_lifetime(p));
+    let params: syn::punctuated::Punctuated<syn::GenericParam, syn::Token![,]> =
+        lifetimes.chain(others).cloned().collect();
+    let predicates: syn::punctuated::Punctuated<syn::WherePredicate, syn::Token![,]> = outer
+        .where_clause
+        .iter()
+        .chain(&inner.where_clause)
+        .flat_map(|w| w.predicates.iter().cloned())
+        .collect();
+    syn::Generics {
+        lt_token: (!params.is_empty()).then(Default::default),
+        gt_token: (!params.is_empty()).then(Default::default),
+        params,
+        where_clause: (!predicates.is_empty()).then(|| syn::WhereClause {
+            where_token: Default::default(),
+            predicates,
+        }),
+    }
+}
+
+/// The name a generic parameter declares.
+fn param_name(p: &syn::GenericParam) -> String {
+    match p {
+        syn::GenericParam::Lifetime(l) => l.lifetime.to_string(),
+        syn::GenericParam::Type(t) => t.ident.to_string(),
+        syn::GenericParam::Const(c) => c.ident.to_string(),
+    }
+}
+
 fn substitute_fn_arg(arg: syn::FnArg, self_ty: &syn::Type) -> syn::FnArg {
     let tokens = substitute_self(arg.to_token_stream(), Some(self_ty));
     syn::parse2(tokens.clone()).unwrap_or(arg)
@@ -251,6 +286,7 @@ fn wrappers(
     free: &syn::Ident,
     method: &syn::ImplItemFn,
     receiver: Receiver,
+    block_generics: &syn::Generics,
 ) -> (Vec<syn::ImplItem>, TokenStream) {
     let file: syn::File = match syn::parse2(expanded.clone()) {
         Ok(f) => f,
@@ -269,7 +305,7 @@ fn wrappers(
             .strip_prefix(&prefix)
             .filter(|s| s.is_empty() || s.starts_with('_'));
         if let Some(suffix) = suffix {
-            methods.push(wrapper(&f, free, method, receiver, suffix));
+            methods.push(wrapper(&f, free, method, receiver, suffix, block_generics));
             f.attrs.retain(|a| !a.path().is_ident("doc"));
             f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
         }
@@ -285,8 +321,19 @@ fn wrapper(
     method: &syn::ImplItemFn,
     receiver: Receiver,
     suffix: &str,
+    block_generics: &syn::Generics,
 ) -> syn::ImplItem {
     let mut sig = f.sig.clone();
+    // The block's parameters are in scope already: the method declares only its own.
+    let outer: Vec<String> = block_generics.params.iter().map(param_name).collect();
+    sig.generics.params = std::mem::take(&mut sig.generics.params)
+        .into_iter()
+        .filter(|p| !outer.contains(&param_name(p)))
+        .collect();
+    if sig.generics.params.is_empty() {
+        sig.generics.lt_token = None;
+        sig.generics.gt_token = None;
+    }
     sig.ident = format_ident!(
         "{}{}",
         method.sig.ident,
@@ -351,6 +398,7 @@ fn wrapper(
         })
         .collect();
     let callee = format_ident!("{}{}", free, suffix);
+    let fish = crate::generics::ItemGenerics::of(&f.sig).turbofish();
     let vis = &method.vis;
     let lints = crate::codegen::items::allow_lints();
     syn::parse_quote! {
@@ -358,7 +406,7 @@ fn wrapper(
         #lints
         #[inline]
         #vis #sig {
-            #callee(#(#args),*)
+            #callee #fish(#(#args),*)
         }
     }
 }

@@ -8,7 +8,7 @@ use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
 /// What a parameter's type is, as far as syntax tells.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
-    /// `f32` or `f64`.
+    /// `f32` or `f64`, or a type parameter bounded by `Real`.
     Scalar,
     /// A nalgebra matrix or vector.
     Matrix,
@@ -124,7 +124,10 @@ pub fn classify(ty: &Type) -> Kind {
                 return Kind::Struct;
             };
             let name = last.ident.to_string();
-            if name == "f32" || name == "f64" {
+            let scalar_param = p.path.segments.len() == 1
+                && last.arguments.is_empty()
+                && crate::generics::is_scalar_param(&name);
+            if name == "f32" || name == "f64" || scalar_param {
                 Kind::Scalar
             } else if INTEGERS.contains(&name.as_str()) {
                 Kind::Constant
@@ -158,12 +161,6 @@ pub fn analyze(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signat
     }
     if let Some(t) = &sig.constness {
         errors.push_spanned(t, "`const fn` cannot be #[differentiable]");
-    }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push_spanned(
-            &sig.generics,
-            "generic functions cannot be #[differentiable]; write the function for `f64` (or `f32`)",
-        );
     }
     if let Some(v) = &sig.variadic {
         errors.push_spanned(v, "variadic functions cannot be #[differentiable]");

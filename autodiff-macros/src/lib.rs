@@ -22,7 +22,7 @@ use proc_macro::TokenStream;
 ///
 /// | item | meaning |
 /// | --- | --- |
-/// | `name_grad(p1, ...) -> (R, NameGrad)` | value and gradient (`R` is `f32` or `f64`) |
+/// | `name_grad(p1, ...) -> (R, NameGrad)` | value and gradient (`R` is `f32`, `f64` or the function's `T: Real`) |
 /// | `name_vjp(p1, ..., d_out: R) -> (R, NameGrad)` | value and vector-Jacobian product; `d_out` has the result's type (`(f64, f64)` for a tuple result, a `Vec`, a matrix, a `#[derive(Tangent)]` struct) |
 /// | `name_grad_with(ws, p1, ...) -> (R, &NameGrad)` | `name_grad` reusing the buffers of `ws: &mut Workspace<NameGrad>` |
 /// | `name_vjp_with(ws, p1, ..., d_out: R) -> (R, &NameGrad)` | `name_vjp` reusing the buffers of `ws` |
@@ -31,9 +31,7 @@ use proc_macro::TokenStream;
 ///
 /// | supported | refused with a compile error |
 /// | --- | --- |
-/// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | generic functions |
-/// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | tuple results, vectors built from differentiated values |
-/// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | |
+/// | `let`, `let mut`, assignment, `+= -= *= /=`, blocks, literals, `&x` | type parameters not bounded by `Real`, a second scalar type parameter |
 /// | parts of matrices: `m.row(i)`, `m.column(j)`, `m.rows(i, n)`, `m.columns(j, n)`, `m.fixed_rows::<N>(i)`, `m.fixed_columns::<N>(j)`, `m.view((i, j), (r, c))`, `m.fixed_view::<R, C>(i, j)` (owned values of the types `.into_owned()` gives), `.into_owned()`, `.clone_owned()`, `a.cross(&b)` | writes through mutable views (`row_mut`, `view_mut`, `set_row`, ...) |
 /// | `+ - * /`, unary `-`, comparisons (no gradient), `as f32` / `as f64` (differentiable) | `from_vec(v)` of a differentiated `Vec` into another type than `DVector` |
 /// | `out[i] = ..`, `m[(i, j)] += ..` into a local `vec![0.0; n]` or `DMatrix::zeros(r, c)` | struct update syntax `Model { w, ..base }` |
@@ -47,6 +45,27 @@ use proc_macro::TokenStream;
 /// | `&[T]`, `Vec<T>`, `[T; N]` parameters; `iter().zip().map().sum()` / `fold` chains | closures other than `let f = \|a\| ..` (called) and `map` / `fold` arguments |
 /// | calls to other `#[differentiable]` functions; methods in a `#[differentiable] impl` block | `&mut self` methods, trait `impl` blocks |
 /// | calls to plain functions on values that are not differentiated | a plain function called with a differentiated argument (mark it `#[differentiable]` or give it a `custom_vjp`) |
+/// | generic functions and `impl` blocks over one `T: Real` (literals are values of `T`) | a differentiated `f64` parameter next to `T` |
+///
+/// A type parameter bounded by `Real` (in the prelude; implemented for `f32` and `f64`)
+/// stands for the scalar everywhere, and the items are generic the same way:
+///
+/// ```text
+/// #[differentiable]
+/// fn loss<T: Real>(w: &DMatrix<T>, x: &DMatrix<T>, b: T) -> T {
+///     let h = (w * x).map(|e| (e * 0.5 + b).tanh());
+///     h.component_mul(&h).sum() + b * b
+/// }
+/// // loss_grad::<f32>(&w, &x, b) -> (f32, LossGrad<f32>); loss_graph::<f64>().
+/// ```
+///
+/// A float literal in such a body is `<T as Real>::c(lit)`, unless it stands next to a
+/// visibly `f64` value (`n as f64 * 0.5`, `0.5f64`, a variable declared `f64`, the argument
+/// of `T::c(..)` or `T::from(..)`). `T::exp(x)` is `x.exp()`; `x.floor()`, `x.signum()`,
+/// `x.is_nan()` and the other gradient-free float methods are emitted through the
+/// runtime's `FloatMethods` (on `T: Real`, `num_traits::Float` and `nalgebra::RealField`
+/// both define them). The `f64` instantiation computes bit for bit what the same function
+/// written for `f64` computes.
 ///
 /// On an `impl` block of a `#[derive(Tangent)]` type, the attribute differentiates the
 /// methods that carry `#[differentiable]` (or `#[differentiable(wrt(self, x))]`) and

@@ -36,18 +36,13 @@ pub trait ElementwiseInput<Op> {
     fn map_elements(self, op: Op) -> Self::Output;
 }
 
-macro_rules! scalar_input {
-    ($($t:ty),*) => {$(
-        impl<Op: ElementwiseRule> ElementwiseInput<Op> for $t {
-            type Output = $t;
-            #[inline]
-            fn map_elements(self, op: Op) -> $t {
-                op.f(self)
-            }
-        }
-    )*};
+impl<T: Real, Op: ElementwiseRule> ElementwiseInput<Op> for T {
+    type Output = T;
+    #[inline]
+    fn map_elements(self, op: Op) -> T {
+        op.f(self)
+    }
 }
-scalar_input!(f32, f64);
 
 impl<Op: ElementwiseRule, T: Real, R: Dim, C: Dim> ElementwiseInput<Op> for &OMatrix<T, R, C>
 where

@@ -91,7 +91,8 @@ fn block(
                     Op::Param(_) => {}
                     Op::Opaque(expr) => {
                         if used.contains(&e.out) {
-                            let mut label = expr.to_token_stream().to_string();
+                            let mut label = crate::generics::literal_of(expr)
+                                .unwrap_or_else(|| expr.to_token_stream().to_string());
                             if label.len() > 40 {
                                 label.truncate(37);
                                 label.push_str("...");

@@ -4,10 +4,11 @@
 use super::forward::Forward;
 use super::primal;
 use super::tape::reverse_reads;
+use crate::generics::ItemGenerics;
 use crate::ir::{Block, Func, Op, Stmt};
 use crate::sig::Signature;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 
@@ -153,8 +154,13 @@ fn pullback_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Tok
     let cot = cotangent_types(sig);
     let vis = &item.vis;
     let name = &names.pullback;
+    let generics = ItemGenerics::of(&item.sig);
+    let extra: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
+    let decl = generics.decl(&extra);
+    let used = generics.use_list(&lifetimes);
+    let where_clause = generics.where_clause();
     quote! {
-        #vis fn #name<#(#lifetimes),*>(#(#inputs),*) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #cot + use<#(#lifetimes),*>)
+        #vis fn #name #decl(#(#inputs),*) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #cot + use<#used>) #where_clause
     }
 }
 
@@ -171,7 +177,10 @@ fn direct_signature(item: &syn::ItemFn, sig: &Signature, names: &Names) -> Token
     } else {
         quote!(,)
     };
-    quote!(#vis fn #name(#inputs #comma __ad_dout: #ret) -> (#ret, #cot))
+    let generics = ItemGenerics::of(&item.sig);
+    let decl = generics.decl(&[]);
+    let where_clause = generics.where_clause();
+    quote!(#vis fn #name #decl(#inputs #comma __ad_dout: #ret) -> (#ret, #cot) #where_clause)
 }
 
 /// The entry points shared by ordinary and custom-VJP functions: `name_grad`, `name_vjp`,
@@ -206,6 +215,16 @@ fn entry_points(
     } else {
         format_ident!("ws")
     };
+    let generics = ItemGenerics::of(&item.sig);
+    let decl = generics.decl(&[]);
+    let decl_w = generics.decl(&[quote!('__ad_w)]);
+    let where_clause = generics.where_clause();
+    let fish = generics.turbofish();
+    // The gradient struct is generic over the parameters its fields mention.
+    let struct_generics =
+        generics.for_fields(sig.params.iter().filter(|p| p.wrt).map(|p| &p.owned_ty));
+    let (_, struct_args, struct_where) = struct_generics.split_for_impl();
+    let grad_ty = quote!(#grad_struct #struct_args);
     let fields: Vec<TokenStream> = sig
         .params
         .iter()
@@ -261,13 +280,13 @@ fn entry_points(
         (
             quote! {
                 #ws.run(move || {
-                    let (__ad_value, __ad_cot) = #direct(#(#args,)* ::autodiff::__private::one());
+                    let (__ad_value, __ad_cot) = #direct #fish(#(#args,)* ::autodiff::__private::one());
                     (__ad_value, #grad_struct { #(#inits),* })
                 })
             },
             quote! {
                 #ws.run(move || {
-                    let (__ad_value, __ad_cot) = #direct(#(#args,)* d_out);
+                    let (__ad_value, __ad_cot) = #direct #fish(#(#args,)* d_out);
                     (__ad_value, #grad_struct { #(#inits),* })
                 })
             },
@@ -281,11 +300,11 @@ fn entry_points(
     } else {
         (
             quote! {
-                let (__ad_value, __ad_cot) = #direct(#(#args,)* ::autodiff::__private::one());
+                let (__ad_value, __ad_cot) = #direct #fish(#(#args,)* ::autodiff::__private::one());
                 (__ad_value, #grad_struct { #(#inits),* })
             },
             quote! {
-                let (__ad_value, __ad_cot) = #direct(#(#args,)* d_out);
+                let (__ad_value, __ad_cot) = #direct #fish(#(#args,)* d_out);
                 (__ad_value, #grad_struct { #(#inits),* })
             },
         )
@@ -294,13 +313,13 @@ fn entry_points(
         quote! {
             #[doc = #grad_doc]
             #lints
-            #vis fn #grad(#inputs) -> (#ret, #grad_struct) {
+            #vis fn #grad #decl(#inputs) -> (#ret, #grad_ty) #where_clause {
                 #grad_body
             }
 
             #[doc = #grad_with_doc]
             #lints
-            #vis fn #grad_with<'__ad_w>(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_struct>, #inputs) -> (#ret, &'__ad_w #grad_struct) {
+            #vis fn #grad_with #decl_w(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_ty>, #inputs) -> (#ret, &'__ad_w #grad_ty) #where_clause {
                 #grad_with_body
             }
         }
@@ -315,7 +334,7 @@ fn entry_points(
     let grad_struct_item: syn::ItemStruct = syn::parse_quote! {
         #[doc = #struct_doc]
         #[derive(Debug, Clone)]
-        #vis struct #grad_struct {
+        #vis struct #grad_struct #struct_generics #struct_where {
             #(#fields,)*
         }
     };
@@ -329,19 +348,19 @@ fn entry_points(
 
         #[doc = #vjp_doc]
         #lints
-        #vis fn #vjp(#inputs #comma d_out: #ret) -> (#ret, #grad_struct) {
+        #vis fn #vjp #decl(#inputs #comma d_out: #ret) -> (#ret, #grad_ty) #where_clause {
             #vjp_body
         }
 
         #[doc = #vjp_with_doc]
         #lints
-        #vis fn #vjp_with<'__ad_w>(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_struct>, #inputs #comma d_out: #ret) -> (#ret, &'__ad_w #grad_struct) {
+        #vis fn #vjp_with #decl_w(#ws: &'__ad_w mut ::autodiff::Workspace<#grad_ty>, #inputs #comma d_out: #ret) -> (#ret, &'__ad_w #grad_ty) #where_clause {
             #vjp_with_body
         }
 
         #[doc = #graph_doc]
         #lints
-        #vis fn #graph() -> ::autodiff::Graph {
+        #vis fn #graph #decl() -> ::autodiff::Graph #where_clause {
             #graph_body
         }
 
@@ -480,6 +499,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         // then reverse) when it is called.
         let name = &names.name;
         let direct = &names.direct;
+        let fish = ItemGenerics::of(&item.sig).turbofish();
         let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
         let call_args = owned_call_args(sig);
         quote! {
@@ -487,9 +507,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
             #[inline]
             #lints
             #pb_sig {
-                let __ad_value = #name(#(#call_args),*);
+                let __ad_value = #name #fish(#(#call_args),*);
                 (__ad_value, move |__ad_dout: #ret_ty| {
-                    let (__ad_again, __ad_cot) = #direct(#(#idents,)* __ad_dout);
+                    let (__ad_again, __ad_cot) = #direct #fish(#(#idents,)* __ad_dout);
                     ::autodiff::__private::recycle_value(__ad_again);
                     __ad_cot
                 })
@@ -569,13 +589,14 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
         .collect();
     let cot = super::tuple(&cots);
     let pb_sig = pullback_signature(item, sig, &names);
+    let fish = ItemGenerics::of(&item.sig).turbofish();
     let span = syn::spanned::Spanned::span(backward);
     let pullback_fn = quote! {
         #[doc(hidden)]
         #[inline]
         #lints
         #pb_sig {
-            let __ad_value = #name(#(#call_args),*);
+            let __ad_value = #name #fish(#(#call_args),*);
             (__ad_value, move |__ad_dout: #ret_ty| {
                 let __ad_c = #backward(#(#idents,)* __ad_dout);
                 #cot
@@ -590,7 +611,7 @@ pub fn generate_custom(item: &syn::ItemFn, sig: &Signature, backward: &syn::Path
         #[inline(always)]
         #lints
         #direct_sig {
-            let (__ad_value, __ad_pb) = #pullback(#(#idents),*);
+            let (__ad_value, __ad_pb) = #pullback #fish(#(#idents),*);
             (__ad_value, __ad_pb(__ad_dout))
         }
     };

@@ -203,11 +203,17 @@ impl Lowerer<'_> {
         let len = c.len;
         let (init, step): (Expr, Expr) = match (name.as_str(), m.args.len()) {
             ("sum", 0) => (
-                syn::parse_quote_spanned!(span=> 0.0),
+                crate::generics::literal(
+                    syn::parse_quote_spanned!(span=> 0.0),
+                    m.turbofish.as_ref(),
+                ),
                 syn::parse_quote!(#acc + #elem),
             ),
             ("product", 0) => (
-                syn::parse_quote_spanned!(span=> 1.0),
+                crate::generics::literal(
+                    syn::parse_quote_spanned!(span=> 1.0),
+                    m.turbofish.as_ref(),
+                ),
                 syn::parse_quote!(#acc * #elem),
             ),
             ("fold", 2) => {

@@ -538,7 +538,8 @@ impl Lowerer<'_> {
 
     fn opaque(&mut self, e: &Expr) -> VarId {
         let args = self.refs(e);
-        let renamed = self.rename(e);
+        let mut renamed = self.rename(e);
+        crate::generics::disambiguate(&mut renamed);
         let out = self.new_var(None, e.span(), false);
         // `&xs[i]`: the value is a reference, passed to rules as it is.
         self.vars[out].by_ref = matches!(e, Expr::Reference(_));

@@ -43,6 +43,7 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                         _ => Shape::Unknown,
                     },
                     Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
+                    Op::Opaque(c) if crate::generics::is_scalar_constant(c) => Shape::Scalar,
                     Op::Opaque(_) | Op::Field(_) | Op::Call { .. } | Op::Construct(_) => {
                         Shape::Unknown
                     }

@@ -35,30 +35,25 @@ pub trait Adjoint: Sized {
     fn recycle(self) {}
 }
 
-macro_rules! scalar_adjoint {
-    ($($t:ty),*) => {$(
-        impl Adjoint for $t {
-            #[inline(always)]
-            fn adjoint_zero() -> Self {
-                -0.0
-            }
-            #[inline(always)]
-            fn accumulate(&mut self, other: &Self) {
-                *self += *other;
-            }
-            #[inline(always)]
-            fn finish(self, _primal: &Self) -> Self {
-                // -0.0 + 0.0 == +0.0: a gradient that received nothing reads as a plain zero.
-                self + 0.0
-            }
-            #[inline(always)]
-            fn finish_contributed(self, _primal: &Self) -> Self {
-                self
-            }
-        }
-    )*};
+impl<T: Real> Adjoint for T {
+    #[inline(always)]
+    fn adjoint_zero() -> Self {
+        -T::zero()
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: &Self) {
+        *self += *other;
+    }
+    #[inline(always)]
+    fn finish(self, _primal: &Self) -> Self {
+        // -0.0 + 0.0 == +0.0: a gradient that received nothing reads as a plain zero.
+        self + T::zero()
+    }
+    #[inline(always)]
+    fn finish_contributed(self, _primal: &Self) -> Self {
+        self
+    }
 }
-scalar_adjoint!(f32, f64);
 
 /// A unary operation `Op` applicable to `Self` (elementwise on matrices, or a reduction).
 pub trait UnaryOp<Op> {
@@ -103,38 +98,33 @@ pub trait BinaryOp<Op, B>: Sized {
     }
 }
 
-macro_rules! scalar_dispatch {
-    ($($t:ty),*) => {$(
-        impl<R: ElementwiseRule> UnaryOp<R> for $t {
-            type Output = $t;
-            #[inline(always)]
-            fn forward(&self, op: R) -> $t {
-                op.f(*self)
-            }
-            #[inline(always)]
-            fn vjp(&self, op: R, y: &$t, g: &$t, gx: &mut $t) {
-                *gx += *g * op.df(*self, *y);
-            }
-        }
-
-        impl<R: BinaryRule> BinaryOp<R, $t> for $t {
-            type Output = $t;
-            #[inline(always)]
-            fn forward(&self, op: R, b: &$t) -> $t {
-                op.f(*self, *b)
-            }
-            #[inline(always)]
-            fn vjp_lhs(&self, op: R, b: &$t, y: &$t, g: &$t, ga: &mut $t) {
-                *ga += *g * op.da(*self, *b, *y);
-            }
-            #[inline(always)]
-            fn vjp_rhs(&self, op: R, b: &$t, y: &$t, g: &$t, gb: &mut $t) {
-                *gb += *g * op.db(*self, *b, *y);
-            }
-        }
-    )*};
+impl<T: Real, R: ElementwiseRule> UnaryOp<R> for T {
+    type Output = T;
+    #[inline(always)]
+    fn forward(&self, op: R) -> T {
+        op.f(*self)
+    }
+    #[inline(always)]
+    fn vjp(&self, op: R, y: &T, g: &T, gx: &mut T) {
+        *gx += *g * op.df(*self, *y);
+    }
 }
-scalar_dispatch!(f32, f64);
+
+impl<T: Real, R: BinaryRule> BinaryOp<R, T> for T {
+    type Output = T;
+    #[inline(always)]
+    fn forward(&self, op: R, b: &T) -> T {
+        op.f(*self, *b)
+    }
+    #[inline(always)]
+    fn vjp_lhs(&self, op: R, b: &T, y: &T, g: &T, ga: &mut T) {
+        *ga += *g * op.da(*self, *b, *y);
+    }
+    #[inline(always)]
+    fn vjp_rhs(&self, op: R, b: &T, y: &T, g: &T, gb: &mut T) {
+        *gb += *g * op.db(*self, *b, *y);
+    }
+}
 
 /// Forward of a unary op: `op(x)`.
 #[inline(always)]
@@ -272,17 +262,12 @@ pub trait Cotangent<X> {
     fn add_to(&self, acc: &mut X);
 }
 
-macro_rules! scalar_cotangent {
-    ($($t:ty),*) => {$(
-        impl Cotangent<$t> for $t {
-            #[inline(always)]
-            fn add_to(&self, acc: &mut $t) {
-                *acc += *self;
-            }
-        }
-    )*};
+impl<T: Real> Cotangent<T> for T {
+    #[inline(always)]
+    fn add_to(&self, acc: &mut T) {
+        *acc += *self;
+    }
 }
-scalar_cotangent!(f32, f64);
 
 impl<X> Cotangent<X> for NotDifferentiated {
     #[inline(always)]

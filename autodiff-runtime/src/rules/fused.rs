@@ -79,25 +79,16 @@ pub trait FusedArg<T: Real> {
     fn fused_adj<'a>(adj: &'a mut Self, primal: &Self, overwritten: bool) -> FusedAdj<'a, T>;
 }
 
-macro_rules! scalar_arg {
-    ($($t:ty),*) => {$(
-        impl FusedArg<$t> for $t {
-            #[inline(always)]
-            fn fused_in(&self) -> FusedIn<'_, $t> {
-                FusedIn::Scalar(*self)
-            }
-            #[inline(always)]
-            fn fused_adj<'a>(
-                adj: &'a mut Self,
-                _primal: &Self,
-                _overwritten: bool,
-            ) -> FusedAdj<'a, $t> {
-                FusedAdj::Scalar(adj)
-            }
-        }
-    )*};
+impl<T: Real> FusedArg<T> for T {
+    #[inline(always)]
+    fn fused_in(&self) -> FusedIn<'_, T> {
+        FusedIn::Scalar(*self)
+    }
+    #[inline(always)]
+    fn fused_adj<'a>(adj: &'a mut Self, _primal: &Self, _overwritten: bool) -> FusedAdj<'a, T> {
+        FusedAdj::Scalar(adj)
+    }
 }
-scalar_arg!(f32, f64);
 
 impl<T: Real, R: Dim, C: Dim> FusedArg<T> for OMatrix<T, R, C>
 where

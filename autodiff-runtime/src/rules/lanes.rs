@@ -74,63 +74,62 @@ macro_rules! fused_value {
 
 autodiff_ops::for_each_op!(fused_value);
 
-macro_rules! scalar_fused_value {
-    ($($t:ty),*) => {$(
-        impl<R: ElementwiseRule> BinaryOp<Saved<R>, $t> for $t {
-            type Output = $t;
-            #[inline(always)]
-            fn forward(&self, _op: Saved<R>, y: &$t) -> $t {
-                *y
-            }
-            #[inline(always)]
-            fn vjp_lhs(&self, op: Saved<R>, _b: &$t, y: &$t, g: &$t, ga: &mut $t) {
-                *ga += *g * op.0.df(*self, *y);
-            }
-            #[inline(always)]
-            fn vjp_rhs(&self, _op: Saved<R>, _b: &$t, _y: &$t, _g: &$t, _gb: &mut $t) {}
-        }
-
-        impl FusedValue for $t {
-            type Elem = $t;
-            const LANES: usize = 1;
-            #[inline(always)]
-            fn splat_elem(v: $t) -> $t {
-                v
-            }
-            #[inline(always)]
-            fn load_elems(s: &[$t]) -> $t {
-                s[0]
-            }
-            #[inline(always)]
-            fn store_elems(self, s: &mut [$t]) {
-                s[0] = self;
-            }
-            #[inline(always)]
-            fn load_partial(s: &[$t]) -> $t {
-                s[0]
-            }
-            #[inline(always)]
-            fn store_partial(self, s: &mut [$t]) {
-                if let Some(v) = s.first_mut() {
-                    *v = self;
-                }
-            }
-            #[inline(always)]
-            fn sum_first(self, n: usize) -> $t {
-                if n == 0 { 0.0 } else { self }
-            }
-            #[inline(always)]
-            fn sum_lanes(self) -> $t {
-                self
-            }
-            #[inline(always)]
-            fn mul_add_elems(self, a: $t, b: $t) -> $t {
-                self * a + b
-            }
-        }
-    )*};
+impl<T: Real, R: ElementwiseRule> BinaryOp<Saved<R>, T> for T {
+    type Output = T;
+    #[inline(always)]
+    fn forward(&self, _op: Saved<R>, y: &T) -> T {
+        *y
+    }
+    #[inline(always)]
+    fn vjp_lhs(&self, op: Saved<R>, _b: &T, y: &T, g: &T, ga: &mut T) {
+        *ga += *g * op.0.df(*self, *y);
+    }
+    #[inline(always)]
+    fn vjp_rhs(&self, _op: Saved<R>, _b: &T, _y: &T, _g: &T, _gb: &mut T) {}
 }
-scalar_fused_value!(f32, f64);
+
+impl<T: Real> FusedValue for T {
+    type Elem = T;
+    const LANES: usize = 1;
+    #[inline(always)]
+    fn splat_elem(v: T) -> T {
+        v
+    }
+    #[inline(always)]
+    fn load_elems(s: &[T]) -> T {
+        s[0]
+    }
+    #[inline(always)]
+    fn store_elems(self, s: &mut [T]) {
+        s[0] = self;
+    }
+    #[inline(always)]
+    fn load_partial(s: &[T]) -> T {
+        s[0]
+    }
+    #[inline(always)]
+    fn store_partial(self, s: &mut [T]) {
+        if let Some(v) = s.first_mut() {
+            *v = self;
+        }
+    }
+    #[inline(always)]
+    fn sum_first(self, n: usize) -> T {
+        if n == 0 {
+            T::zero()
+        } else {
+            self
+        }
+    }
+    #[inline(always)]
+    fn sum_lanes(self) -> T {
+        self
+    }
+    #[inline(always)]
+    fn mul_add_elems(self, a: T, b: T) -> T {
+        self * a + b
+    }
+}
 
 /// The rule dispatch, adjoint and [`FusedValue`] impls of a lane type.
 macro_rules! lane_fused_value {

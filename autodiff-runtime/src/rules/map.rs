@@ -22,22 +22,17 @@ pub trait MapElements: Sized {
     );
 }
 
-macro_rules! scalar_map {
-    ($($t:ty),*) => {$(
-        impl MapElements for $t {
-            type Elem = $t;
-            #[inline(always)]
-            fn map_elements(&self, mut f: impl FnMut($t) -> $t) -> $t {
-                f(*self)
-            }
-            #[inline(always)]
-            fn map_vjp(&self, g: &$t, gx: &mut $t, mut vjp: impl FnMut($t, $t) -> $t) {
-                *gx += vjp(*self, *g);
-            }
-        }
-    )*};
+impl<T: Real> MapElements for T {
+    type Elem = T;
+    #[inline(always)]
+    fn map_elements(&self, mut f: impl FnMut(T) -> T) -> T {
+        f(*self)
+    }
+    #[inline(always)]
+    fn map_vjp(&self, g: &T, gx: &mut T, mut vjp: impl FnMut(T, T) -> T) {
+        *gx += vjp(*self, *g);
+    }
 }
-scalar_map!(f32, f64);
 
 impl<T: Real, R: Dim, C: Dim> MapElements for OMatrix<T, R, C>
 where

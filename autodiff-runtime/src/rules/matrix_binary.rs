@@ -421,53 +421,70 @@ where
     }
 }
 
-macro_rules! scalar_op_matrix {
-    ($($t:ty),*) => {$(
-        /// Scalar `op` matrix: the scalar combines with every element; its adjoint is the sum.
-        impl<Op, R, C> BinaryOp<Op, OMatrix<$t, R, C>> for $t
-        where
-            Op: BinaryRule,
-            R: Dim,
-            C: Dim,
-            DefaultAllocator: Allocator<R, C>,
-        {
-            type Output = OMatrix<$t, R, C>;
+/// Scalar `op` matrix: the scalar combines with every element; its adjoint is the sum.
+impl<T, Op, R, C> BinaryOp<Op, OMatrix<T, R, C>> for T
+where
+    T: Real,
+    Op: BinaryRule,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
 
-            #[inline]
-            fn forward(&self, op: Op, b: &OMatrix<$t, R, C>) -> Self::Output {
-                let a = *self;
-                let (rows, cols) = b.shape_generic();
-                pooled_from_iter(rows, cols, b.as_slice().iter().map(|&b| op.f(a, b)))
-            }
+    #[inline]
+    fn forward(&self, op: Op, b: &OMatrix<T, R, C>) -> Self::Output {
+        let a = *self;
+        let (rows, cols) = b.shape_generic();
+        pooled_from_iter(rows, cols, b.as_slice().iter().map(|&b| op.f(a, b)))
+    }
 
-            fn vjp_lhs(&self, op: Op, b: &OMatrix<$t, R, C>, y: &Self::Output, g: &Self::Output, ga: &mut $t) {
-                if g.is_empty() {
-                    return;
-                }
-                check_cotangent(Op::TORCH_NAME, g.shape(), b.shape());
-                check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
-                let a = *self;
-                let mut s: $t = 0.0;
-                for (&b, (&y, &g)) in b.as_slice().iter().zip(y.as_slice().iter().zip(g.as_slice())) {
-                    s += g * op.da(a, b, y);
-                }
-                *ga += s;
-            }
-
-            fn vjp_rhs(&self, op: Op, b: &OMatrix<$t, R, C>, y: &Self::Output, g: &Self::Output, gb: &mut OMatrix<$t, R, C>) {
-                if g.is_empty() {
-                    return;
-                }
-                check_cotangent(Op::TORCH_NAME, g.shape(), b.shape());
-                check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
-                ensure_shape(gb, b.nrows(), b.ncols());
-                let a = *self;
-                let it = b.as_slice().iter().zip(y.as_slice().iter().zip(g.as_slice()));
-                for (gb, (&b, (&y, &g))) in gb.as_mut_slice().iter_mut().zip(it) {
-                    *gb += g * op.db(a, b, y);
-                }
-            }
+    fn vjp_lhs(
+        &self,
+        op: Op,
+        b: &OMatrix<T, R, C>,
+        y: &Self::Output,
+        g: &Self::Output,
+        ga: &mut T,
+    ) {
+        if g.is_empty() {
+            return;
         }
-    )*};
+        check_cotangent(Op::TORCH_NAME, g.shape(), b.shape());
+        check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
+        let a = *self;
+        let mut s = T::zero();
+        for (&b, (&y, &g)) in b
+            .as_slice()
+            .iter()
+            .zip(y.as_slice().iter().zip(g.as_slice()))
+        {
+            s += g * op.da(a, b, y);
+        }
+        *ga += s;
+    }
+
+    fn vjp_rhs(
+        &self,
+        op: Op,
+        b: &OMatrix<T, R, C>,
+        y: &Self::Output,
+        g: &Self::Output,
+        gb: &mut OMatrix<T, R, C>,
+    ) {
+        if g.is_empty() {
+            return;
+        }
+        check_cotangent(Op::TORCH_NAME, g.shape(), b.shape());
+        check_cotangent(Op::TORCH_NAME, y.shape(), b.shape());
+        ensure_shape(gb, b.nrows(), b.ncols());
+        let a = *self;
+        let it = b
+            .as_slice()
+            .iter()
+            .zip(y.as_slice().iter().zip(g.as_slice()));
+        for (gb, (&b, (&y, &g))) in gb.as_mut_slice().iter_mut().zip(it) {
+            *gb += g * op.db(a, b, y);
+        }
+    }
 }
-scalar_op_matrix!(f32, f64);

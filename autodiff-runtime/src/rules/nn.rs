@@ -499,24 +499,19 @@ where
     }
 }
 
-macro_rules! scalar_mse {
-    ($($t:ty),*) => {$(
-        /// `mse` of two scalars: `(p - t)^2`.
-        impl BinaryOp<Mse, $t> for $t {
-            type Output = $t;
-            #[inline]
-            fn forward(&self, _op: Mse, t: &$t) -> $t {
-                (self - t) * (self - t)
-            }
-            #[inline]
-            fn vjp_lhs(&self, _op: Mse, t: &$t, _y: &$t, g: &$t, gp: &mut $t) {
-                *gp += 2.0 * g * (self - t);
-            }
-            #[inline]
-            fn vjp_rhs(&self, _op: Mse, t: &$t, _y: &$t, g: &$t, gt: &mut $t) {
-                *gt -= 2.0 * g * (self - t);
-            }
-        }
-    )*};
+/// `mse` of two scalars: `(p - t)^2`.
+impl<T: Real> BinaryOp<Mse, T> for T {
+    type Output = T;
+    #[inline]
+    fn forward(&self, _op: Mse, t: &T) -> T {
+        (*self - *t) * (*self - *t)
+    }
+    #[inline]
+    fn vjp_lhs(&self, _op: Mse, t: &T, _y: &T, g: &T, gp: &mut T) {
+        *gp += (T::one() + T::one()) * *g * (*self - *t);
+    }
+    #[inline]
+    fn vjp_rhs(&self, _op: Mse, t: &T, _y: &T, g: &T, gt: &mut T) {
+        *gt -= (T::one() + T::one()) * *g * (*self - *t);
+    }
 }
-scalar_mse!(f32, f64);

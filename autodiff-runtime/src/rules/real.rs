@@ -1,6 +1,10 @@
 //! The floating-point element types the engines differentiate: `f32` and `f64`.
 
 /// An IEEE float the engines can differentiate: `f32` or `f64`.
+///
+/// A type parameter bounded by `Real` stands for the scalar in generic
+/// `#[differentiable]` functions; it is a [`crate::tangent::Tangent`] of itself, so the
+/// gradient structs of those functions are too.
 pub trait Real:
     num_traits::Float
     + num_traits::FloatConst
@@ -18,6 +22,7 @@ pub trait Real:
     + Send
     + Sync
     + 'static
+    + crate::tangent::Tangent<Scalar = Self>
 {
     /// Converts an `f64` constant (`0.5`, `1e-6`) to this type.
     fn c(value: f64) -> Self;
