@@ -78,13 +78,22 @@ pub fn callee_items(item: &syn::ItemFn, sig: &Signature, names: &Names, stub: bo
         let args: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
         let (pullback, direct) = (&names.pullback, &names.direct);
         let plain_inputs = item.sig.inputs.iter();
+        // A generic callee's methods are generic the same way (lifetimes first).
+        let generics = &item.sig.generics;
+        let own_lifetimes: Vec<&syn::LifetimeParam> = generics.lifetimes().collect();
+        let others: Vec<&syn::GenericParam> = generics
+            .params
+            .iter()
+            .filter(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+            .collect();
+        let where_clause = &generics.where_clause;
         quote! {
             #[inline(always)]
-            fn #pullback<#(#lifetimes,)* __AdF>(self, _f: __AdF, #(#inputs),*) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #cot) {
+            fn #pullback<#(#own_lifetimes,)* #(#lifetimes,)* #(#others,)* __AdF>(self, _f: __AdF, #(#inputs),*) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #cot) #where_clause {
                 #pullback(#(#args),*)
             }
             #[inline(always)]
-            fn #direct<__AdF>(self, _f: __AdF, #(#plain_inputs,)* __ad_dout: #ret) -> (#ret, #cot) {
+            fn #direct<#(#own_lifetimes,)* #(#others,)* __AdF>(self, _f: __AdF, #(#plain_inputs,)* __ad_dout: #ret) -> (#ret, #cot) #where_clause {
                 #direct(#(#args,)* __ad_dout)
             }
         }
@@ -200,7 +209,7 @@ pub fn checks(f: &Func) -> TokenStream {
     collect(f, &f.body, &mut calls);
     let mut out = Vec::new();
     let mut done: Vec<&syn::Ident> = Vec::new();
-    for (callee, path, span, nargs, _) in &calls {
+    for (callee, _path, span, nargs, _) in &calls {
         if done.contains(callee) {
             continue;
         }
@@ -216,7 +225,8 @@ pub fn checks(f: &Func) -> TokenStream {
                 #stand_in
                 #[allow(dead_code, clippy::all)]
                 fn check() {
-                    let markers = ::autodiff::__private::Probe.#check(&#path);
+                    // (`&()`, not `&#path`: a generic callee's type arguments are unknown here.)
+                    let markers = ::autodiff::__private::Probe.#check(&());
                     #(#wrt)*
                 }
             };
