@@ -230,3 +230,29 @@ fn fields_of_a_borrowed_struct_bound_by_let_and_returned_early() {
         }
     }
 }
+
+#[differentiable]
+fn scaled<T: Real>(a: T, x: T) -> T {
+    a * x * 2.0
+}
+
+/// A field of the borrowed receiver passed by value to a generic callee is a `T`, not a
+/// `&T` (found by the random programs).
+#[differentiable]
+impl Pair {
+    #[differentiable(wrt(self, x))]
+    pub fn scaled_sum(&self, x: f64) -> f64 {
+        scaled(self.a, x) + scaled(self.b, self.a)
+    }
+}
+
+#[test]
+fn fields_passed_by_value_to_a_generic_callee() {
+    let p = Pair { a: 0.7, b: -1.3 };
+    let x = 0.4;
+    let (v, g) = p.scaled_sum_grad(x);
+    assert_eq!(v, 2.0 * (p.a * x + p.b * p.a));
+    assert_eq!(g.self_.a, 2.0 * (x + p.b));
+    assert_eq!(g.self_.b, 2.0 * p.a);
+    assert_eq!(g.x, 2.0 * p.a);
+}

@@ -32,7 +32,9 @@ central finite differences, `rp_K_vjp` against `rp_K_grad` scaled by the cotange
 both against the dynamic engine. The checker lives in `tests/random_programs/support.rs`;
 a failure prints the program's source.
 
-Closures (`let f = |a: f64| ..; f(x) + f(y * 0.5)`, reading what they capture) appear in
+A quarter of the plain programs are generic, `rp_K<T: Real>(x0: T, .., n) -> T` (literals
+are values of `T`, counters enter as `T::c(i as f64)`; they call only generic programs and
+are called from the others at `T = f64`). Closures (`let f = |a: f64| ..; f(x) + f(y * 0.5)`, reading what they capture) appear in
 every kind of program. Sequence programs `rps_K(xs: &[f64], x0: f64, n)` (`xs` of 2 to 4
 elements) add iterator chains over `xs`: `iter().copied().map(..).sum()`, `map(..).product()`,
 `copied().fold(acc, ..)`, `for (i, &e) in xs.iter().enumerate()`, `for &e in xs.iter().rev()`,
@@ -67,6 +69,8 @@ class Gen:
         self.rng = rng
         self.programs = []  # (name, arity, static source, dynamic source)
         self.extra = []  # (flavor, name, arity, static, dynamic): sequence and method programs
+        self.generic = set()  # names of the programs written `fn rp_K<T: Real>`
+        self.in_generic = False  # whether the program being built is generic
 
     def literal(self):
         return "%.2f" % self.rng.choice([0.25, 0.5, 0.75, 1.25, 1.5, 2.0, 0.3, 0.7, 1.1])
@@ -146,7 +150,11 @@ class Gen:
         # call an earlier program
         if not self.programs:
             return self.leaf(scope)
-        name, arity, _, _ = self.rng.choice(self.programs[-12:])
+        # A generic program calls only generic ones (a `T` argument does not fit an `f64`).
+        pool = [p for p in self.programs[-24:] if not self.in_generic or p[0] in self.generic][-12:]
+        if not pool:
+            return self.leaf(scope)
+        name, arity, _, _ = self.rng.choice(pool)
         args = [sub() for _ in range(arity)]
         return (
             "%s(%s, n)" % (name, ", ".join(a for a, _ in args)),
@@ -282,9 +290,11 @@ class Gen:
         iterator chains over `xs`) or `method` (`RpoK::eval(&self, x0, n)` on a
         `#[derive(Tangent)]` struct of two fields `sa`, `sb`)."""
         rng = self.rng
+        self.in_generic = False
         if flavor == "plain":
             arity = rng.randint(1, 3)
             params = ["x%d" % i for i in range(arity)]
+            self.in_generic = rng.random() < 0.25
         elif flavor == "seq":
             slen = rng.randint(2, 4)
             params = ["x0"]
@@ -600,7 +610,17 @@ class Gen:
             L.add(1, "(%s + %s)" % (tail, last), "(&%s + &%s.clone())" % (dtail, last))
         dyn_params = ", ".join("%s: &Tensor" % p for p in params)
         clones = "".join("    let %s = %s.clone();\n" % (p, p) for p in params)
-        if flavor == "plain":
+        if flavor == "plain" and self.in_generic:
+            # The same body over `T: Real`: literals are values of `T`, integer counters
+            # enter through `T::c(i as f64)`, closures take a `T`.
+            name = "rp_%03d" % k
+            self.generic.add(name)
+            body = "\n".join(L.s)
+            body = re.sub(r"\((\w+) as f64\)", r"T::c(\1 as f64)", body).replace(": f64|", ": T|")
+            sig_params = ", ".join("%s: T" % p for p in params)
+            static = "#[differentiable(wrt(%s))]\npub fn %s<T: Real>(%s, n: usize) -> T {\n%s\n}\n" % (
+                ", ".join(params), name, sig_params, body)
+        elif flavor == "plain":
             name = "rp_%03d" % k
             sig_params = ", ".join("%s: f64" % p for p in params)
             static = "#[differentiable(wrt(%s))]\npub fn %s(%s, n: usize) -> f64 {\n%s\n}\n" % (

@@ -245,13 +245,7 @@ impl Forward<'_> {
                     .args
                     .iter()
                     .zip(borrowed)
-                    .map(|(&a, &b)| {
-                        if b {
-                            super::borrowed_arg(f, a)
-                        } else {
-                            cloned(f, a)
-                        }
-                    })
+                    .map(|(&a, &b)| super::call_arg(f, a, b))
                     .collect();
                 if self.record && f.active(e.out) && !recompute {
                     let pb = pullback(e.out);

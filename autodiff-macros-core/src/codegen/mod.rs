@@ -1,8 +1,8 @@
 //! Code generation from the IR: the forward code, the reverse (adjoint) code, the
 //! gradient struct and the graph. Generated names use the reserved prefix `__ad`.
 
-pub mod callee;
 pub mod aggregates;
+pub mod callee;
 pub mod forward;
 pub mod fused;
 pub mod graph;
@@ -72,6 +72,21 @@ pub fn borrowed_arg(f: &Func, v: VarId) -> TokenStream {
         quote!(#id)
     } else {
         quote!(&#id)
+    }
+}
+
+/// `v` as an argument of a call: borrowed as written (`g(&v)`), else a copy of it. A field
+/// of a borrowed struct passed by value (`g(self.b)`: valid Rust only for a `Copy` field)
+/// is a copy of the field, not of the reference to it, so that a generic callee sees `T`.
+pub fn call_arg(f: &Func, v: VarId, borrowed: bool) -> TokenStream {
+    if borrowed {
+        borrowed_arg(f, v)
+    } else if f.vars[v].by_ref && f.vars[v].field_of.is_some() && !f.vars[v].seq {
+        let id = primal(v);
+        let span = f.vars[v].span;
+        quote_spanned!(span=> ::core::clone::Clone::clone(#id))
+    } else {
+        cloned(f, v)
     }
 }
 

@@ -258,13 +258,7 @@ impl Reverse<'_> {
                         .args
                         .iter()
                         .zip(borrowed)
-                        .map(|(&a, &b)| {
-                            if b {
-                                super::borrowed_arg(f, a)
-                            } else {
-                                super::cloned(f, a)
-                            }
-                        })
+                        .map(|(&a, &b)| super::call_arg(f, a, b))
                         .collect();
                     let direct = super::callee::direct_call(path, &args, &quote!(#g), span);
                     quote_spanned! {span=>
