@@ -109,6 +109,22 @@ impl Lowerer<'_> {
             return None;
         }
         match last.as_str() {
+            "new" if new_arity(&ty).is_some_and(|n| n != c.args.len()) => {
+                let n = new_arity(&ty).unwrap_or_default();
+                let name = ty
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
+                self.error(
+                    c,
+                    format!(
+                        "`{name}::new` takes {n} entries (row by row), found {}",
+                        c.args.len()
+                    ),
+                );
+                Some(Err(()))
+            }
             "new" => Some(
                 self.lower_all(&c.args)
                     .map(|args| self.push_construct(Ctor::New(ty), args, c.span())),
@@ -422,6 +438,23 @@ impl Lowerer<'_> {
             return Err(());
         }
         Ok(body)
+    }
+}
+
+/// The number of entries nalgebra's `Ty::new` takes for a fixed-size alias
+/// (`Vector3`: 3, `RowVector2`: 2, `Matrix2`: 4, `Matrix2x3`: 6), or `None` for another type.
+fn new_arity(ty: &syn::Path) -> Option<usize> {
+    let name = ty.segments.last()?.ident.to_string();
+    let dims = ["RowVector", "Vector", "Matrix"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p).map(|rest| (*p, rest)))?;
+    let num = |s: &str| s.parse::<usize>().ok().filter(|&n| n > 0);
+    match dims {
+        ("Matrix", rest) => match rest.split_once('x') {
+            Some((r, c)) => Some(num(r)? * num(c)?),
+            None => num(rest).map(|n| n * n),
+        },
+        (_, rest) => num(rest),
     }
 }
 
