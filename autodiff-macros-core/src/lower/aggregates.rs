@@ -368,6 +368,10 @@ impl Lowerer<'_> {
 
     /// `base.member` (a field expression, or a name of a destructuring `let`).
     pub(super) fn project(&mut self, base: VarId, member: syn::Member, span: Span) -> VarId {
+        // A component of a tuple or struct built here is the value it was built from.
+        if let Some(c) = self.stmts.iter().find_map(|b| component(b, base, &member)) {
+            return c;
+        }
         let varied = self.vars[base].varied;
         let out = self.new_var(None, span, varied);
         // A field of a borrowed struct is borrowed; of an owned one (`self` by value, a
@@ -456,6 +460,27 @@ fn new_arity(ty: &syn::Path) -> Option<usize> {
         },
         (_, rest) => num(rest),
     }
+}
+
+/// The operand that `member` of `v` was built from, when `stmts` (or a block in them)
+/// builds `v` as a tuple or struct.
+fn component(stmts: &[Stmt], v: VarId, member: &syn::Member) -> Option<VarId> {
+    stmts.iter().find_map(|s| match s {
+        Stmt::Eqn(e) if e.out == v => match (&e.op, member) {
+            (Op::Construct(Ctor::Tuple), syn::Member::Unnamed(i)) => {
+                e.args.get(i.index as usize).copied()
+            }
+            (Op::Construct(Ctor::Struct(_, members)), m) => {
+                members.iter().position(|x| x == m).map(|k| e.args[k])
+            }
+            _ => None,
+        },
+        Stmt::Eqn(_) => None,
+        s => s
+            .blocks()
+            .into_iter()
+            .find_map(|b| component(&b.stmts, v, member)),
+    })
 }
 
 fn is_rest(p: &syn::Pat) -> bool {
