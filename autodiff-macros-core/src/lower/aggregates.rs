@@ -368,7 +368,9 @@ impl Lowerer<'_> {
 
     /// `base.member` (a field expression, or a name of a destructuring `let`).
     pub(super) fn project(&mut self, base: VarId, member: syn::Member, span: Span) -> VarId {
-        // A component of a tuple or struct built here is the value it was built from.
+        // A component of a tuple built here is the value it was built from. (A struct
+        // literal stays built and read by field: rustc would call a struct that the
+        // generated code never builds dead code.)
         if let Some(c) = self.stmts.iter().find_map(|b| component(b, base, &member)) {
             return c;
         }
@@ -463,15 +465,12 @@ fn new_arity(ty: &syn::Path) -> Option<usize> {
 }
 
 /// The operand that `member` of `v` was built from, when `stmts` (or a block in them)
-/// builds `v` as a tuple or struct.
+/// builds `v` as a tuple.
 fn component(stmts: &[Stmt], v: VarId, member: &syn::Member) -> Option<VarId> {
     stmts.iter().find_map(|s| match s {
         Stmt::Eqn(e) if e.out == v => match (&e.op, member) {
             (Op::Construct(Ctor::Tuple), syn::Member::Unnamed(i)) => {
                 e.args.get(i.index as usize).copied()
-            }
-            (Op::Construct(Ctor::Struct(_, members)), m) => {
-                members.iter().position(|x| x == m).map(|k| e.args[k])
             }
             _ => None,
         },
