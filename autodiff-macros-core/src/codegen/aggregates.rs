@@ -116,11 +116,18 @@ pub fn from_fn_reverse(f: &Func, e: &Eqn, ff: &FromFn) -> TokenStream {
     }
 }
 
-/// Calls `visit` on every equation of `block` and the blocks nested in it.
+/// Calls `visit` on every equation of `block`, the blocks nested in it and the bodies of
+/// the `from_fn` closures in them.
 fn each_eqn(block: &Block, visit: &mut impl FnMut(&Eqn)) {
     for s in &block.stmts {
         match s {
-            Stmt::Eqn(e) => visit(e),
+            Stmt::Eqn(e) => {
+                visit(e);
+                // A `from_fn` closure projects the enclosing values it reads too.
+                if let Op::FromFn(ff) = &e.op {
+                    each_eqn(&ff.body.body, visit);
+                }
+            }
             s => {
                 for b in s.blocks() {
                     each_eqn(b, visit);

@@ -109,6 +109,22 @@ impl Lowerer<'_> {
             return None;
         }
         match last.as_str() {
+            "new" if new_arity(&ty).is_some_and(|n| n != c.args.len()) => {
+                let n = new_arity(&ty).unwrap_or_default();
+                let name = ty
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
+                self.error(
+                    c,
+                    format!(
+                        "`{name}::new` takes {n} entries (row by row), found {}",
+                        c.args.len()
+                    ),
+                );
+                Some(Err(()))
+            }
             "new" => Some(
                 self.lower_all(&c.args)
                     .map(|args| self.push_construct(Ctor::New(ty), args, c.span())),
@@ -352,6 +368,12 @@ impl Lowerer<'_> {
 
     /// `base.member` (a field expression, or a name of a destructuring `let`).
     pub(super) fn project(&mut self, base: VarId, member: syn::Member, span: Span) -> VarId {
+        // A component of a tuple built here is the value it was built from. (A struct
+        // literal stays built and read by field: rustc would call a struct that the
+        // generated code never builds dead code.)
+        if let Some(c) = self.stmts.iter().find_map(|b| component(b, base, &member)) {
+            return c;
+        }
         let varied = self.vars[base].varied;
         let out = self.new_var(None, span, varied);
         // A field of a borrowed struct is borrowed; of an owned one (`self` by value, a
@@ -423,6 +445,41 @@ impl Lowerer<'_> {
         }
         Ok(body)
     }
+}
+
+/// The number of entries nalgebra's `Ty::new` takes for a fixed-size alias
+/// (`Vector3`: 3, `RowVector2`: 2, `Matrix2`: 4, `Matrix2x3`: 6), or `None` for another type.
+fn new_arity(ty: &syn::Path) -> Option<usize> {
+    let name = ty.segments.last()?.ident.to_string();
+    let dims = ["RowVector", "Vector", "Matrix"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p).map(|rest| (*p, rest)))?;
+    let num = |s: &str| s.parse::<usize>().ok().filter(|&n| n > 0);
+    match dims {
+        ("Matrix", rest) => match rest.split_once('x') {
+            Some((r, c)) => Some(num(r)? * num(c)?),
+            None => num(rest).map(|n| n * n),
+        },
+        (_, rest) => num(rest),
+    }
+}
+
+/// The operand that `member` of `v` was built from, when `stmts` (or a block in them)
+/// builds `v` as a tuple.
+fn component(stmts: &[Stmt], v: VarId, member: &syn::Member) -> Option<VarId> {
+    stmts.iter().find_map(|s| match s {
+        Stmt::Eqn(e) if e.out == v => match (&e.op, member) {
+            (Op::Construct(Ctor::Tuple), syn::Member::Unnamed(i)) => {
+                e.args.get(i.index as usize).copied()
+            }
+            _ => None,
+        },
+        Stmt::Eqn(_) => None,
+        s => s
+            .blocks()
+            .into_iter()
+            .find_map(|b| component(&b.stmts, v, member)),
+    })
 }
 
 fn is_rest(p: &syn::Pat) -> bool {
