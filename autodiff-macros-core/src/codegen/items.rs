@@ -537,16 +537,38 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     };
     let recycle_all = super::recycle_values(pooled.iter().copied().filter(not_ret));
     let direct_sig = direct_signature(item, sig, &names);
-    let direct_fn = quote! {
-        #[doc(hidden)]
-        #[inline(always)]
-        #lints
-        #direct_sig {
-            #body
-            let __ad_result = (#ret_var, #cot);
-            #recycle_all
-            #recycle_adjoints
-            __ad_result
+    // One reverse body, not two: for a scalar result the straight-line VJP is the pullback
+    // called at once (inlined, the same code), unless its last statement runs with the
+    // known cotangent (a fused sum, `cross_entropy`), which only the straight-line form
+    // does, or the pullback itself calls the straight-line form (it lends a local).
+    let thin = sig.ret_scalar
+        && !super::runs_last_with_cotangent(f)
+        && !lends_a_local(f, &f.body);
+    let direct_fn = if thin {
+        let pullback = &names.pullback;
+        let fish = ItemGenerics::of(&item.sig).turbofish();
+        let idents: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
+        quote! {
+            #[doc(hidden)]
+            #[inline(always)]
+            #lints
+            #direct_sig {
+                let (__ad_value, __ad_pb) = #pullback #fish(#(#idents),*);
+                (__ad_value, __ad_pb(__ad_dout))
+            }
+        }
+    } else {
+        quote! {
+            #[doc(hidden)]
+            #[inline(always)]
+            #lints
+            #direct_sig {
+                #body
+                let __ad_result = (#ret_var, #cot);
+                #recycle_all
+                #recycle_adjoints
+                __ad_result
+            }
         }
     };
     let graph_body = super::graph::body(f, &names.name.to_string());

@@ -167,6 +167,12 @@ pub fn vjp_body(f: &Func) -> TokenStream {
     quote!(#fwd #rev)
 }
 
+/// Whether [`vjp_body`] runs `f`'s last statement with the result's cotangent known (a
+/// fused sum or a binary rule that shares work between value and VJP).
+pub fn runs_last_with_cotangent(f: &Func) -> bool {
+    last_with_cotangent(f).is_some()
+}
+
 /// How [`vjp_body`] runs the last statement of a function when that statement gives the
 /// result, whose cotangent `__ad_dout` is then known before the statement runs.
 enum LastWithCotangent<'f> {
