@@ -346,9 +346,6 @@ pub fn disambiguate(e: &mut Expr) {
                 }
             }
         }
-        fn visit_expr_closure_mut(&mut self, c: &mut syn::ExprClosure) {
-            syn::visit_mut::visit_expr_closure_mut(self, c);
-        }
     }
     if in_generic_fn() {
         Rewrite.visit_expr_mut(e);
@@ -675,5 +672,55 @@ fn pat_name(p: &syn::Pat) -> Option<String> {
     match p {
         syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body of `item` after [`rewrite_body`], as a string.
+    fn rewritten(item: syn::ItemFn) -> String {
+        let mut errors = Errors::default();
+        let scalars = check(&item.sig.generics, &mut errors);
+        assert!(errors.finish().is_ok());
+        let mut item = item;
+        rewrite_body(&mut item, &scalars);
+        item.block.to_token_stream().to_string()
+    }
+
+    #[test]
+    fn literals_become_values_of_the_scalar_except_next_to_an_f64() {
+        let body = rewritten(syn::parse_quote! {
+            fn f<T: Real>(x: T, n: usize, s: f64) -> T {
+                let a = n as f64 * 0.5;
+                let b: f64 = 0.75;
+                let c = a * 0.125 + s * 4.0;
+                let v = vec![0.0; n];
+                x * 2.0 + T::c(0.25) + T::c(b * 3.0) + x.max(1.0) + T::exp(x) + (0.5f64 * 8.0) as usize
+            }
+        });
+        let scalar = |lit: &str| format!("< T as :: autodiff :: Real > :: c ({lit})");
+        for lit in ["2.0", "1.0", "0.0"] {
+            assert!(body.contains(&scalar(lit)), "{lit} in {body}");
+        }
+        for lit in ["0.5", "0.75", "0.125", "4.0", "0.25", "3.0", "8.0"] {
+            assert!(!body.contains(&scalar(lit)), "{lit} in {body}");
+        }
+        assert!(body.contains("x . exp ()"), "{body}");
+    }
+
+    #[test]
+    fn only_real_bounded_parameters_are_scalars() {
+        let mut errors = Errors::default();
+        let g: Generics = syn::parse_quote!(<'a, T, const N: usize>);
+        let mut g = g;
+        g.where_clause = Some(syn::parse_quote!(where T: autodiff::Real));
+        assert_eq!(check(&g, &mut errors).len(), 1);
+        assert!(errors.finish().is_ok());
+        let mut errors = Errors::default();
+        let g: Generics = syn::parse_quote!(<T: Copy>);
+        assert!(check(&g, &mut errors).is_empty());
+        assert!(errors.finish().is_err());
     }
 }

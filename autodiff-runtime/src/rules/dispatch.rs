@@ -255,8 +255,9 @@ pub struct NotDifferentiated;
 /// A cotangent returned by a callee's pullback for one argument: the adjoint itself for
 /// a differentiated parameter, [`NotDifferentiated`] for one the callee excludes.
 ///
-/// Implemented per adjoint type (not as a blanket impl), so that for
-/// `NotDifferentiated` the adjoint's type is left to the other uses to decide.
+/// Implemented per kind of adjoint type (every `T: Real`, matrices, sequences, derived
+/// structs), not as `impl<X> Cotangent<X> for X`, so that for `NotDifferentiated` the
+/// adjoint's type is left to the other uses to decide.
 pub trait Cotangent<X> {
     /// Adds this cotangent into `acc`.
     fn add_to(&self, acc: &mut X);
