@@ -715,3 +715,40 @@ fn mixed_tuples_and_projections_in_from_fn_match_fd() {
         assert!(close(g.x, d, 1e-6), "{} vs {d}", g.x);
     }
 }
+
+/// A tuple with an integer component carried through a loop, joined by a branch and
+/// returned by a callee: the integer carries no gradient.
+#[differentiable(wrt(x))]
+fn step_count(x: f64, n: usize) -> (f64, usize) {
+    let mut s = (x, 0);
+    for i in 0..n {
+        s = if i % 2 == 0 {
+            (s.0 * x, s.1 + 1)
+        } else {
+            (s.0 + 1.0, s.1)
+        };
+    }
+    s
+}
+
+#[differentiable(wrt(x))]
+fn uses_step_count(x: f64, n: usize) -> f64 {
+    let (v, k) = step_count(x, n);
+    v * (k as f64 + 1.0)
+}
+
+#[test]
+fn integer_components_of_tuples_carry_no_gradient() {
+    let f = |x: f64| uses_step_count(x, 3);
+    for x in [0.5, -1.25] {
+        let (v, g) = uses_step_count_grad(x, 3);
+        assert_eq!(v, f(x));
+        let h = 1e-6;
+        let fd = (f(x + h) - f(x - h)) / (2.0 * h);
+        assert!((g.x - fd).abs() < 1e-6, "{} vs {fd}", g.x);
+    }
+    let ((v, k), g) = step_count_vjp(0.5, 3, (1.0, 0));
+    assert_eq!((v, k), step_count(0.5, 3));
+    // s = ((x*x)+1)*x: d/dx = 3x^2 + 1.
+    assert!((g.x - (3.0 * 0.25 + 1.0)).abs() < 1e-12);
+}

@@ -541,9 +541,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     // called at once (inlined, the same code), unless its last statement runs with the
     // known cotangent (a fused sum, `cross_entropy`), which only the straight-line form
     // does, or the pullback itself calls the straight-line form (it lends a local).
-    let thin = sig.ret_scalar
-        && !super::runs_last_with_cotangent(f)
-        && !lends_a_local(f, &f.body);
+    let thin = sig.ret_scalar && !super::runs_last_with_cotangent(f) && !lends_a_local(f, &f.body);
     let direct_fn = if thin {
         let pullback = &names.pullback;
         let fish = ItemGenerics::of(&item.sig).turbofish();

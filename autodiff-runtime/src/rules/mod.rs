@@ -22,6 +22,7 @@ mod float_methods;
 mod fused;
 mod gemm;
 mod index_set;
+mod integers;
 mod lanes;
 mod map;
 mod matrix;
