@@ -225,8 +225,11 @@ pub fn checks(f: &Func) -> TokenStream {
                 #stand_in
                 #[allow(dead_code, clippy::all)]
                 fn check() {
-                    // (`&()`, not `&#path`: a generic callee's type arguments are unknown here.)
-                    let markers = ::autodiff::__private::Probe.#check(&());
+                    // A unit value named after the callee, not `&#path`: a generic callee's
+                    // type arguments are unknown here; rustc's note then names `helper`.
+                    #[allow(non_camel_case_types)]
+                    struct #callee;
+                    let markers = ::autodiff::__private::Probe.#check(&#callee);
                     #(#wrt)*
                 }
             };
