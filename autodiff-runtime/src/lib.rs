@@ -9,6 +9,8 @@ pub mod data;
 pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;
+#[cfg(feature = "safetensors")]
+pub mod io;
 mod graph_svg;
 pub mod ops;
 pub mod optim;
