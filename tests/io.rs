@@ -229,7 +229,10 @@ fn dynamic_engine_tensors_round_trip_and_stay_trainable() {
     assert_eq!(loaded.1.value(), b.value());
     // The loaded leaf is still a parameter: its gradient flows.
     (&loaded.0 * 2.0).sum().backward().unwrap();
-    assert_eq!(loaded.0.grad().unwrap().value(), DMatrix::from_element(2, 3, 2.0));
+    assert_eq!(
+        loaded.0.grad().unwrap().value(),
+        DMatrix::from_element(2, 3, 2.0)
+    );
 }
 
 /// Runs `load` of `file` into `target` and checks that it fails naming `tensor` and
@@ -255,7 +258,9 @@ fn a_missing_name_is_refused_and_names_the_tensor() {
     io::save(&smaller, &file.0).unwrap();
     let err = refused(&file, deep(1.0), "layers.1.w");
     assert!(matches!(err.kind(), IoErrorKind::Missing { .. }));
-    assert!(err.to_string().contains("the file has `layers.0.b`, `layers.0.w`, `scale`"));
+    assert!(err
+        .to_string()
+        .contains("the file has `layers.0.b`, `layers.0.w`, `scale`"));
 }
 
 #[test]
@@ -277,7 +282,10 @@ fn a_wrong_shape_is_refused_and_names_the_tensor() {
     let err = refused(&file, wider, "layers.1.w");
     match err.kind() {
         IoErrorKind::Shape { expected, found } => {
-            assert_eq!((expected.as_slice(), found.as_slice()), (&[1, 3][..], &[3, 1][..]))
+            assert_eq!(
+                (expected.as_slice(), found.as_slice()),
+                (&[1, 3][..], &[3, 1][..])
+            )
         }
         other => panic!("expected a shape error, got {other:?}"),
     }
@@ -340,7 +348,10 @@ fn fixture_value(t: usize, k: usize) -> f32 {
 
 #[test]
 fn a_file_written_by_python_safetensors_loads() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/python_mlp.safetensors");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/python_mlp.safetensors"
+    );
     let mut model = deep(0.0);
     io::load(&mut model, path).unwrap();
     let matrix = |t: usize, rows: usize, cols: usize| {
@@ -366,7 +377,13 @@ fn a_file_written_by_python_safetensors_loads() {
     let file = TempFile::new("python-again");
     io::save(&model, &file.0).unwrap();
     assert_eq!(header(&file.0), header(std::path::Path::new(path)));
-    for name in ["layers.0.w", "layers.0.b", "layers.1.w", "layers.1.b", "scale"] {
+    for name in [
+        "layers.0.w",
+        "layers.0.b",
+        "layers.1.w",
+        "layers.1.b",
+        "scale",
+    ] {
         assert_eq!(
             raw_f32(&file.0, name),
             raw_f32(std::path::Path::new(path), name)

@@ -239,7 +239,7 @@ impl View for &Encoded {
 
 fn encode<S: Real>(shape: &[usize], leaf: &[S]) -> Encoded {
     let width = std::mem::size_of::<S>();
-    let mut bytes = vec![0u8; leaf.len() * width];
+    let mut bytes = vec![0u8; std::mem::size_of_val(leaf)];
     for_each_row_major(shape, leaf.len(), |out, from| {
         let x = leaf[from].to_f64_lossless();
         let chunk = &mut bytes[out * width..(out + 1) * width];
@@ -352,8 +352,7 @@ struct Slot {
 /// not match, parameters first (in their order), then the file's extra names (sorted).
 pub fn load<P: Tangent + ?Sized>(params: &mut P, path: impl AsRef<Path>) -> Result<(), IoError> {
     let path = path.as_ref();
-    let bytes =
-        std::fs::read(path).map_err(|e| IoError::new(path, None, IoErrorKind::File(e)))?;
+    let bytes = std::fs::read(path).map_err(|e| IoError::new(path, None, IoErrorKind::File(e)))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| damaged(path, &bytes, e))?;
 
     let mut slots = Vec::new();
@@ -454,8 +453,7 @@ fn first_cut_tensor(bytes: &[u8]) -> Option<(String, usize, usize)> {
     let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
     let header = bytes.get(8..8usize.checked_add(n)?)?;
     let available = bytes.len() - 8 - n;
-    let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(header).ok()?;
+    let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(header).ok()?;
     header
         .iter()
         .filter(|(name, _)| name.as_str() != "__metadata__")

@@ -9,9 +9,9 @@ pub mod data;
 pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;
+mod graph_svg;
 #[cfg(feature = "safetensors")]
 pub mod io;
-mod graph_svg;
 pub mod ops;
 pub mod optim;
 pub mod rules;

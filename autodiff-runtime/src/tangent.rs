@@ -104,15 +104,11 @@ pub trait Tangent {
     /// [`visit_named`](Tangent::visit_named) with each leaf's shape: `[]` for a scalar,
     /// `[n]` for a `Vec` or array of scalars, `[rows, cols]` for a matrix or a tensor.
     /// The leaf's elements are in the flat order (column-major: the first index varies
-    /// fastest). [`io::save`](crate::io) writes the leaves with these shapes.
+    /// fastest). `io::save` writes the leaves with these shapes.
     ///
     /// The default reports every leaf as one-dimensional; containers forward to their
     /// items (as `#[derive(Tangent)]` does), leaves with more structure override it.
-    fn visit_named_shaped(
-        &self,
-        prefix: &str,
-        f: &mut dyn FnMut(&str, &[usize], &[Self::Scalar]),
-    ) {
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[Self::Scalar])) {
         self.visit_named(prefix, &mut |name, leaf| f(name, &[leaf.len()], leaf))
     }
 
