@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use autodiff::dynamic::Tensor;
 use autodiff::io::{self, IoErrorKind};
 use autodiff::nalgebra::{DMatrix, DVector, RowDVector, SMatrix};
+use autodiff::optim::OptimizerState;
 use autodiff::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Tangent)]
@@ -389,4 +390,119 @@ fn a_file_written_by_python_safetensors_loads() {
             raw_f32(std::path::Path::new(path), name)
         );
     }
+}
+
+/// A deterministic, nonlinear gradient of the parameters (the same for every run).
+fn grad_of<P: Tangent + Clone>(p: &P) -> P {
+    let mut g = p.clone();
+    g.visit_mut(&mut |leaf| {
+        for x in leaf {
+            let v = *x;
+            *x = v * v * v - <P::Scalar as Real>::c(0.5) * v + <P::Scalar as Real>::c(0.1);
+        }
+    });
+    g
+}
+
+/// Runs `total` steps in one go, and `stop` steps, a save of parameters and optimizer,
+/// a load into fresh values (`fresh` and `new_opt`) and the remaining steps; the final
+/// parameters and optimizer states must be equal bit for bit.
+fn resumes_bit_for_bit<P, O>(start: P, fresh: P, make_opt: impl Fn() -> O, name: &str)
+where
+    P: Tangent + Clone + PartialEq + std::fmt::Debug,
+    O: Optimizer<P> + OptimizerState,
+{
+    let (total, stop) = (12, 5);
+    let mut reference = start.clone();
+    let mut opt = make_opt();
+    for i in 0..total {
+        if i == 3 {
+            opt.set_lr(opt.lr() * 0.5); // a schedule's change, which the state keeps
+        }
+        let g = grad_of(&reference);
+        opt.step(&mut reference, &g).unwrap();
+    }
+
+    let mut first = start;
+    let mut opt = make_opt();
+    for i in 0..stop {
+        if i == 3 {
+            opt.set_lr(opt.lr() * 0.5);
+        }
+        let g = grad_of(&first);
+        opt.step(&mut first, &g).unwrap();
+    }
+    let (params_file, opt_file) = (
+        TempFile::new(&format!("{name}-params")),
+        TempFile::new(&format!("{name}-opt")),
+    );
+    io::save(&first, &params_file.0).unwrap();
+    io::save_optimizer(&opt, &opt_file.0).unwrap();
+    drop((first, opt));
+
+    let mut resumed = fresh;
+    let mut opt = make_opt();
+    io::load(&mut resumed, &params_file.0).unwrap();
+    io::load_optimizer(&mut opt, &opt_file.0).unwrap();
+    assert_eq!(opt.steps_taken(), stop as u64);
+    for _ in stop..total {
+        let g = grad_of(&resumed);
+        opt.step(&mut resumed, &g).unwrap();
+    }
+    assert_eq!(resumed, reference, "{name}: the resumed run diverged");
+}
+
+#[test]
+fn training_saved_and_resumed_follows_the_same_trajectory_bit_for_bit() {
+    let adam = || Adam::new(0.05).amsgrad(true).weight_decay(0.01);
+    resumes_bit_for_bit(mlp::<f64>(0.4), zeros_mlp::<f64>(), adam, "adam-f64");
+    resumes_bit_for_bit(mlp::<f32>(0.4), zeros_mlp::<f32>(), adam, "adam-f32");
+    resumes_bit_for_bit(deep(0.3), deep(0.0), || AdamW::new(0.02), "adamw");
+    let sgd = || Sgd::new(0.01).momentum(0.9).nesterov(true);
+    resumes_bit_for_bit(mlp::<f64>(0.4), zeros_mlp::<f64>(), sgd, "sgd");
+    let rms = || RmsProp::new(0.01).momentum(0.5).centered(true);
+    resumes_bit_for_bit(mlp::<f64>(0.4), zeros_mlp::<f64>(), rms, "rmsprop");
+}
+
+#[test]
+fn optimizer_state_files_name_their_buffers_and_are_checked() {
+    let file = TempFile::new("adam-state");
+    let mut p = mlp::<f64>(0.4);
+    let mut adam = Adam::new(0.1);
+    // Before the first step: only the step count and the learning rate.
+    io::save_optimizer(&adam, &file.0).unwrap();
+    let names: Vec<String> = header(&file.0).into_iter().map(|h| h.0).collect();
+    assert_eq!(names, ["lr", "step"]);
+    let g = grad_of(&p);
+    adam.step(&mut p, &g).unwrap();
+    io::save_optimizer(&adam, &file.0).unwrap();
+    assert_eq!(
+        header(&file.0),
+        [
+            ("exp_avg".to_string(), "F64".to_string(), vec![13]),
+            ("exp_avg_sq".to_string(), "F64".to_string(), vec![13]),
+            ("lr".to_string(), "F64".to_string(), vec![]),
+            ("max_exp_avg_sq".to_string(), "F64".to_string(), vec![13]),
+            ("step".to_string(), "U64".to_string(), vec![]),
+        ]
+    );
+
+    // An Adam state does not load into SGD, which is left as it was.
+    let mut sgd = Sgd::new(0.5).momentum(0.9);
+    let mut q = mlp::<f64>(0.4);
+    let g = grad_of(&q);
+    sgd.step(&mut q, &g).unwrap();
+    let before = sgd.state();
+    let err = io::load_optimizer(&mut sgd, &file.0).unwrap_err();
+    assert_eq!(err.tensor(), Some("exp_avg"), "{err}");
+    assert!(matches!(err.kind(), IoErrorKind::Unexpected));
+    assert_eq!(sgd.state(), before);
+
+    // A parameter file is not an optimizer state.
+    let params_file = TempFile::new("not-a-state");
+    io::save(&p, &params_file.0).unwrap();
+    let before = adam.state();
+    let err = io::load_optimizer(&mut adam, &params_file.0).unwrap_err();
+    assert_eq!(err.tensor(), Some("step"), "{err}");
+    assert_eq!(adam.state(), before);
 }

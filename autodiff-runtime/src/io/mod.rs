@@ -48,6 +48,9 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
+mod optimizer;
+pub use optimizer::{load_optimizer, save_optimizer};
+
 use crate::rules::Real;
 use crate::tangent::Tangent;
 
@@ -112,7 +115,7 @@ impl IoError {
         &self.kind
     }
 
-    fn new(path: &Path, tensor: Option<&str>, kind: IoErrorKind) -> Self {
+    pub(crate) fn new(path: &Path, tensor: Option<&str>, kind: IoErrorKind) -> Self {
         IoError {
             path: path.to_path_buf(),
             tensor: tensor.map(str::to_string),
@@ -216,10 +219,10 @@ fn for_each_row_major(shape: &[usize], len: usize, mut f: impl FnMut(usize, usiz
 }
 
 /// One leaf, encoded for the file.
-struct Encoded {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+pub(crate) struct Encoded {
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl View for &Encoded {
@@ -237,7 +240,7 @@ impl View for &Encoded {
     }
 }
 
-fn encode<S: Real>(shape: &[usize], leaf: &[S]) -> Encoded {
+pub(crate) fn encode<S: Real>(shape: &[usize], leaf: &[S]) -> Encoded {
     let width = std::mem::size_of::<S>();
     let mut bytes = vec![0u8; std::mem::size_of_val(leaf)];
     for_each_row_major(shape, leaf.len(), |out, from| {
@@ -256,7 +259,7 @@ fn encode<S: Real>(shape: &[usize], leaf: &[S]) -> Encoded {
     }
 }
 
-fn decode<S: Real>(shape: &[usize], bytes: &[u8]) -> Vec<S> {
+pub(crate) fn decode<S: Real>(shape: &[usize], bytes: &[u8]) -> Vec<S> {
     let width = std::mem::size_of::<S>();
     let len = bytes.len() / width;
     let mut out = vec![S::c(0.0); len];
@@ -304,11 +307,26 @@ pub fn save<P: Tangent + ?Sized>(params: &P, path: impl AsRef<Path>) -> Result<(
     if let Some((name, _)) = tensors.iter().find(|(name, _)| !seen.insert(name.as_str())) {
         return Err(IoError::new(path, Some(name), IoErrorKind::DuplicateName));
     }
+    write(path, &tensors)
+}
+
+/// Writes `tensors` to `path` (through a temporary file next to it).
+pub(crate) fn write(path: &Path, tensors: &[(String, Encoded)]) -> Result<(), IoError> {
     let views = tensors.iter().map(|(name, t)| (name.as_str(), t));
     safetensors::serialize_to_file(views, None, path).map_err(|e| match e {
         SafeTensorError::IoError(e) => IoError::new(path, None, IoErrorKind::File(e)),
         other => IoError::new(path, None, IoErrorKind::Damaged(other.to_string())),
     })
+}
+
+/// The bytes of the file at `path`.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, IoError> {
+    std::fs::read(path).map_err(|e| IoError::new(path, None, IoErrorKind::File(e)))
+}
+
+/// `bytes` (the file at `path`) parsed, or the error naming what is damaged.
+pub(crate) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>, IoError> {
+    SafeTensors::deserialize(bytes).map_err(|e| damaged(path, bytes, e))
 }
 
 /// A leaf of the value being loaded: its name, shape and length.
@@ -352,8 +370,8 @@ struct Slot {
 /// not match, parameters first (in their order), then the file's extra names (sorted).
 pub fn load<P: Tangent + ?Sized>(params: &mut P, path: impl AsRef<Path>) -> Result<(), IoError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| IoError::new(path, None, IoErrorKind::File(e)))?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| damaged(path, &bytes, e))?;
+    let bytes = read(path)?;
+    let file = parse(path, &bytes)?;
 
     let mut slots = Vec::new();
     params.visit_named_shaped("", &mut |name, shape, leaf| {
