@@ -31,7 +31,7 @@
 //!
 //! // A model of another shape is refused, and left as it was.
 //! let mut wider = vec![
-//!     (DMatrix::zeros(2, 4), RowDVector::zeros(4)),
+//!     (DMatrix::<f32>::zeros(2, 4), RowDVector::zeros(4)),
 //!     (DMatrix::zeros(4, 1), RowDVector::zeros(1)),
 //! ];
 //! let err = io::load(&mut wider, &path).unwrap_err();
@@ -349,7 +349,7 @@ struct Slot {
 /// let path = std::env::temp_dir().join(format!("autodiff-load-doc-{}.safetensors", std::process::id()));
 /// io::save(&vec![DMatrix::from_element(2, 3, 1.5_f32)], &path)?;
 ///
-/// let mut same = vec![DMatrix::zeros(2, 3)];
+/// let mut same = vec![DMatrix::<f32>::zeros(2, 3)];
 /// io::load(&mut same, &path)?;
 /// assert_eq!(same[0][(1, 2)], 1.5);
 ///
