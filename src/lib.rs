@@ -24,6 +24,10 @@
 pub use autodiff_macros::differentiable;
 pub use autodiff_runtime::dynamic;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
+/// Saving and loading parameters as safetensors files (`autodiff::io::{save, load}`;
+/// the default feature `safetensors`).
+#[cfg(feature = "safetensors")]
+pub use autodiff_runtime::io;
 pub use autodiff_runtime::nalgebra;
 /// The table of operations: every op `#[differentiable]` and `Tensor` know, with its
 /// properties (`autodiff::op_table::OPS`, `autodiff::op_table::markdown_table()`).

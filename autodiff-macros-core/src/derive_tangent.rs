@@ -25,7 +25,8 @@
 //!         Tangent::visit(&self.w1, f);
 //!         Tangent::visit(&self.b1, f);
 //!     }
-//!     // visit_mut, visit_zip, visit_zip_mut, visit_named ("w1", "b1"), check_structure
+//!     // visit_mut, visit_zip, visit_zip_mut, visit_named ("w1", "b1"), visit_named_shaped,
+//!     // check_structure
 //! }
 //! ```
 //!
@@ -240,6 +241,8 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
                         ::autodiff::__private::Tangent::visit_zip_mut(&mut self.#m, &other.#m, #visitor);),
                     Method::VisitNamed => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::visit_named(&self.#m, &#child(prefix, #name), #visitor);),
+                    Method::VisitNamedShaped => quote_spanned!(located_at(f.ty.span())=>
+                        ::autodiff::__private::Tangent::visit_named_shaped(&self.#m, &#child(prefix, #name), #visitor);),
                     Method::Check => quote_spanned!(located_at(f.ty.span())=>
                         ::autodiff::__private::Tangent::check_structure(&self.#m, &other.#m).map_err(|e| e.within(#name))?;),
                 }
@@ -251,6 +254,7 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
     let visit_zip = stmts(Method::VisitZip);
     let visit_zip_mut = stmts(Method::VisitZipMut);
     let visit_named = stmts(Method::VisitNamed);
+    let visit_named_shaped = stmts(Method::VisitNamedShaped);
     let check = stmts(Method::Check);
     let adjoint = adjoint_impl(ident, generics, fields);
     quote! {
@@ -288,6 +292,17 @@ fn generate(ident: &Ident, generics: &Generics, fields: &[Field<'_>]) -> TokenSt
                 #visitor: &mut dyn ::core::ops::FnMut(&::core::primitive::str, #slice),
             ) {
                 #(#visit_named)*
+            }
+            fn visit_named_shaped(
+                &self,
+                prefix: &::core::primitive::str,
+                #visitor: &mut dyn ::core::ops::FnMut(
+                    &::core::primitive::str,
+                    &[::core::primitive::usize],
+                    #slice,
+                ),
+            ) {
+                #(#visit_named_shaped)*
             }
             fn check_structure(
                 &self,
@@ -399,6 +414,7 @@ enum Method {
     VisitZip,
     VisitZipMut,
     VisitNamed,
+    VisitNamedShaped,
     Check,
 }
 

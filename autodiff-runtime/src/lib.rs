@@ -10,6 +10,8 @@ pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;
 mod graph_svg;
+#[cfg(feature = "safetensors")]
+pub mod io;
 pub mod ops;
 pub mod optim;
 pub mod rules;

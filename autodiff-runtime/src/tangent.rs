@@ -101,6 +101,17 @@ pub trait Tangent {
     /// index (`layers.0.w`). A leaf at the root gets `prefix` itself.
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[Self::Scalar]));
 
+    /// [`visit_named`](Tangent::visit_named) with each leaf's shape: `[]` for a scalar,
+    /// `[n]` for a `Vec` or array of scalars, `[rows, cols]` for a matrix or a tensor.
+    /// The leaf's elements are in the flat order (column-major: the first index varies
+    /// fastest). `io::save` writes the leaves with these shapes.
+    ///
+    /// The default reports every leaf as one-dimensional; containers forward to their
+    /// items (as `#[derive(Tangent)]` does), leaves with more structure override it.
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[Self::Scalar])) {
+        self.visit_named(prefix, &mut |name, leaf| f(name, &[leaf.len()], leaf))
+    }
+
     /// `Ok` when `other` has the same structure as `self`; otherwise the first leaf that
     /// differs, with its path and both shapes. Allocation-free when the structures match:
     /// containers add their segment of the path on the way out of an error
@@ -345,6 +356,9 @@ macro_rules! scalar_tangent {
             fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[$t])) {
                 f(prefix, std::slice::from_ref(self))
             }
+            fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[$t])) {
+                f(prefix, &[], std::slice::from_ref(self))
+            }
             fn check_structure(&self, _other: &Self) -> Result<(), StructureMismatch> {
                 Ok(())
             }
@@ -397,6 +411,10 @@ where
     }
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[T])) {
         f(prefix, self.as_slice())
+    }
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[T])) {
+        let (rows, cols) = self.shape();
+        f(prefix, &[rows, cols], self.as_slice())
     }
     fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
         if self.shape() == other.shape() {
@@ -491,6 +509,21 @@ mod items {
         }
     }
 
+    pub(super) fn visit_named_shaped<P: Tangent>(
+        items: &[P],
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &[usize], &[P::Scalar]),
+    ) {
+        match P::items_as_leaf(items) {
+            Some(leaf) => f(prefix, &[leaf.len()], leaf),
+            None => {
+                for (i, p) in items.iter().enumerate() {
+                    p.visit_named_shaped(&child_path(prefix, &i.to_string()), f);
+                }
+            }
+        }
+    }
+
     pub(super) fn check_structure<P: Tangent>(
         items: &[P],
         other: &[P],
@@ -531,6 +564,9 @@ impl<P: Tangent> Tangent for Vec<P> {
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[P::Scalar])) {
         items::visit_named(self, prefix, f)
     }
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[P::Scalar])) {
+        items::visit_named_shaped(self, prefix, f)
+    }
     fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
         items::check_structure(self, other, "Vec")
     }
@@ -556,6 +592,9 @@ impl<P: Tangent, const N: usize> Tangent for [P; N] {
     }
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[P::Scalar])) {
         items::visit_named(self, prefix, f)
+    }
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[P::Scalar])) {
+        items::visit_named_shaped(self, prefix, f)
     }
     fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
         items::check_structure(self, other, "array")
@@ -590,6 +629,13 @@ macro_rules! tuple_tangent {
             }
             fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[Self::Scalar])) {
                 $(self.$idx.visit_named(&child_path(prefix, stringify!($idx)), f);)+
+            }
+            fn visit_named_shaped(
+                &self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &[usize], &[Self::Scalar]),
+            ) {
+                $(self.$idx.visit_named_shaped(&child_path(prefix, stringify!($idx)), f);)+
             }
             fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
                 $(self.$idx.check_structure(&other.$idx).map_err(|e| e.within(stringify!($idx)))?;)+
@@ -693,6 +739,28 @@ mod tests {
             ElementLocation::of(&2.0_f64, 0).to_string(),
             "the value[0] (flat index 0)"
         );
+    }
+
+    #[test]
+    fn shaped_leaves_give_scalars_vectors_and_matrices_their_shapes() {
+        let p = (
+            2.0_f64,
+            vec![1.0_f64, 2.0, 3.0],
+            [DMatrix::<f64>::zeros(2, 3), DMatrix::zeros(1, 4)],
+            RowDVector::<f64>::zeros(5),
+        );
+        let mut seen = Vec::new();
+        p.visit_named_shaped("", &mut |n, shape, leaf| {
+            seen.push((n.to_string(), shape.to_vec(), leaf.len()))
+        });
+        let expected: Vec<(String, Vec<usize>, usize)> = vec![
+            ("0".into(), vec![], 1),
+            ("1".into(), vec![3], 3),
+            ("2.0".into(), vec![2, 3], 6),
+            ("2.1".into(), vec![1, 4], 4),
+            ("3".into(), vec![1, 5], 5),
+        ];
+        assert_eq!(seen, expected);
     }
 
     #[test]

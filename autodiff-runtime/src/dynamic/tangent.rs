@@ -123,6 +123,12 @@ impl Tangent for Tensor {
         f(prefix, self.value_ref().as_slice())
     }
 
+    fn visit_named_shaped(&self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &[f64])) {
+        let value = self.value_ref();
+        let (rows, cols) = value.shape();
+        f(prefix, &[rows, cols], value.as_slice())
+    }
+
     fn check_structure(&self, other: &Self) -> Result<(), StructureMismatch> {
         let (a, b) = (self.shape(), other.shape());
         if a == b {

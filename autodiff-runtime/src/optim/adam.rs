@@ -175,6 +175,11 @@ macro_rules! adam_family {
             }
         }
 
+        $crate::optim::saved_state::optimizer_state!(
+            $ty,
+            ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+        );
+
         impl<P: $crate::tangent::Tangent> $crate::optim::Optimizer<P> for $ty {
             fn step(&mut self, params: &mut P, grads: &P) -> Result<(), $crate::optim::OptimError> {
                 $crate::optim::adam::adam_step(&self.hyper, &mut self.state, params, grads)

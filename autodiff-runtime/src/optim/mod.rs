@@ -7,6 +7,10 @@
 //! | [`AdamW`] | `torch.optim.AdamW` (decoupled weight decay, 0.01 by default) | as Adam |
 //! | [`RmsProp`] | `torch.optim.RMSprop` (momentum, centered) | `square_avg`, `grad_avg`, momentum buffer |
 //!
+//! The state (step count, learning rate, buffers) can be taken out and put back
+//! ([`OptimizerState`]) and saved to a file (`io::save_optimizer`, `io::load_optimizer`)
+//! to resume a run exactly.
+//!
 //! Constructors take the learning rate; builder methods are named after torch's
 //! arguments and everything else starts at torch's default. With the same settings, the
 //! trajectories equal `torch.optim`'s in `f64` (the tests compare 10 steps with numbers
@@ -50,6 +54,7 @@ mod adam;
 mod adamw;
 mod error;
 mod rmsprop;
+mod saved_state;
 mod schedule;
 mod sgd;
 mod state;
@@ -58,6 +63,7 @@ pub use adam::Adam;
 pub use adamw::AdamW;
 pub use error::OptimError;
 pub use rmsprop::RmsProp;
+pub use saved_state::{OptimizerState, SavedState};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
 pub use sgd::Sgd;
 

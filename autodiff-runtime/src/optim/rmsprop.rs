@@ -150,3 +150,5 @@ impl<P: Tangent> Optimizer<P> for RmsProp {
         self.state.reset();
     }
 }
+
+super::saved_state::optimizer_state!(RmsProp, ["square_avg", "grad_avg", "momentum_buffer"]);

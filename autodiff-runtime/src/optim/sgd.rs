@@ -165,3 +165,5 @@ impl<P: Tangent> Optimizer<P> for Sgd {
         self.state.reset();
     }
 }
+
+super::saved_state::optimizer_state!(Sgd, ["momentum_buffer"]);

@@ -23,6 +23,37 @@ impl<const K: usize> FlatState<K> {
         self.steps
     }
 
+    /// The step count and the committed buffers (`None` before the first step).
+    pub(crate) fn snapshot(&self) -> (u64, Option<&[Vec<f64>; K]>) {
+        (self.steps, self.bufs.as_ref())
+    }
+
+    /// Replaces the step count and the buffers (`K` of the same length, or `None`).
+    /// `Err` (and nothing changed) when they are not.
+    pub(crate) fn restore(
+        &mut self,
+        steps: u64,
+        bufs: Option<Vec<Vec<f64>>>,
+    ) -> Result<(), String> {
+        let bufs = match bufs {
+            None => None,
+            Some(bufs) => {
+                let bufs: [Vec<f64>; K] = bufs
+                    .try_into()
+                    .map_err(|b: Vec<Vec<f64>>| format!("{} buffers, expected {K}", b.len()))?;
+                if bufs.iter().any(|b| b.len() != bufs[0].len()) {
+                    let lens: Vec<usize> = bufs.iter().map(Vec::len).collect();
+                    return Err(format!("buffers of different lengths {lens:?}"));
+                }
+                Some(bufs)
+            }
+        };
+        self.reset();
+        self.bufs = bufs;
+        self.steps = steps;
+        Ok(())
+    }
+
     /// Forgets everything.
     pub(crate) fn reset(&mut self) {
         *self = FlatState {
