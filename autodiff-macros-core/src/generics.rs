@@ -310,21 +310,6 @@ impl ItemGenerics {
     }
 }
 
-/// The float methods that carry no gradient and that both supertraits of `Real`
-/// (`num_traits::Float`, `nalgebra::RealField`) define: ambiguous on a `T: Real`.
-const AMBIGUOUS_METHODS: &[&str] = &[
-    "floor",
-    "ceil",
-    "round",
-    "trunc",
-    "signum",
-    "is_nan",
-    "is_finite",
-    "is_infinite",
-    "is_sign_positive",
-    "is_sign_negative",
-];
-
 /// In a generic function, rewrites the gradient-free float methods of an expression kept
 /// as written (`x.floor()`) to the runtime's unambiguous ones
 /// (`{ use FloatMethods as _; x.ad_floor() }`); elsewhere leaves it alone.
@@ -335,7 +320,9 @@ pub fn disambiguate(e: &mut Expr) {
             syn::visit_mut::visit_expr_mut(self, e);
             if let Expr::MethodCall(m) = e {
                 let name = m.method.to_string();
-                if AMBIGUOUS_METHODS.contains(&name.as_str()) && m.turbofish.is_none() {
+                if crate::rules::GRADIENT_FREE_FLOAT_METHODS.contains(&name.as_str())
+                    && m.turbofish.is_none()
+                {
                     let span = m.method.span();
                     let receiver = &m.receiver;
                     let method = format_ident!("ad_{}", name, span = span);
@@ -653,17 +640,7 @@ impl Literals<'_> {
         {
             return None;
         }
-        let mut args = c.args.iter().cloned();
-        let receiver = args.next()?;
-        Some(syn::ExprMethodCall {
-            attrs: Vec::new(),
-            receiver: Box::new(receiver),
-            dot_token: Default::default(),
-            method: name.ident.clone(),
-            turbofish: None,
-            paren_token: c.paren_token,
-            args: args.collect(),
-        })
+        crate::lower::call_as_method(c, name.ident.clone())
     }
 }
 

@@ -38,8 +38,10 @@ pub struct Entry {
     pub shape: Shape,
 }
 
-/// Methods that carry no gradient: evaluated as written, on values or not.
-const NON_DIFFERENTIABLE: &[&str] = &[
+/// Float methods that carry no gradient (rounding and predicates): evaluated as written.
+/// Both supertraits of `Real` define them, so a generic body reaches them through the
+/// runtime's `FloatMethods` (see `generics`).
+pub const GRADIENT_FREE_FLOAT_METHODS: &[&str] = &[
     "floor",
     "ceil",
     "round",
@@ -50,9 +52,13 @@ const NON_DIFFERENTIABLE: &[&str] = &[
     "is_infinite",
     "is_sign_positive",
     "is_sign_negative",
-    "partial_cmp",
-    "total_cmp",
 ];
+
+/// Methods that carry no gradient: the [`GRADIENT_FREE_FLOAT_METHODS`] and the
+/// comparisons, evaluated as written, on values or not.
+fn is_non_differentiable(name: &str) -> bool {
+    GRADIENT_FREE_FLOAT_METHODS.contains(&name) || matches!(name, "partial_cmp" | "total_cmp")
+}
 
 /// Methods that ask a value for its size (`len`, `nrows`, ...): they carry no gradient,
 /// and unlike the other non-differentiable methods they say nothing about the values,
@@ -80,7 +86,7 @@ fn entry(op: OpId) -> Entry {
 
 /// The rule for method `name`, if there is one.
 pub fn method(name: &str) -> Option<Entry> {
-    if NON_DIFFERENTIABLE.contains(&name) || is_size_query(name) {
+    if is_non_differentiable(name) || is_size_query(name) {
         return Some(Entry {
             op: None,
             shape: Shape::NonDiff,

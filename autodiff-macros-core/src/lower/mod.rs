@@ -1340,13 +1340,19 @@ fn float_method_call(fp: &syn::ExprPath, c: &syn::ExprCall) -> Option<syn::ExprM
     if !matches!(ty, "f64" | "f32") || fp.qself.is_some() || rules::method(name).is_none() {
         return None;
     }
+    call_as_method(c, fp.path.segments.last()?.ident.clone())
+}
+
+/// The call `Ty::method(a, rest..)` as the method call `a.method(rest..)`; `None` without
+/// arguments.
+pub(crate) fn call_as_method(c: &syn::ExprCall, method: syn::Ident) -> Option<syn::ExprMethodCall> {
     let mut args = c.args.iter().cloned();
     let receiver = args.next()?;
     Some(syn::ExprMethodCall {
         attrs: Vec::new(),
         receiver: Box::new(receiver),
         dot_token: Default::default(),
-        method: fp.path.segments.last()?.ident.clone(),
+        method,
         turbofish: None,
         paren_token: c.paren_token,
         args: args.collect(),
