@@ -21,6 +21,9 @@
 #![doc = include_str!("../docs/ops.md")]
 #![warn(missing_docs)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
+
 pub use autodiff_macros::differentiable;
 pub use autodiff_runtime::dynamic;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
