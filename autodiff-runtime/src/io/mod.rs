@@ -49,7 +49,9 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, SafeTensorError, SafeTensors, View};
 
 mod optimizer;
+mod scheduler;
 pub use optimizer::{load_optimizer, save_optimizer};
+pub use scheduler::{load_scheduler, save_scheduler};
 
 use crate::rules::Real;
 use crate::tangent::Tangent;
@@ -91,6 +93,14 @@ pub enum IoErrorKind {
         /// The parameter's dtype.
         expected: String,
         /// The dtype in the file.
+        found: String,
+    },
+    /// The file holds the state of another kind of learning-rate schedule
+    /// ([`load_scheduler`]).
+    Kind {
+        /// The schedule's kind (`StepLR`).
+        expected: String,
+        /// The kind in the file (empty when the file does not say).
         found: String,
     },
     /// Two leaves of the value have the same name (a hand-written `Tangent` impl whose
@@ -174,12 +184,33 @@ impl fmt::Display for IoError {
                 "tensor {tensor} is {found} in `{path}`, the parameter is {expected}; \
                  convert the file or load into a model of that precision"
             ),
+            IoErrorKind::Kind { expected, found } if found.is_empty() => write!(
+                f,
+                "`{path}` does not hold the state of a learning-rate schedule (no `scheduler` \
+                 metadata); expected a {expected}"
+            ),
+            IoErrorKind::Kind { expected, found } => write!(
+                f,
+                "`{path}` holds the state of {} {found} schedule, not of {} {expected}; \
+                 load it into a schedule of that kind",
+                article(found),
+                article(expected)
+            ),
             IoErrorKind::DuplicateName => write!(
                 f,
                 "two leaves of the parameters are named {tensor}, so `{path}` could not \
                  tell them apart (a `Tangent` impl whose `visit_named` repeats a path)"
             ),
         }
+    }
+}
+
+/// `a` or `an` before a schedule's name (`an ExponentialLR`).
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
     }
 }
 
@@ -312,8 +343,17 @@ pub fn save<P: Tangent + ?Sized>(params: &P, path: impl AsRef<Path>) -> Result<(
 
 /// Writes `tensors` to `path` (through a temporary file next to it).
 pub(crate) fn write(path: &Path, tensors: &[(String, Encoded)]) -> Result<(), IoError> {
+    write_with_metadata(path, tensors, None)
+}
+
+/// [`write`] with the header's `__metadata__` map.
+pub(crate) fn write_with_metadata(
+    path: &Path,
+    tensors: &[(String, Encoded)],
+    metadata: Option<std::collections::HashMap<String, String>>,
+) -> Result<(), IoError> {
     let views = tensors.iter().map(|(name, t)| (name.as_str(), t));
-    safetensors::serialize_to_file(views, None, path).map_err(|e| match e {
+    safetensors::serialize_to_file(views, metadata, path).map_err(|e| match e {
         SafeTensorError::IoError(e) => IoError::new(path, None, IoErrorKind::File(e)),
         other => IoError::new(path, None, IoErrorKind::Damaged(other.to_string())),
     })

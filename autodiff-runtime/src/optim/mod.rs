@@ -64,7 +64,7 @@ pub use adamw::AdamW;
 pub use error::OptimError;
 pub use rmsprop::RmsProp;
 pub use saved_state::{OptimizerState, SavedState};
-pub use schedule::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
+pub use schedule::{CosineAnnealingLr, ExponentialLr, LrScheduler, ScheduleState, StepLr};
 pub use sgd::Sgd;
 
 use crate::tangent::Tangent;

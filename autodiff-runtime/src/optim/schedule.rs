@@ -23,6 +23,43 @@ pub trait LrScheduler {
     fn step(&mut self, optimizer: &mut dyn LearningRate);
     /// The number of epochs stepped so far (torch's `last_epoch`, starting at 0).
     fn last_epoch(&self) -> u64;
+    /// The schedule's name in `torch.optim.lr_scheduler` (`StepLR`): the kind a saved
+    /// [`ScheduleState`] belongs to.
+    fn kind(&self) -> &'static str;
+    /// What a resumed run needs to continue the schedule bit for bit (the hyperparameters
+    /// are not part of it: build the schedule with the same ones before restoring).
+    fn state(&self) -> ScheduleState;
+    /// Restores a state taken from a schedule of the same kind. `Err` (and nothing
+    /// changed) when the state lacks what this schedule needs.
+    fn set_state(&mut self, state: ScheduleState) -> Result<(), String>;
+}
+
+/// The state of a schedule, detached from it (`io::save_scheduler` writes it): the epochs
+/// stepped and, for a schedule that computes from it, the initial learning rate (torch's
+/// `base_lrs`). The optimizer's current learning rate is the optimizer's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduleState {
+    /// [`LrScheduler::last_epoch`].
+    pub last_epoch: u64,
+    /// The learning rate the schedule started from, for [`CosineAnnealingLr`]; `None`
+    /// for schedules that only scale the current rate.
+    pub base_lr: Option<f64>,
+}
+
+/// `state` and `set_state` of a schedule whose only state is `last_epoch`.
+macro_rules! epoch_only_state {
+    () => {
+        fn state(&self) -> ScheduleState {
+            ScheduleState {
+                last_epoch: self.last_epoch,
+                base_lr: None,
+            }
+        }
+        fn set_state(&mut self, state: ScheduleState) -> Result<(), String> {
+            self.last_epoch = state.last_epoch;
+            Ok(())
+        }
+    };
 }
 
 /// Multiplies the learning rate by `gamma` every `step_size` epochs (`torch.optim.lr_scheduler.StepLR`).
@@ -59,6 +96,10 @@ impl LrScheduler for StepLr {
     fn last_epoch(&self) -> u64 {
         self.last_epoch
     }
+    fn kind(&self) -> &'static str {
+        "StepLR"
+    }
+    epoch_only_state!();
 }
 
 /// Multiplies the learning rate by `gamma` every epoch (`torch.optim.lr_scheduler.ExponentialLR`).
@@ -87,6 +128,10 @@ impl LrScheduler for ExponentialLr {
     fn last_epoch(&self) -> u64 {
         self.last_epoch
     }
+    fn kind(&self) -> &'static str {
+        "ExponentialLR"
+    }
+    epoch_only_state!();
 }
 
 /// Cosine annealing from the initial learning rate down to `eta_min` over `t_max`
@@ -137,5 +182,40 @@ impl LrScheduler for CosineAnnealingLr {
     }
     fn last_epoch(&self) -> u64 {
         self.last_epoch
+    }
+    fn kind(&self) -> &'static str {
+        "CosineAnnealingLR"
+    }
+    fn state(&self) -> ScheduleState {
+        ScheduleState {
+            last_epoch: self.last_epoch,
+            base_lr: Some(self.base_lr),
+        }
+    }
+    fn set_state(&mut self, state: ScheduleState) -> Result<(), String> {
+        let base_lr = state
+            .base_lr
+            .ok_or("a CosineAnnealingLR state needs its base_lr")?;
+        self.last_epoch = state.last_epoch;
+        self.base_lr = base_lr;
+        Ok(())
+    }
+}
+
+impl<S: LrScheduler + ?Sized> LrScheduler for Box<S> {
+    fn step(&mut self, optimizer: &mut dyn LearningRate) {
+        (**self).step(optimizer)
+    }
+    fn last_epoch(&self) -> u64 {
+        (**self).last_epoch()
+    }
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+    fn state(&self) -> ScheduleState {
+        (**self).state()
+    }
+    fn set_state(&mut self, state: ScheduleState) -> Result<(), String> {
+        (**self).set_state(state)
     }
 }
