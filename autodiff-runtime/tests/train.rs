@@ -2,6 +2,7 @@
 
 use autodiff_runtime::nalgebra::{DMatrix, DVector};
 use autodiff_runtime::optim::{Adam, LearningRate, Sgd, StepLr};
+use autodiff_runtime::tangent::Tangent;
 use autodiff_runtime::train::{GradStatus, Metrics, TrainError, Trainer};
 
 /// Weights and bias of `p(y = 1 | x) = sigmoid(x w + b)`.
@@ -133,7 +134,11 @@ fn a_non_finite_gradient_stops_training_and_names_the_parameter() {
         }
         (loss, g)
     };
-    let mut trainer = Trainer::new(Sgd::new(0.1)).epochs(3).progress(false);
+    // In the order of the slice: the 6th call is then epoch 2, batch 1.
+    let mut trainer = Trainer::new(Sgd::new(0.1))
+        .epochs(3)
+        .shuffle(false)
+        .progress(false);
     let err = trainer.fit(&mut params, &train, poisoned).unwrap_err();
     let TrainError::NonFiniteGradient {
         epoch,
@@ -163,7 +168,8 @@ fn a_non_finite_gradient_stops_training_and_names_the_parameter() {
 fn a_non_finite_loss_and_empty_input_are_errors() {
     let train = batches();
     let mut params: Params = (DVector::zeros(2), 0.0);
-    let mut trainer = Trainer::new(Sgd::new(0.1)).progress(false);
+    // In the order of the slice, so that the first batch is batch 0.
+    let mut trainer = Trainer::new(Sgd::new(0.1)).shuffle(false).progress(false);
     let inf_loss = |p: &Params, b: &Batch| (f64::INFINITY, loss_grad(p, b).1);
     let err = trainer.fit(&mut params, &train, inf_loss).unwrap_err();
     assert_eq!(
@@ -241,4 +247,256 @@ fn an_overflowing_update_is_refused_and_leaves_parameters_untouched() {
         1.0 - 1e10 * 1e300
     );
     assert_eq!(params, before);
+}
+
+/// A positive-data model `loss = -mean(log(w . x))` (the log-likelihood of a mixture
+/// weight), with its gradient written out: `dL/dw = -mean(x / (w . x))`.
+fn log_loss_grad(w: &DVector<f64>, batch: &DMatrix<f64>) -> (f64, DVector<f64>) {
+    let n = batch.nrows() as f64;
+    let (mut loss, mut grad) = (0.0, DVector::zeros(w.len()));
+    for row in batch.row_iter() {
+        let p = row.transpose().dot(w);
+        loss -= p.ln() / n;
+        grad -= row.transpose() / (p * n);
+    }
+    (loss, grad)
+}
+
+#[test]
+fn a_zero_under_a_log_in_the_data_is_reported_as_a_non_finite_loss() {
+    // The second row of batch 1 is all zeros: log(0) = -inf, so the loss is +inf and the
+    // gradient 0 / 0 = NaN. The cause is the loss (the data), not the learning rate.
+    let good = DMatrix::from_row_slice(2, 2, &[0.5, 0.5, 0.2, 0.8]);
+    let bad = DMatrix::from_row_slice(2, 2, &[0.6, 0.4, 0.0, 0.0]);
+    let batches = [good.clone(), bad, good];
+    assert!(log_loss_grad(&DVector::from_element(2, 0.5), &batches[1])
+        .1
+        .iter()
+        .any(|g| g.is_nan()));
+    let mut w = DVector::from_element(2, 0.5);
+    let err = Trainer::new(Sgd::new(0.01))
+        .progress(false)
+        .fit(&mut w, &batches, log_loss_grad)
+        .unwrap_err();
+    let TrainError::NonFiniteLoss { epoch, batch, loss } = err else {
+        panic!("expected a non-finite loss, got {err:?}")
+    };
+    assert_eq!((epoch, batch, loss), (1, 1, f64::INFINITY));
+    let message = err.to_string();
+    assert!(
+        message.starts_with("the loss is inf at epoch 1, batch 1, with finite parameters"),
+        "{message}"
+    );
+    for advice in ["log of 0", "division by zero", "inputs for NaN or inf"] {
+        assert!(message.contains(advice), "{message}");
+    }
+    assert!(!message.contains("lower the learning rate"), "{message}");
+}
+
+#[test]
+fn a_nan_gradient_with_a_finite_loss_points_at_the_steps_and_the_backward() {
+    // sqrt(w) at w = 0: the loss is 0, the derivative 1 / (2 sqrt(0)) = inf.
+    let batches = [(), ()];
+    let mut w = vec![1.0_f64, 0.0];
+    let sqrt_grad = |w: &Vec<f64>, _: &()| {
+        let loss: f64 = w.iter().map(|x| x.sqrt()).sum();
+        (loss, w.iter().map(|x| 0.5 / x.sqrt()).collect::<Vec<f64>>())
+    };
+    let err = Trainer::new(Sgd::new(0.1))
+        .progress(false)
+        .fit(&mut w, &batches, sqrt_grad)
+        .unwrap_err();
+    let TrainError::NonFiniteGradient {
+        at, value, loss, ..
+    } = &err
+    else {
+        panic!("expected a non-finite gradient, got {err:?}")
+    };
+    assert_eq!((at.index, *value, *loss), (1, f64::INFINITY, 1.0));
+    let message = err.to_string();
+    assert!(message.contains("with a finite loss 1;"), "{message}");
+    for advice in ["lower the learning rate", "clip the gradients", "sqrt"] {
+        assert!(message.contains(advice), "{message}");
+    }
+    assert_eq!(w, [1.0, 0.0], "stopped before the step");
+}
+
+#[test]
+fn non_finite_parameters_are_named_as_the_cause() {
+    let train = batches();
+    let mut params: Params = (DVector::from_row_slice(&[f64::NAN, 0.2]), 0.3);
+    let err = Trainer::new(Sgd::new(0.1))
+        .progress(false)
+        .fit(&mut params, &train, loss_grad)
+        .unwrap_err();
+    let TrainError::NonFiniteParameter { epoch, at, .. } = &err else {
+        panic!("expected a non-finite parameter, got {err:?}")
+    };
+    assert_eq!((*epoch, at.parameter.as_str(), at.index), (1, "0", 0));
+    let message = err.to_string();
+    assert!(message.starts_with("parameter `0`[0]"), "{message}");
+    assert!(message.contains("check their initialisation"), "{message}");
+
+    // With finite parameters, a NaN loss with a NaN gradient is a loss error: the cause
+    // comes before its consequence.
+    let mut params: Params = (DVector::from_row_slice(&[-0.5, 0.2]), 0.3);
+    let cell = std::cell::Cell::new(0);
+    let err = Trainer::new(Sgd::new(0.1))
+        .epochs(2)
+        .progress(false)
+        .fit_in(
+            &mut params.clone(),
+            &mut params,
+            &train,
+            |scratch: &mut Params, p: &Params, b: &Batch| {
+                cell.set(cell.get() + 1);
+                *scratch = loss_grad(p, b).1;
+                if cell.get() == 3 {
+                    scratch.0[0] = f64::NAN;
+                }
+                (f64::NAN, &*scratch)
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, TrainError::NonFiniteLoss { .. }), "{err:?}");
+}
+
+/// The indices of the batches in the order `fit` visited them.
+fn visiting_order(trainer: &mut Trainer<Sgd>, epochs_of: usize) -> Vec<usize> {
+    let ids: Vec<usize> = (0..8).collect();
+    let mut seen = Vec::new();
+    let mut w = 0.0_f64;
+    trainer
+        .fit(&mut w, &ids, |_, &id| {
+            seen.push(id);
+            (0.0, 0.0)
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 8 * epochs_of);
+    seen
+}
+
+#[test]
+fn batches_are_reshuffled_every_epoch_from_the_seed() {
+    let order = |seed| {
+        visiting_order(
+            &mut Trainer::new(Sgd::new(0.1))
+                .epochs(3)
+                .seed(seed)
+                .progress(false),
+            3,
+        )
+    };
+    let a = order(1);
+    assert_eq!(a, order(1), "the same seed, the same order");
+    assert_ne!(a, order(2), "another seed, another order");
+    let epochs: Vec<&[usize]> = a.chunks(8).collect();
+    for e in &epochs {
+        let mut sorted = e.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            (0..8).collect::<Vec<_>>(),
+            "every batch once per epoch"
+        );
+    }
+    assert!(
+        epochs[0] != epochs[1] && epochs[1] != epochs[2],
+        "{epochs:?}"
+    );
+
+    let mut fixed = Trainer::new(Sgd::new(0.1))
+        .epochs(2)
+        .shuffle(false)
+        .progress(false);
+    let expected: Vec<usize> = (0..8).chain(0..8).collect();
+    assert_eq!(
+        visiting_order(&mut fixed, 2),
+        expected,
+        "shuffle(false): the slice's order"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trajectory_and_fits_continue_one_another() {
+    let train = batches();
+    let run = |seed: u64, split: bool| {
+        let mut params: Params = (DVector::from_row_slice(&[-0.5, 0.2]), 0.3);
+        let opt = Adam::new(0.05);
+        let schedule = StepLr::new(&opt, 3, 0.5);
+        let mut trainer = Trainer::new(opt)
+            .seed(seed)
+            .clip_grad_norm(2.0)
+            .scheduler(schedule)
+            .progress(false);
+        let mut losses = Vec::new();
+        if split {
+            trainer = trainer.epochs(4);
+            for _ in 0..2 {
+                losses.extend(
+                    trainer
+                        .fit(&mut params, &train, loss_grad)
+                        .unwrap()
+                        .batch_losses,
+                );
+            }
+        } else {
+            trainer = trainer.epochs(8);
+            let history = trainer.fit(&mut params, &train, loss_grad).unwrap();
+            assert_eq!(history.epochs.last().unwrap().epoch, 8);
+            losses = history.batch_losses;
+        }
+        assert_eq!(trainer.epochs_done(), 8);
+        (params, losses)
+    };
+    let (p, losses) = run(5, false);
+    let (q, again) = run(5, false);
+    assert_eq!((&p, &losses), (&q, &again), "bit for bit");
+    let (r, split) = run(5, true);
+    assert_eq!(
+        (&p, &losses),
+        (&r, &split),
+        "two fits of 4 epochs are one of 8"
+    );
+    let (other, _) = run(6, false);
+    assert_ne!(p, other, "another seed, another trajectory");
+}
+
+#[test]
+fn fit_in_reads_the_gradient_where_it_lives_and_matches_fit() {
+    let train = batches();
+    for clip in [None, Some(0.05)] {
+        let trainer = || {
+            let t = Trainer::new(Adam::new(0.05)).epochs(6).progress(false);
+            match clip {
+                Some(c) => t.clip_grad_norm(c),
+                None => t,
+            }
+        };
+        let start: Params = (DVector::from_row_slice(&[-0.5, 0.2]), 0.3);
+        let mut owned = start.clone();
+        let expected = trainer().fit(&mut owned, &train, loss_grad).unwrap();
+
+        let mut borrowed = start.clone();
+        let mut grad = start.zero_like();
+        let history = trainer()
+            .fit_in(
+                &mut grad,
+                &mut borrowed,
+                &train,
+                |g: &mut Params, p: &Params, b: &Batch| {
+                    let (loss, fresh) = loss_grad(p, b);
+                    *g = fresh;
+                    (loss, &*g)
+                },
+            )
+            .unwrap();
+        assert_eq!(borrowed, owned, "clip {clip:?}");
+        assert_eq!(history, expected, "clip {clip:?}");
+        if clip.is_some() {
+            assert!(history.epochs.iter().all(|e| e.clipped_batches == 4));
+            // The caller's gradient is not clipped: the trainer clipped its own copy.
+            assert!(grad.norm_squared().sqrt() > 0.05);
+        }
+    }
 }

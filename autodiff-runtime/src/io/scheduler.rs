@@ -151,7 +151,10 @@ mod tests {
     use crate::optim::{ExponentialLr, LearningRate, Sgd, StepLr};
 
     fn temp(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("autodiff-{name}-{}.safetensors", std::process::id()))
+        std::env::temp_dir().join(format!(
+            "autodiff-{name}-{}.safetensors",
+            std::process::id()
+        ))
     }
 
     #[test]

@@ -52,7 +52,6 @@ use crate::optim::{LrScheduler, Optimizer};
 use crate::tangent::{ElementLocation, Tangent};
 use progress::Progress;
 
-
 /// What an evaluation after each epoch reports (for example on a test set).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Metrics {
@@ -487,7 +486,9 @@ impl<'s, P: Tangent> Grads<'s, P> {
         match self {
             Grads::Owned(g) => g,
             Grads::Shared(g) => {
-                let reusable = buffer.as_ref().is_some_and(|b| b.check_structure(g).is_ok());
+                let reusable = buffer
+                    .as_ref()
+                    .is_some_and(|b| b.check_structure(g).is_ok());
                 if !reusable {
                     *buffer = Some(g.zero_like());
                 }

@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn the_message_shows_time_only_after_the_first_second() {
-        assert_eq!(message(0.25, Duration::from_millis(400), 4, 10), "loss 0.2500");
+        assert_eq!(
+            message(0.25, Duration::from_millis(400), 4, 10),
+            "loss 0.2500"
+        );
         assert_eq!(
             message(0.125, Duration::from_secs(3), 3, 12),
             "loss 0.1250, 3s elapsed, about 9s left"
