@@ -129,7 +129,10 @@ fn a_steady_state_training_step_allocates_nothing() {
     // on, from the start of one batch to the start of the next (the gradient, the checks,
     // clipping, Adam's step, the history and the progress bar), nothing is allocated.
     let per_epoch: Vec<&[usize]> = marks.chunks(BATCHES).collect();
-    assert!(per_epoch[0][1] > per_epoch[0][0], "the first batch fills the workspace");
+    assert!(
+        per_epoch[0][1] > per_epoch[0][0],
+        "the first batch fills the workspace"
+    );
     for (e, epoch) in per_epoch.iter().enumerate().skip(1) {
         let per_batch: Vec<usize> = epoch.windows(2).map(|w| w[1] - w[0]).collect();
         assert_eq!(
