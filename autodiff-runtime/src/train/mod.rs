@@ -1,9 +1,40 @@
 //! A training loop for any gradient function: forward, loss, backward (the closure),
-//! gradient health check, clipping, optimizer step, learning-rate schedule.
+//! gradient health check, clipping, optimizer step, learning-rate schedule, with batches
+//! reshuffled every epoch, a progress bar and a [`History`].
 //!
 //! The loop does not care where gradients come from: a `#[differentiable]` function's
-//! `_grad`, the dynamic engine, or a hand-written gradient. It needs a closure
-//! `FnMut(&P, &B) -> (loss, grads)` for one batch `B` and parameters `P: Tangent`.
+//! `name_grad` or `name_grad_with`, the dynamic engine, or a hand-written gradient. It
+//! takes one closure per batch `B` for parameters `P: Tangent`, in one of two forms:
+//!
+//! | entry | closure | the gradient |
+//! | --- | --- | --- |
+//! | [`Trainer::fit`], [`Trainer::fit_with_eval`] | `FnMut(&P, &B) -> (loss, P)` | a new value per batch (`name_grad`) |
+//! | [`Trainer::fit_in`], [`Trainer::fit_in_with_eval`] | `FnMut(&mut S, &P, &B) -> (loss, &P)` | lives in `S`, a buffer the caller owns: a `Workspace` with `name_grad_with`, or a gradient of its own; not cloned |
+//!
+//! The loss is `f32` or `f64` (any `Into<f64>`). With `#[differentiable]` and a
+//! `Workspace`, the zero-copy form reads
+//!
+//! ```text
+//! let mut ws = Workspace::new();
+//! trainer.fit_in(&mut ws, &mut model, &batches, |ws, m, (x, labels)| {
+//!     let (loss, g) = mlp_loss_grad_with(ws, m, x, labels);
+//!     (loss, &g.m)
+//! })?;
+//! ```
+//!
+//! and, from the second epoch on, calls the allocator only where `mlp_loss_grad_with`
+//! does (for an MLP like this one, never; an epoch's end keeps its [`HealthReport`]).
+//!
+//! The batches are visited in a new order every epoch, drawn from [`Trainer::seed`]
+//! (like `DataLoader(shuffle=True)`; [`Trainer::shuffle`]`(false)` keeps the slice's
+//! order). A run can be stopped and resumed bit for bit: save the parameters, the
+//! optimizer and the schedule with `io::save`, `io::save_optimizer` and
+//! `io::save_scheduler`, load them into new objects built with the same settings, and
+//! pass the epochs done to [`Trainer::initial_epoch`] (`tests/train_resume.rs`).
+//!
+//! On a terminal a progress bar is drawn on stderr; lines printed with [`println`] (or
+//! inside [`suspend`]) from the closures appear above it, as the epoch lines do, and the
+//! bar is replaced by one summary line when the run ends.
 //!
 //! ```
 //! use autodiff_runtime::optim::Sgd;
@@ -28,6 +59,17 @@
 //! let history = trainer.fit(&mut params, &batches, grad_fn)?;
 //! assert!((params.0 - 2.0).abs() < 1e-2 && (params.1 - 1.0).abs() < 1e-2);
 //! assert!(history.last().unwrap().train_loss < 1e-4);
+//!
+//! // The same fit with the gradient in a buffer the caller owns: nothing is allocated
+//! // per batch. The trainer continues where the first fit stopped (epoch 151).
+//! let mut grad = (0.0, 0.0);
+//! let mut trainer = trainer.epochs(10);
+//! let history = trainer.fit_in(&mut grad, &mut params, &batches, |g, p, batch| {
+//!     let (loss, fresh) = grad_fn(p, batch);
+//!     *g = fresh;
+//!     (loss, &*g)
+//! })?;
+//! assert_eq!(history.epochs[0].epoch, 151);
 //! # Ok::<(), autodiff_runtime::train::TrainError>(())
 //! ```
 
