@@ -225,10 +225,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut report = |loss: f64, acc: f64| {
         epoch += 1;
         if epoch % report_every == 0 || epoch == 1 {
-            println!(
+            // Printed above the progress bar, not into it.
+            autodiff::train::println(format_args!(
                 "  epoch {epoch:>4}: test loss {loss:.4}, test accuracy {:.1}%",
                 100.0 * acc
-            );
+            ));
         }
         Metrics {
             loss: Some(loss),
@@ -241,12 +242,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         Engine::Static => {
             let mut m = model;
             let mut trainer = trainer;
-            let history = trainer.fit_with_eval(
+            // The gradient lives in the workspace: no buffer is allocated per batch.
+            let mut ws = Workspace::new();
+            let history = trainer.fit_in_with_eval(
+                &mut ws,
                 &mut m,
                 &batches,
-                |m, (x, labels)| {
-                    let (loss, grad) = mlp_loss_grad(m, x, labels);
-                    (loss, grad.m)
+                |ws, m, (x, labels)| {
+                    let (loss, grad) = mlp_loss_grad_with(ws, m, x, labels);
+                    (loss, &grad.m)
                 },
                 |m| {
                     report(

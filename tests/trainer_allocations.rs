@@ -80,8 +80,11 @@ fn mlp_loss(m: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
 const BATCHES: usize = 6;
 const EPOCHS: usize = 5;
 
+/// Features and labels of one batch.
+type Batch = (DMatrix<f64>, Vec<usize>);
+
 /// Six batches of 16 rows, 4 features, 3 classes; a 4-16-3 MLP.
-fn setup() -> (Vec<(DMatrix<f64>, Vec<usize>)>, Mlp) {
+fn setup() -> (Vec<Batch>, Mlp) {
     let batches = (0..BATCHES)
         .map(|b| {
             let x = DMatrix::from_fn(16, 4, |i, j| ((16 * b + i) as f64 * 0.37 + j as f64).sin());

@@ -669,8 +669,10 @@ mod tests {
 
     #[test]
     fn the_final_line_sums_up_the_run() {
-        let mut history = History::default();
-        history.batch_losses = vec![1.0; 8];
+        let mut history = History {
+            batch_losses: vec![1.0; 8],
+            ..History::default()
+        };
         history.epochs.push(EpochRecord {
             epoch: 1,
             train_loss: 0.25,
