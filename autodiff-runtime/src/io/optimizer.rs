@@ -17,7 +17,8 @@ use super::{decode, encode, parse, read, write, Encoded, IoError, IoErrorKind};
 use crate::optim::{OptimizerState, SavedState};
 
 /// Writes the state of `optimizer` (step count, learning rate, buffers) to `path` as a
-/// safetensors file (see the [module docs](self)). Save the parameters next to it with
+/// safetensors file (`step`, `lr` and one `F64` tensor per buffer, named as torch names
+/// them). Save the parameters next to it with
 /// [`save`](super::save).
 ///
 /// ```

@@ -18,7 +18,8 @@ use crate::optim::{LrScheduler, ScheduleState};
 /// The metadata key that holds the schedule's kind.
 const KIND_KEY: &str = "scheduler";
 
-/// Writes the state of `scheduler` to `path` (see the [module docs](self)).
+/// Writes the state of `scheduler` to `path`: `last_epoch`, `base_lr` when the schedule
+/// has one, and the schedule's kind in the metadata.
 ///
 /// To resume a run: save the parameters ([`save`](super::save)), the optimizer
 /// ([`save_optimizer`](super::save_optimizer)) and the schedule; later, build the

@@ -32,7 +32,7 @@
 //! `io::save_scheduler`, load them into new objects built with the same settings, and
 //! pass the epochs done to [`Trainer::initial_epoch`] (`tests/train_resume.rs`).
 //!
-//! On a terminal a progress bar is drawn on stderr; lines printed with [`println`] (or
+//! On a terminal a progress bar is drawn on stderr; lines printed with [`println()`] (or
 //! inside [`suspend`]) from the closures appear above it, as the epoch lines do, and the
 //! bar is replaced by one summary line when the run ends.
 //!
@@ -126,7 +126,7 @@ pub const DEFAULT_SEED: u64 = 0;
 /// cause and not its consequence); the gradients are clipped if configured, then the
 /// optimizer steps. After each epoch the schedule (if any) steps, the evaluation closure
 /// (if any) runs, and an [`EpochRecord`] is added to the [`History`]. A progress bar is
-/// drawn on stderr when it is a terminal; print from the closures with [`println`] or
+/// drawn on stderr when it is a terminal; print from the closures with [`println()`] or
 /// [`suspend`] to keep lines above it.
 ///
 /// The trainer counts the epochs it has run ([`epochs_done`](Trainer::epochs_done)): a
@@ -189,7 +189,7 @@ impl<O> Trainer<O> {
     /// `DataLoader(shuffle=True)`); `false` visits them in the order of the slice.
     ///
     /// The order of epoch `e` is a function of the [`seed`](Trainer::seed) and `e` alone
-    /// (a Fisher-Yates shuffle of `0..n` by [`Rng`](crate::data::Rng) seeded from both),
+    /// (a Fisher-Yates shuffle of `0..n` by [`crate::data::Rng`] seeded from both),
     /// so the same seed gives the same run, and a run resumed at epoch `e` (see
     /// [`initial_epoch`](Trainer::initial_epoch)) visits the batches as the
     /// uninterrupted run would.
@@ -479,7 +479,7 @@ impl<O> Trainer<O> {
                 loss_sum += loss;
                 norm_sum += norm;
                 history.batch_losses.push(loss);
-                progress.batch(loss_sum / (position + 1) as f64);
+                progress.batch(loss_sum / (position + 1) as f64, position + 1 == n);
             }
             if let Some(scheduler) = &mut self.scheduler {
                 scheduler.step(&mut self.optimizer);

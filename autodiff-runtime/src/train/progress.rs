@@ -8,8 +8,9 @@
 //! shows the epoch lines and one final line, no stale bar.
 //!
 //! A hidden bar is not created at all: a run without a terminal formats nothing per batch.
-//! A drawn bar updates its message (the running loss, and after the first second the
-//! elapsed time and an estimate of the time left) at most every 100 ms.
+//! A drawn bar rebuilds its message (the epoch's running loss, and after the first second
+//! the elapsed time and an estimate of the time left) on the first batch, at the end of
+//! each epoch, and otherwise at most every 100 ms.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -114,12 +115,14 @@ impl Progress {
         }
     }
 
-    /// One batch done, with the running mean loss of the epoch.
-    pub(crate) fn batch(&mut self, running_loss: f64) {
+    /// One batch done, with the running mean loss of the epoch; `epoch_done` at the
+    /// epoch's last batch (the message then shows the epoch's mean loss).
+    pub(crate) fn batch(&mut self, running_loss: f64, epoch_done: bool) {
         self.done += 1;
         let Some(bar) = &self.bar else { return };
         let now = Instant::now();
-        if now.duration_since(self.last_message) >= MESSAGE_INTERVAL || self.done == self.total {
+        let due = now.duration_since(self.last_message) >= MESSAGE_INTERVAL;
+        if due || epoch_done || self.done == 1 {
             self.last_message = now;
             bar.set_message(message(
                 running_loss,
@@ -214,8 +217,8 @@ mod tests {
     fn a_hidden_bar_formats_nothing() {
         let mut hidden = Progress::new(3, false);
         hidden.epoch(1, 1);
-        for _ in 0..3 {
-            hidden.batch(0.5);
+        for i in 0..3 {
+            hidden.batch(0.5, i == 2);
         }
         hidden.println(|| unreachable!("a hidden bar formats no line"));
         assert_eq!(hidden.done, 3);
