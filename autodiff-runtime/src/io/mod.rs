@@ -11,6 +11,10 @@
 //! is. [`load`] reads such a file, or one written by Python with the same names, shapes
 //! and dtypes, into a value of the same structure.
 //!
+//! To stop a run and resume it bit for bit, save the optimizer's state
+//! ([`save_optimizer`] / [`load_optimizer`]) and the learning-rate schedule's
+//! ([`save_scheduler`] / [`load_scheduler`]) next to the parameters.
+//!
 //! ```
 //! use autodiff_runtime::io;
 //! use autodiff_runtime::nalgebra::{DMatrix, RowDVector};

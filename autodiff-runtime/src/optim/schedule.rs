@@ -4,6 +4,8 @@
 //! `initial_lr`), and each [`LrScheduler::step`] (once per epoch, after the optimizer's
 //! steps) moves to the next epoch and sets the optimizer's learning rate. Like torch's
 //! default ("chainable") form, each step updates the learning rate the optimizer has now.
+//! [`LrScheduler::state`] / [`LrScheduler::set_state`] take out and put back what a
+//! resumed run needs (`io::save_scheduler` / `io::load_scheduler` write it to a file).
 //!
 //! ```
 //! use autodiff_runtime::optim::{LearningRate, LrScheduler, Sgd, StepLr};
