@@ -39,13 +39,14 @@ pub use autodiff_runtime::rules;
 pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::workspace::Workspace;
-pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train, workspace};
+pub use autodiff_runtime::{broadcast, clip, data, gradcheck, optim, tangent, train, workspace};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
     pub use autodiff_macros::Tangent;
+    pub use autodiff_runtime::broadcast::{Broadcast, MatrixProduct};
     pub use autodiff_runtime::clip::{clip_grad_norm, clip_grad_value};
     pub use autodiff_runtime::gradcheck::gradcheck;
     pub use autodiff_runtime::ops::{
