@@ -291,11 +291,17 @@ fn values_carried_across_iterations_stay_connected() {
     let g = power_series_graph();
     assert_connected("power_series", &g);
     assert!(
-        g.nodes().iter().any(|n| n.kind == autodiff::NodeKind::Input && n.label == "x"),
+        g.nodes()
+            .iter()
+            .any(|n| n.kind == autodiff::NodeKind::Input && n.label == "x"),
         "x reaches the result through `term`:\n{}",
         g.to_dot()
     );
-    assert!(g.nodes().iter().any(|n| n.op == "MulBackward0"), "{}", g.to_dot());
+    assert!(
+        g.nodes().iter().any(|n| n.op == "MulBackward0"),
+        "{}",
+        g.to_dot()
+    );
 
     let g = loop_with_an_unused_carry_graph();
     assert_connected("loop_with_an_unused_carry", &g);
