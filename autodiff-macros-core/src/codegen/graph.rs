@@ -187,7 +187,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                             emit(
                                 code,
                                 &n,
-                                &[x.clone()],
+                                std::slice::from_ref(&x),
                                 quote!(let #n = __g.op(
                                 <::autodiff::__private::Sum as ::autodiff::__private::OpName>::TORCH_NAME,
                                 &[#x],
@@ -298,7 +298,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                     emit(
                         code,
                         &p,
-                        &[c.clone()],
+                        std::slice::from_ref(&c),
                         quote!(let #p = __g.op("LoopCarry", &[#c]);),
                     );
                 }
