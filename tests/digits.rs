@@ -3,9 +3,10 @@
 //! reaches at least 95% test accuracy, and its parameters saved with `autodiff::io::save`
 //! load into a fresh model that predicts the same scores bit for bit.
 //!
-//! The threshold: in release, the example's run reaches 97.2% to 98.3% of the 359 test
-//! images after 5 to 30 epochs for the seeds 1, 7, 42 and 2026; this run (seed 42, 6
-//! epochs) is the same computation, so 95% leaves a margin of 8 images or more.
+//! The threshold: the example's runs reach 97.2% to 98.3% of the 359 test images after 5
+//! to 30 epochs for the seeds 1, 7, 42 and 2026; this run (seed 42, 6 epochs, about 2 s in
+//! debug) reaches 97.8% (351 images), 10 images above the 95% it asserts, which is the
+//! example's own bar.
 
 use autodiff::data::{Rng, Standardizer};
 use autodiff::nalgebra::{DMatrix, RowDVector};
@@ -106,6 +107,7 @@ fn a_short_run_reaches_95_percent_and_survives_save_and_load() {
         })
         .unwrap();
     let trained = accuracy(&model.logits(&x_test), &test.labels);
+    println!("test accuracy after 6 epochs: {trained:.4} (untrained {untrained:.4})");
     assert!(untrained < 0.3, "untrained accuracy {untrained}");
     assert!(trained >= 0.95, "test accuracy {trained} after 6 epochs");
     let losses: Vec<f64> = history.epochs.iter().map(|e| e.train_loss).collect();
