@@ -13,9 +13,12 @@
 //!
 //! It prints the progress and the test accuracy, and writes into the output directory
 //! (default `target/train-output/`): the loss and accuracy curves (`history-<engine>.svg`
-//! and `.png`) and the model's computation graph (`graph-<engine>.svg`; on the static
-//! engine the loss calls `mlp_logits`, whose own graph is `graph-static-logits.svg`). The same seed
+//! and `.png`) and the model's computation graph (`graph-<engine>.svg`). The same seed
 //! gives the same numbers, on either engine.
+//!
+//! Predictions need no gradient, so they are plain Rust: `Mlp::logits` writes the network
+//! with nalgebra and the prelude's `matmul` and `add_row` (the `x * w + b` of the
+//! differentiable loss, computed by the same kernels).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -38,17 +41,21 @@ struct Mlp {
     b2: RowDVector<f64>,
 }
 
-/// The class scores (logits) for the rows of `x`: `tanh(x w1 + b1) w2 + b2`.
-#[differentiable(wrt(m))]
-fn mlp_logits(m: &Mlp, x: &DMatrix<f64>) -> DMatrix<f64> {
-    let hidden = (x * &m.w1 + &m.b1).tanh();
-    hidden * &m.w2 + &m.b2
-}
-
-/// Mean cross-entropy of the network's predictions for the rows of `x`.
+/// Mean cross-entropy of the network's class scores (logits) `tanh(x w1 + b1) w2 + b2`
+/// for the rows of `x`.
 #[differentiable(wrt(m))]
 fn mlp_loss(m: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    cross_entropy(&mlp_logits(m, x), labels)
+    let hidden = (x * &m.w1 + &m.b1).tanh();
+    cross_entropy(&(hidden * &m.w2 + &m.b2), labels)
+}
+
+impl Mlp {
+    /// The logits for the rows of `x`, in plain Rust (no gradient): the loss's network,
+    /// with `b` added to every row by `add_row` (in `autodiff::prelude`).
+    fn logits(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        let hidden = x.matmul(&self.w1).add_row(&self.b1).map(f64::tanh);
+        hidden.matmul(&self.w2).add_row(&self.b2)
+    }
 }
 
 /// The same model on the dynamic engine: each parameter a tensor that requires grad.
@@ -237,7 +244,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     };
 
-    // The computation graphs: the loss, and (static engine) the network it calls.
+    // The computation graph of the loss.
     let (history, graphs, final_logits) = match config.engine {
         Engine::Static => {
             let mut m = model;
@@ -255,12 +262,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                 |m| {
                     report(
                         mlp_loss(m, &x_test, &test.labels),
-                        accuracy(&mlp_logits(m, &x_test), &test.labels),
+                        accuracy(&m.logits(&x_test), &test.labels),
                     )
                 },
             )?;
-            let graphs = vec![("", mlp_loss_graph()), ("-logits", mlp_logits_graph())];
-            (history, graphs, mlp_logits(&m, &x_test))
+            (history, vec![("", mlp_loss_graph())], m.logits(&x_test))
         }
         Engine::Dynamic => {
             let mut m = TensorMlp::from_mlp(&model);

@@ -1,24 +1,7 @@
-//! # autodiff
-//!
-//! Reverse-mode automatic differentiation for Rust, done at compile time.
-//!
-//! ```
-//! use autodiff::prelude::*;
-//!
-//! #[differentiable]
-//! fn loss(w: f64, x: f64) -> f64 {
-//!     let y = w * x;
-//!     (y - 5.0).powi(2)
-//! }
-//!
-//! let (value, g) = loss_grad(1.0, 2.0);
-//! assert_eq!(value, 9.0);
-//! assert_eq!(g.w, -12.0);
-//! assert_eq!(g.x, -6.0);
-//! ```
-//!
-// The table of operations, generated from `autodiff-ops` (checked by its `docs` test).
-#![doc = include_str!("../docs/ops.md")]
+// The crate's front page is the README: the guide, the table of accepted constructs and
+// of operations, training, saving, solvers and how it works. Its code blocks run as
+// doctests (`cargo test --doc -p autodiff`).
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 #[cfg(feature = "argmin")]
@@ -39,13 +22,14 @@ pub use autodiff_runtime::rules;
 pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::workspace::Workspace;
-pub use autodiff_runtime::{clip, data, gradcheck, optim, tangent, train, workspace};
+pub use autodiff_runtime::{broadcast, clip, data, gradcheck, optim, tangent, train, workspace};
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
     pub use autodiff_macros::Tangent;
+    pub use autodiff_runtime::broadcast::{Broadcast, MatrixProduct};
     pub use autodiff_runtime::clip::{clip_grad_norm, clip_grad_value};
     pub use autodiff_runtime::gradcheck::gradcheck;
     pub use autodiff_runtime::ops::{
@@ -68,11 +52,6 @@ pub mod __private {
     };
     pub use autodiff_runtime::workspace::{recycle_value, Workspace};
 }
-
-/// The README's examples, compiled and run as doctests.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
 
 /// The examples of `docs/workspace.md`, compiled and run as doctests.
 #[doc = include_str!("../docs/workspace.md")]

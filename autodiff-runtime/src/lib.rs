@@ -4,6 +4,7 @@
 //! Users normally depend on the `autodiff` facade crate, which re-exports everything here.
 #![warn(missing_docs)]
 
+pub mod broadcast;
 pub mod clip;
 pub mod data;
 pub mod dynamic;
@@ -22,6 +23,7 @@ pub mod workspace;
 
 /// The table of operations both engines are built from (the `autodiff-ops` crate).
 pub use autodiff_ops as op_table;
+pub use broadcast::{Broadcast, MatrixProduct};
 pub use clip::{clip_grad_norm, clip_grad_value, ClipError};
 pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;

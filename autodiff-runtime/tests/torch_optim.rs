@@ -4,8 +4,9 @@
 //! `reference/torch_optim.py`, which runs `torch.optim` (torch 2.15.0, CPU, float64) on
 //! a fixed problem: parameters `W` (2x3) and `b` (3) with the elementwise gradient
 //! `g(x) = c*x + 0.1*(x*x*x) - d`. The same gradient is computed here with the same
-//! floating-point operations, so any difference comes from the optimizers. API.md asks
-//! for the same trajectory to 1e-12; the tolerance below is relative, `1e-12 * max(1, |x|)`.
+//! floating-point operations, so any difference comes from the optimizers. They are meant
+//! to follow `torch.optim`'s trajectory to 1e-12 in f64; the tolerance below is relative,
+//! `1e-12 * max(1, |x|)`.
 
 use autodiff_runtime::clip::clip_grad_norm;
 use autodiff_runtime::nalgebra::{DMatrix, DVector};

@@ -400,11 +400,13 @@ pub fn readme_block(inp: &Inputs) -> String {
     for p in inp.problems {
         writeln!(s, "**Failed in this run** (its entries are missing): {p}.").unwrap();
     }
+    // Paths, not links: the README is also the crate's rustdoc front page, where a link
+    // or image relative to the repository's root would not resolve.
     s.push_str(
-        "Every entry, and the check that the peers computed the same values on the same \
-         inputs: [docs/benchmarks.md](docs/benchmarks.md).\n\n",
+        "Every entry, the chart of gradient times relative to hand-written \
+         (`docs/benchmarks.svg`), and the check that the peers computed the same values on \
+         the same inputs: `docs/benchmarks.md`.\n\n",
     );
-    s.push_str("![Gradient time relative to hand-written, per workload](docs/benchmarks.svg)\n\n");
     s.push_str(&summary_table(inp.medians, inp.peers));
     s.push('\n');
     writeln!(s, "Targets (issue 6): {}\n", target_counts(&outcomes)).unwrap();
@@ -414,10 +416,7 @@ pub fn readme_block(inp: &Inputs) -> String {
         .collect();
     s.push_str(&target_lines(&open));
     if !open.is_empty() && inp.notes.is_some() {
-        s.push_str(
-            "\nCauses (with profiles) and next steps: the Notes of \
-             [docs/benchmarks.md](docs/benchmarks.md#notes).\n",
-        );
+        s.push_str("\nCauses (with profiles) and next steps: the Notes of `docs/benchmarks.md`.\n");
     }
     s
 }
