@@ -1,15 +1,49 @@
-//! `name_graph()`: the graph the macro built, as runtime code that rebuilds it.
+//! `name_graph()`: the graph the macro built, as static data: one string literal that
+//! `Graph::from_spec` reads (a node per line: its kind, its op or label, its inputs).
 
-use super::primal;
 use crate::ir::{Block, Func, Op, Stmt, VarId};
 use crate::pass::shape::Shape;
 use autodiff_ops::OpId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
-use std::collections::BTreeSet;
+use quote::{quote, ToTokens};
+use std::collections::{BTreeSet, HashMap};
 
-fn node(v: VarId) -> syn::Ident {
-    format_ident!("__n_{}", v)
+/// The graph as it is built: the spec's lines, and the node of each variable.
+#[derive(Default)]
+struct Spec {
+    lines: Vec<String>,
+    nodes: HashMap<VarId, usize>,
+}
+
+impl Spec {
+    fn push(&mut self, v: Option<VarId>, kind: char, text: &str, inputs: &[VarId]) {
+        // The spec's separators cannot occur in a label.
+        let mut line = format!("{kind}\t{}\t", text.replace(['\t', '\n'], " "));
+        let ins: Vec<String> = inputs
+            .iter()
+            .filter_map(|a| self.nodes.get(a))
+            .map(usize::to_string)
+            .collect();
+        line += &ins.join(" ");
+        if let Some(v) = v {
+            self.nodes.insert(v, self.lines.len());
+        }
+        self.lines.push(line);
+    }
+    fn input(&mut self, v: VarId, label: &str) {
+        self.push(Some(v), 'I', label, &[]);
+    }
+    fn constant(&mut self, v: VarId, label: &str) {
+        self.push(Some(v), 'C', label, &[]);
+    }
+    fn op(&mut self, v: VarId, name: &str, inputs: &[VarId]) {
+        self.push(Some(v), 'O', name, inputs);
+    }
+    /// `::autodiff::Graph::from_spec("..")`.
+    fn finish(self) -> TokenStream {
+        let text = self.lines.join("\n");
+        quote!(::autodiff::Graph::from_spec(#text))
+    }
 }
 
 /// The body of `name_graph()`, returning an `::autodiff::Graph`.
@@ -17,23 +51,18 @@ pub fn body(f: &Func, fn_name: &str) -> TokenStream {
     let shapes = crate::pass::shape::infer(f);
     let mut used = BTreeSet::new();
     collect_op_args(&f.body, &mut used);
-    let mut code = Vec::new();
+    let mut code = Spec::default();
     for p in &f.params {
-        let n = node(p.var);
         let label = p.ident.to_string();
         if p.wrt {
-            code.push(quote!(let #n = __g.input(#label);));
+            code.input(p.var, &label);
         } else {
-            code.push(quote!(let #n = __g.constant(#label);));
+            code.constant(p.var, &label);
         }
     }
     block(f, &f.body, &used, &shapes, &mut code);
     let _ = fn_name;
-    quote! {
-        let mut __g = ::autodiff::Graph::new();
-        #(#code)*
-        __g
-    }
+    code.finish()
 }
 
 fn collect_op_args(b: &Block, used: &mut BTreeSet<VarId>) {
@@ -75,18 +104,11 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn block(
-    f: &Func,
-    b: &Block,
-    used: &BTreeSet<VarId>,
-    shapes: &[Shape],
-    code: &mut Vec<TokenStream>,
-) {
+fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &mut Spec) {
     for s in &b.stmts {
         match s {
             Stmt::Eqn(e) => {
-                let n = node(e.out);
-                let inputs: Vec<syn::Ident> = e.args.iter().map(|&a| node(a)).collect();
+                let (n, inputs) = (e.out, &e.args[..]);
                 match &e.op {
                     Op::Param(_) => {}
                     Op::Opaque(expr) => {
@@ -97,7 +119,7 @@ fn block(
                                 label.truncate(37);
                                 label.push_str("...");
                             }
-                            code.push(quote!(let #n = __g.constant(#label);));
+                            code.constant(n, &label);
                         }
                     }
                     Op::Binary(r)
@@ -108,11 +130,11 @@ fn block(
                                     && shapes[e.args[0]] != Shape::Scalar)) =>
                     {
                         let torch = OpId::MatMul.info().torch;
-                        code.push(quote!(let #n = __g.op(#torch, &[#(#inputs),*]);));
+                        code.op(n, torch, inputs);
                     }
                     Op::Unary(r) | Op::Binary(r) => {
                         let torch = r.info().torch;
-                        code.push(quote!(let #n = __g.op(#torch, &[#(#inputs),*]);));
+                        code.op(n, torch, inputs);
                     }
                     // A fused chain is drawn as the ops the user wrote: fusion changes the
                     // loops, not the computation. (Its inner variables keep their ids, and
@@ -121,36 +143,32 @@ fn block(
                         let unknown = vec![Shape::Unknown; inner.vars.len()];
                         block(inner, &inner.body, used, &unknown, code);
                         if let Op::FusedSum(_) = e.op {
-                            let x = node(inner.ret);
-                            code.push(quote!(let #n = __g.op(
-                                <::autodiff::__private::Sum as ::autodiff::__private::OpName>::TORCH_NAME,
-                                &[#x],
-                            );));
+                            code.op(n, OpId::Sum.info().torch, &[inner.ret]);
                         }
                     }
                     Op::Map(_) => {
-                        code.push(quote!(let #n = __g.op("MapBackward0", &[#(#inputs),*]);));
+                        code.op(n, "MapBackward0", inputs);
                     }
                     Op::StopGradient => {
-                        code.push(quote!(let #n = __g.constant("detach");));
+                        code.constant(n, "detach");
                     }
                     Op::Construct(ctor) => {
                         let name = super::aggregates::graph_name(ctor);
-                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                        code.op(n, &name, inputs);
                     }
                     Op::FromFn(_) => {
-                        code.push(quote!(let #n = __g.op("FromFnBackward0", &[#(#inputs),*]);));
+                        code.op(n, "FromFnBackward0", inputs);
                     }
                     Op::Field(_) if super::aggregates::graph_field_name(f, e).is_some() => {
-                        let name = super::aggregates::graph_field_name(f, e);
-                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                        let name = super::aggregates::graph_field_name(f, e).unwrap_or_default();
+                        code.op(n, name, inputs);
                     }
                     Op::Field(_) => {
                         let label = f.vars[e.out].name.clone().unwrap_or_default();
                         if f.vars[e.args[0]].varied {
-                            code.push(quote!(let #n = __g.input(#label);));
+                            code.input(n, &label);
                         } else {
-                            code.push(quote!(let #n = __g.constant(#label);));
+                            code.constant(n, &label);
                         }
                     }
                     Op::Call { path, .. } => {
@@ -159,7 +177,7 @@ fn block(
                             .last()
                             .map(|s| format!("{}Backward0", camel(&s.ident.to_string())))
                             .unwrap_or_default();
-                        code.push(quote!(let #n = __g.op(#name, &[#(#inputs),*]);));
+                        code.op(n, &name, inputs);
                     }
                 }
             }
@@ -167,16 +185,14 @@ fn block(
                 for arm in arms {
                     // What a pattern binds is never differentiated.
                     for &b in &arm.binds {
-                        let n = node(b);
                         let label = f.vars[b].name.clone().unwrap_or_default();
-                        code.push(quote!(let #n = __g.constant(#label);));
+                        code.constant(b, &label);
                     }
                     block(f, &arm.block, used, shapes, code);
                 }
                 for (k, &out) in outs.iter().enumerate() {
-                    let n = node(out);
-                    let ins = arms.iter().map(|a| node(a.outs[k]));
-                    code.push(quote!(let #n = __g.op("WhereBackward0", &[#(#ins),*]);));
+                    let ins: Vec<VarId> = arms.iter().map(|a| a.outs[k]).collect();
+                    code.op(out, "WhereBackward0", &ins);
                 }
             }
             Stmt::For {
@@ -188,17 +204,13 @@ fn block(
                 outs,
                 ..
             } => {
-                let idx = node(*index);
-                let _ = primal(*index);
-                code.push(quote!(let #idx = __g.constant("loop index");));
+                code.constant(*index, "loop index");
                 for k in 0..params.len() {
-                    let (p, c) = (node(params[k]), node(carried_in[k]));
-                    code.push(quote!(let #p = __g.op("LoopCarry", &[#c]);));
+                    code.op(params[k], "LoopCarry", &[carried_in[k]]);
                 }
                 block(f, body, used, shapes, code);
                 for k in 0..outs.len() {
-                    let (o, b, p) = (node(outs[k]), node(body_outs[k]), node(params[k]));
-                    code.push(quote!(let #o = __g.op("LoopCarry", &[#b, #p]);));
+                    code.op(outs[k], "LoopCarry", &[body_outs[k], params[k]]);
                 }
             }
         }
@@ -207,24 +219,18 @@ fn block(
 
 /// The graph of a function with a custom VJP: one node for the whole function.
 pub fn custom_body(params: &[(String, bool)], fn_name: &str) -> TokenStream {
-    let mut code = Vec::new();
-    let mut inputs = Vec::new();
+    let mut code = Spec::default();
     for (i, (label, wrt)) in params.iter().enumerate() {
-        let n = format_ident!("__n_{}", i);
         if *wrt {
-            code.push(quote!(let #n = __g.input(#label);));
+            code.input(i, label);
         } else {
-            code.push(quote!(let #n = __g.constant(#label);));
+            code.constant(i, label);
         }
-        inputs.push(n);
     }
     let name = format!("{}Backward0", camel(fn_name));
-    quote! {
-        let mut __g = ::autodiff::Graph::new();
-        #(#code)*
-        __g.op(#name, &[#(#inputs),*]);
-        __g
-    }
+    let inputs: Vec<VarId> = (0..params.len()).collect();
+    code.push(None, 'O', &name, &inputs);
+    code.finish()
 }
 
 /// `mlp_loss` gives `MlpLoss`.
