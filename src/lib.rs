@@ -48,7 +48,8 @@ pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
     pub use autodiff_runtime::tangent::{
-        child_path as tangent_child_path, StructureMismatch, Tangent,
+        child_path as tangent_child_path, fields_accumulate, fields_adjoint_zero, fields_finish,
+        fields_recycle, FieldMuts, FieldRefs, StructureMismatch, Tangent, TangentFields,
     };
     pub use autodiff_runtime::workspace::{recycle_value, Workspace};
 }

@@ -76,7 +76,6 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
 
 /// Implements `Tangent` for a struct item, for example the gradient struct that
 /// `#[differentiable]` generates. Fields may carry `#[tangent(skip)]`.
-#[allow(dead_code)] // called by the `#[differentiable]` expansion
 pub(crate) fn expand_struct(item: &ItemStruct) -> syn::Result<TokenStream> {
     Ok(expand_parts(
         &item.ident,
@@ -84,6 +83,81 @@ pub(crate) fn expand_struct(item: &ItemStruct) -> syn::Result<TokenStream> {
         &item.attrs,
         &item.fields,
     ))
+}
+
+/// Implements `Tangent` for a generated gradient struct through the runtime's
+/// `TangentFields` (the field tuple, the names and four conversions; the blanket impl
+/// gives `Tangent`), and `Adjoint` and `Cotangent` through its field-tuple helpers: a
+/// few lines per struct instead of a field-by-field body per trait method. The field
+/// types are the owned types of differentiated parameters, already checked by the
+/// signature analysis. Structs of no or more than 12 fields (the largest tuple the
+/// runtime implements) get the field-by-field impls of [`expand_struct`].
+pub(crate) fn expand_fields(item: &ItemStruct) -> syn::Result<TokenStream> {
+    let n = item.fields.len();
+    if n == 0 || n > 12 {
+        return expand_struct(item);
+    }
+    let p = quote!(::autodiff::__private);
+    let ident = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let members: Vec<Member> = item
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(k, f)| match &f.ident {
+            Some(id) => Member::Named(id.clone()),
+            None => Member::Unnamed(syn::Index::from(k)),
+        })
+        .collect();
+    let names: Vec<String> = members
+        .iter()
+        .map(|m| match m {
+            Member::Named(id) => unraw(id),
+            Member::Unnamed(i) => i.index.to_string(),
+        })
+        .collect();
+    let tys = item.fields.iter().map(|f| &f.ty);
+    let index = (0..n).map(syn::Index::from);
+    Ok(quote! {
+        #[automatically_derived]
+        impl #impl_generics #p::TangentFields for #ident #ty_generics #where_clause {
+            type Fields = (#(#tys,)*);
+            const NAMES: &'static [&'static ::core::primitive::str] = &[#(#names),*];
+            fn fields(&self) -> #p::FieldRefs<'_, Self> {
+                (#(&self.#members,)*)
+            }
+            fn fields_mut(&mut self) -> #p::FieldMuts<'_, Self> {
+                (#(&mut self.#members,)*)
+            }
+            fn from_fields(f: Self::Fields) -> Self {
+                Self { #(#members: f.#index),* }
+            }
+            fn into_fields(self) -> Self::Fields {
+                (#(self.#members,)*)
+            }
+        }
+        #[automatically_derived]
+        impl #impl_generics #p::Adjoint for #ident #ty_generics #where_clause {
+            fn adjoint_zero() -> Self {
+                #p::fields_adjoint_zero()
+            }
+            fn accumulate(&mut self, other: &Self) {
+                #p::fields_accumulate(self, other)
+            }
+            fn finish(self, primal: &Self) -> Self {
+                #p::fields_finish(self, primal)
+            }
+            fn recycle(self) {
+                #p::fields_recycle(self)
+            }
+        }
+        #[automatically_derived]
+        impl #impl_generics #p::Cotangent<#ident #ty_generics> for #ident #ty_generics #where_clause {
+            fn add_to(&self, acc: &mut Self) {
+                #p::fields_accumulate(acc, self)
+            }
+        }
+    })
 }
 
 /// One field of the struct, as the expansion sees it.

@@ -55,7 +55,12 @@ pub fn ir_after_each_pass(
 /// Expands `#[differentiable(attr)] item`. Never panics: bad input gives `compile_error!`s.
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
-        return crate::methods::expand_impl(attr, block);
+        let alias = impl_alias(&block);
+        let out = crate::methods::expand_impl(attr, block);
+        return match alias {
+            Some(alias) => crate::codegen::short_paths::shorten(out, &alias),
+            None => out,
+        };
     }
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
@@ -68,7 +73,30 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote::quote!(#item #err);
         }
     };
-    differentiable_fn(attr, func, None)
+    // A function with a receiver is a method written outside a `#[differentiable]`
+    // block: its expansion (an error) stays inside the `impl`, where no `use` may go.
+    let method = func.sig.receiver().is_some();
+    let alias = quote::format_ident!("__ad_p_{}", func.sig.ident);
+    let out = differentiable_fn(attr, func, None);
+    if method {
+        out
+    } else {
+        crate::codegen::short_paths::shorten(out, &alias)
+    }
+}
+
+/// The name of the runtime's alias for the expansion of an `impl` block: after its
+/// type and first method, so that it differs from the alias of any other expansion.
+fn impl_alias(block: &syn::ItemImpl) -> Option<syn::Ident> {
+    let syn::Type::Path(p) = &*block.self_ty else {
+        return None;
+    };
+    let ty = &p.path.segments.last()?.ident;
+    let first = block.items.iter().find_map(|item| match item {
+        syn::ImplItem::Fn(m) => Some(&m.sig.ident),
+        _ => None,
+    })?;
+    Some(quote::format_ident!("__ad_p_{}_{}", ty, first))
 }
 
 /// Expands `#[differentiable(attr)]` on the function `func`; `method` when it is a method

@@ -89,6 +89,46 @@ impl Graph {
         })
     }
 
+    /// The graph written as text, a node per line in evaluation order: its kind (`I`
+    /// input, `C` constant, `O` op), a tab, its label (for `I` and `C`) or backward
+    /// name (for `O`), a tab, and the indices of its inputs separated by spaces. The
+    /// form in which `#[differentiable]` emits `name_graph()`: one literal instead of
+    /// code that builds the graph.
+    ///
+    /// ```
+    /// use autodiff_runtime::graph::Graph;
+    /// let g = Graph::from_spec("I\tw\t\nC\tx\t\nO\tMulBackward0\t0 1");
+    /// let mut h = Graph::new();
+    /// let (w, x) = (h.input("w"), h.constant("x"));
+    /// h.op("MulBackward0", &[w, x]);
+    /// assert_eq!(g, h);
+    /// ```
+    ///
+    /// # Panics
+    /// On a line that is not of that form, naming it.
+    pub fn from_spec(spec: &str) -> Self {
+        let mut g = Graph::new();
+        for line in spec.lines() {
+            let mut parts = line.splitn(3, '\t');
+            let (kind, text, inputs) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
+            let inputs: Vec<usize> = inputs
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse()
+                        .unwrap_or_else(|_| panic!("Graph::from_spec: bad input index in `{line}`"))
+                })
+                .collect();
+            match (kind, text) {
+                (Some("I"), Some(label)) => g.input(label),
+                (Some("C"), Some(label)) => g.constant(label),
+                (Some("O"), Some(op)) => g.op(op, &inputs),
+                _ => panic!("Graph::from_spec: `{line}` is not `I|C|O<tab>text<tab>inputs`"),
+            };
+        }
+        g
+    }
+
     /// The nodes in evaluation order.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes

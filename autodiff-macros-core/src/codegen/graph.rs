@@ -1,70 +1,113 @@
-//! `name_graph()`: the graph the macro built, as runtime code that rebuilds it.
+//! `name_graph()`: the graph the macro built, as static data: one string literal that
+//! `Graph::from_spec` reads (a node per line: its kind, its op or label, its inputs).
 
-use super::primal;
 use crate::ir::{Block, Func, Op, Stmt, VarId};
 use crate::pass::shape::Shape;
 use autodiff_ops::OpId;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
-use std::collections::BTreeSet;
+use quote::{quote, ToTokens};
+use std::collections::{BTreeSet, HashMap};
 
-fn node(v: VarId) -> syn::Ident {
-    format_ident!("__n_{}", v)
+/// One node of the graph being built: the variable it binds (none for the last node of
+/// a custom VJP), its kind (`I`, `C`, `O`), its label or op, the variables it reads.
+struct Entry {
+    out: Option<VarId>,
+    kind: char,
+    text: String,
+    inputs: Vec<VarId>,
 }
 
-/// One node of the graph being built: the `let` that adds it, the variable it binds and
-/// the variables of the nodes it reads.
-struct Emit {
-    out: syn::Ident,
-    inputs: Vec<syn::Ident>,
-    code: TokenStream,
+/// The graph as it is built: its nodes in evaluation order.
+#[derive(Default)]
+struct Spec {
+    entries: Vec<Entry>,
 }
 
-fn emit(code: &mut Vec<Emit>, out: &syn::Ident, inputs: &[syn::Ident], tokens: TokenStream) {
-    code.push(Emit {
-        out: out.clone(),
-        inputs: inputs.to_vec(),
-        code: tokens,
-    });
-}
-
-/// The nodes that have a path to the output node `root`, in their order: a graph shows
-/// only what its result depends on. (A struct parameter read only by field, a parameter
-/// or constant the body ignores, a loop index or a pattern binding no op reads, a value
-/// computed and dropped: none of them is drawn.)
-fn connected_to(code: Vec<Emit>, root: &syn::Ident) -> Vec<TokenStream> {
-    let Some(root_at) = code.iter().rposition(|e| &e.out == root) else {
-        return Vec::new();
-    };
-    let mut keep = vec![false; code.len()];
-    let mut wanted: BTreeSet<String> = BTreeSet::new();
-    wanted.insert(root.to_string());
-    // Each input is defined before the node that reads it: one backward sweep suffices.
-    for i in (0..=root_at).rev() {
-        let out = code[i].out.to_string();
-        if wanted.remove(&out) {
-            keep[i] = true;
-            wanted.extend(code[i].inputs.iter().map(|v| v.to_string()));
-        }
+impl Spec {
+    fn push(&mut self, out: Option<VarId>, kind: char, text: &str, inputs: &[VarId]) {
+        self.entries.push(Entry {
+            out,
+            kind,
+            text: text.to_string(),
+            inputs: inputs.to_vec(),
+        });
     }
-    code.into_iter()
-        .zip(keep)
-        .filter_map(|(e, k)| k.then_some(e.code))
-        .collect()
-}
-
-/// The indices of the loop parameters `params` that the body's node `from` reads within one
-/// iteration (`body` is the loop body's part of the graph).
-fn params_read(body: &[Emit], from: &syn::Ident, params: &[syn::Ident]) -> BTreeSet<usize> {
-    let mut wanted: BTreeSet<String> = BTreeSet::from([from.to_string()]);
-    for e in body.iter().rev() {
-        if wanted.contains(&e.out.to_string()) {
-            wanted.extend(e.inputs.iter().map(|v| v.to_string()));
-        }
+    fn input(&mut self, v: VarId, label: &str) {
+        self.push(Some(v), 'I', label, &[]);
     }
-    (0..params.len())
-        .filter(|&i| wanted.contains(&params[i].to_string()))
-        .collect()
+    fn constant(&mut self, v: VarId, label: &str) {
+        self.push(Some(v), 'C', label, &[]);
+    }
+    fn op(&mut self, v: VarId, name: &str, inputs: &[VarId]) {
+        self.push(Some(v), 'O', name, inputs);
+    }
+
+    /// The loop parameters `params` that the node of `from` reads within one iteration,
+    /// by their index (`body_start`: where the loop body's nodes begin).
+    fn params_read(&self, body_start: usize, from: VarId, params: &[VarId]) -> BTreeSet<usize> {
+        let mut wanted = BTreeSet::from([from]);
+        for e in self.entries[body_start..].iter().rev() {
+            if e.out.is_some_and(|v| wanted.contains(&v)) {
+                wanted.extend(e.inputs.iter().copied());
+            }
+        }
+        (0..params.len())
+            .filter(|&i| wanted.contains(&params[i]))
+            .collect()
+    }
+
+    /// Keeps the nodes that have a path to the last node binding `root` (or to the last
+    /// node, for `None`): a graph shows only what its result depends on. (A struct
+    /// parameter read only by field, a parameter or constant the body ignores, a loop
+    /// index or a pattern binding no op reads, a value computed and dropped: none of them
+    /// is drawn.)
+    fn connected_to(&mut self, root: Option<VarId>) {
+        let root_at = match root {
+            Some(r) => self.entries.iter().rposition(|e| e.out == Some(r)),
+            None => self.entries.len().checked_sub(1),
+        };
+        let Some(root_at) = root_at else {
+            self.entries.clear();
+            return;
+        };
+        let mut keep = vec![false; self.entries.len()];
+        keep[root_at] = true;
+        let mut wanted: BTreeSet<VarId> = self.entries[root_at].inputs.iter().copied().collect();
+        // Each input is defined before the node that reads it: one backward sweep suffices.
+        for i in (0..root_at).rev() {
+            if let Some(out) = self.entries[i].out {
+                if wanted.remove(&out) {
+                    keep[i] = true;
+                    wanted.extend(self.entries[i].inputs.iter().copied());
+                }
+            }
+        }
+        let mut k = keep.into_iter();
+        self.entries.retain(|_| k.next().unwrap_or(false));
+    }
+
+    /// `::autodiff::Graph::from_spec("..")`: a node per line, its kind, its label or op,
+    /// and the indices of the nodes it reads.
+    fn finish(self) -> TokenStream {
+        let mut index: HashMap<VarId, usize> = HashMap::new();
+        let mut lines = Vec::with_capacity(self.entries.len());
+        for (i, e) in self.entries.iter().enumerate() {
+            let ins: Vec<String> = e
+                .inputs
+                .iter()
+                .filter_map(|a| index.get(a))
+                .map(usize::to_string)
+                .collect();
+            // The spec's separators cannot occur in a label.
+            let text = e.text.replace(['\t', '\n'], " ");
+            lines.push(format!("{}\t{text}\t{}", e.kind, ins.join(" ")));
+            if let Some(v) = e.out {
+                index.insert(v, i);
+            }
+        }
+        let text = lines.join("\n");
+        quote!(::autodiff::Graph::from_spec(#text))
+    }
 }
 
 /// The body of `name_graph()`, returning an `::autodiff::Graph`.
@@ -74,24 +117,19 @@ pub fn body(f: &Func, fn_name: &str) -> TokenStream {
     collect_op_args(&f.body, &mut used);
     // A result that is a constant expression is drawn as that constant.
     used.insert(f.ret);
-    let mut code = Vec::new();
+    let mut code = Spec::default();
     for p in &f.params {
-        let n = node(p.var);
         let label = p.ident.to_string();
         if p.wrt {
-            emit(&mut code, &n, &[], quote!(let #n = __g.input(#label);));
+            code.input(p.var, &label);
         } else {
-            emit(&mut code, &n, &[], quote!(let #n = __g.constant(#label);));
+            code.constant(p.var, &label);
         }
     }
     block(f, &f.body, &used, &shapes, &mut code);
-    let code = connected_to(code, &node(f.ret));
+    code.connected_to(Some(f.ret));
     let _ = fn_name;
-    quote! {
-        let mut __g = ::autodiff::Graph::new();
-        #(#code)*
-        __g
-    }
+    code.finish()
 }
 
 fn collect_op_args(b: &Block, used: &mut BTreeSet<VarId>) {
@@ -133,12 +171,11 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &mut Vec<Emit>) {
+fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &mut Spec) {
     for s in &b.stmts {
         match s {
             Stmt::Eqn(e) => {
-                let n = node(e.out);
-                let inputs: Vec<syn::Ident> = e.args.iter().map(|&a| node(a)).collect();
+                let (n, inputs) = (e.out, &e.args[..]);
                 match &e.op {
                     Op::Param(_) => {}
                     Op::Opaque(expr) => {
@@ -149,7 +186,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                                 label.truncate(37);
                                 label.push_str("...");
                             }
-                            emit(code, &n, &[], quote!(let #n = __g.constant(#label);));
+                            code.constant(n, &label);
                         }
                     }
                     Op::Binary(r)
@@ -160,21 +197,11 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                                     && shapes[e.args[0]] != Shape::Scalar)) =>
                     {
                         let torch = OpId::MatMul.info().torch;
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op(#torch, &[#(#inputs),*]);),
-                        );
+                        code.op(n, torch, inputs);
                     }
                     Op::Unary(r) | Op::Binary(r) => {
                         let torch = r.info().torch;
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op(#torch, &[#(#inputs),*]);),
-                        );
+                        code.op(n, torch, inputs);
                     }
                     // A fused chain is drawn as the ops the user wrote: fusion changes the
                     // loops, not the computation. (Its inner variables keep their ids, and
@@ -183,61 +210,32 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                         let unknown = vec![Shape::Unknown; inner.vars.len()];
                         block(inner, &inner.body, used, &unknown, code);
                         if let Op::FusedSum(_) = e.op {
-                            let x = node(inner.ret);
-                            emit(
-                                code,
-                                &n,
-                                std::slice::from_ref(&x),
-                                quote!(let #n = __g.op(
-                                <::autodiff::__private::Sum as ::autodiff::__private::OpName>::TORCH_NAME,
-                                &[#x],
-                            );),
-                            );
+                            code.op(n, OpId::Sum.info().torch, &[inner.ret]);
                         }
                     }
                     Op::Map(_) => {
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op("MapBackward0", &[#(#inputs),*]);),
-                        );
+                        code.op(n, "MapBackward0", inputs);
                     }
                     Op::StopGradient => {
-                        emit(code, &n, &[], quote!(let #n = __g.constant("detach");));
+                        code.constant(n, "detach");
                     }
                     Op::Construct(ctor) => {
                         let name = super::aggregates::graph_name(ctor);
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op(#name, &[#(#inputs),*]);),
-                        );
+                        code.op(n, &name, inputs);
                     }
                     Op::FromFn(_) => {
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op("FromFnBackward0", &[#(#inputs),*]);),
-                        );
+                        code.op(n, "FromFnBackward0", inputs);
                     }
                     Op::Field(_) if super::aggregates::graph_field_name(f, e).is_some() => {
-                        let name = super::aggregates::graph_field_name(f, e);
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op(#name, &[#(#inputs),*]);),
-                        );
+                        let name = super::aggregates::graph_field_name(f, e).unwrap_or_default();
+                        code.op(n, name, inputs);
                     }
                     Op::Field(_) => {
                         let label = f.vars[e.out].name.clone().unwrap_or_default();
                         if f.vars[e.args[0]].varied {
-                            emit(code, &n, &[], quote!(let #n = __g.input(#label);));
+                            code.input(n, &label);
                         } else {
-                            emit(code, &n, &[], quote!(let #n = __g.constant(#label);));
+                            code.constant(n, &label);
                         }
                     }
                     Op::Call { path, .. } => {
@@ -246,12 +244,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                             .last()
                             .map(|s| format!("{}Backward0", camel(&s.ident.to_string())))
                             .unwrap_or_default();
-                        emit(
-                            code,
-                            &n,
-                            &inputs,
-                            quote!(let #n = __g.op(#name, &[#(#inputs),*]);),
-                        );
+                        code.op(n, &name, inputs);
                     }
                 }
             }
@@ -259,21 +252,14 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                 for arm in arms {
                     // What a pattern binds is never differentiated.
                     for &b in &arm.binds {
-                        let n = node(b);
                         let label = f.vars[b].name.clone().unwrap_or_default();
-                        emit(code, &n, &[], quote!(let #n = __g.constant(#label);));
+                        code.constant(b, &label);
                     }
                     block(f, &arm.block, used, shapes, code);
                 }
                 for (k, &out) in outs.iter().enumerate() {
-                    let n = node(out);
-                    let ins: Vec<syn::Ident> = arms.iter().map(|a| node(a.outs[k])).collect();
-                    emit(
-                        code,
-                        &n,
-                        &ins,
-                        quote!(let #n = __g.op("WhereBackward0", &[#(#ins),*]);),
-                    );
+                    let ins: Vec<VarId> = arms.iter().map(|a| a.outs[k]).collect();
+                    code.op(out, "WhereBackward0", &ins);
                 }
             }
             Stmt::For {
@@ -285,34 +271,19 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                 outs,
                 ..
             } => {
-                let idx = node(*index);
-                let _ = primal(*index);
-                emit(
-                    code,
-                    &idx,
-                    &[],
-                    quote!(let #idx = __g.constant("loop index");),
-                );
+                code.constant(*index, "loop index");
                 for k in 0..params.len() {
-                    let (p, c) = (node(params[k]), node(carried_in[k]));
-                    emit(
-                        code,
-                        &p,
-                        std::slice::from_ref(&c),
-                        quote!(let #p = __g.op("LoopCarry", &[#c]);),
-                    );
+                    code.op(params[k], "LoopCarry", &[carried_in[k]]);
                 }
-                let body_start = code.len();
+                let body_start = code.entries.len();
                 block(f, body, used, shapes, code);
                 // The graph has no back edges, so a value carried from one iteration to the
                 // next is drawn as an input of the exit nodes it flows into: `o_k` reads
                 // its own body result, its entry, and the body result of every carried value
                 // that reaches `b_k` through some number of iterations.
-                let ps: Vec<syn::Ident> = params.iter().map(|&v| node(v)).collect();
-                let bs: Vec<syn::Ident> = body_outs.iter().map(|&v| node(v)).collect();
-                let reads: Vec<BTreeSet<usize>> = bs
+                let reads: Vec<BTreeSet<usize>> = body_outs
                     .iter()
-                    .map(|b| params_read(&code[body_start..], b, &ps))
+                    .map(|&b| code.params_read(body_start, b, params))
                     .collect();
                 for k in 0..outs.len() {
                     let mut through = BTreeSet::from([k]);
@@ -324,15 +295,9 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                             }
                         }
                     }
-                    let mut inputs = vec![bs[k].clone(), ps[k].clone()];
-                    inputs.extend(through.iter().filter(|&&j| j != k).map(|&j| bs[j].clone()));
-                    let o = node(outs[k]);
-                    emit(
-                        code,
-                        &o,
-                        &inputs,
-                        quote!(let #o = __g.op("LoopCarry", &[#(#inputs),*]);),
-                    );
+                    let mut inputs = vec![body_outs[k], params[k]];
+                    inputs.extend(through.iter().filter(|&&j| j != k).map(|&j| body_outs[j]));
+                    code.op(outs[k], "LoopCarry", &inputs);
                 }
             }
         }
@@ -341,24 +306,18 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
 
 /// The graph of a function with a custom VJP: one node for the whole function.
 pub fn custom_body(params: &[(String, bool)], fn_name: &str) -> TokenStream {
-    let mut code = Vec::new();
-    let mut inputs = Vec::new();
+    let mut code = Spec::default();
     for (i, (label, wrt)) in params.iter().enumerate() {
-        let n = format_ident!("__n_{}", i);
         if *wrt {
-            code.push(quote!(let #n = __g.input(#label);));
+            code.input(i, label);
         } else {
-            code.push(quote!(let #n = __g.constant(#label);));
+            code.constant(i, label);
         }
-        inputs.push(n);
     }
     let name = format!("{}Backward0", camel(fn_name));
-    quote! {
-        let mut __g = ::autodiff::Graph::new();
-        #(#code)*
-        __g.op(#name, &[#(#inputs),*]);
-        __g
-    }
+    let inputs: Vec<VarId> = (0..params.len()).collect();
+    code.push(None, 'O', &name, &inputs);
+    code.finish()
 }
 
 /// `mlp_loss` gives `MlpLoss`.

@@ -338,7 +338,7 @@ fn entry_points(
             #(#fields,)*
         }
     };
-    let tangent_impl = crate::derive_tangent::expand_struct(&grad_struct_item)
+    let tangent_impl = crate::derive_tangent::expand_fields(&grad_struct_item)
         .unwrap_or_else(syn::Error::into_compile_error);
     quote! {
         #grad_struct_item

@@ -8,6 +8,7 @@ pub mod fused;
 pub mod graph;
 pub mod items;
 pub mod reverse;
+pub mod short_paths;
 pub mod tape;
 
 use crate::ir::{Eqn, Func, Op, RuleRef, Stmt, VarId};

@@ -51,6 +51,12 @@ use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
 use crate::rules::Real;
 
+mod fields;
+pub use fields::{
+    fields_accumulate, fields_adjoint_zero, fields_finish, fields_recycle, AdjointFieldTuple,
+    FieldMuts, FieldRefs, FieldTuple, TangentFields,
+};
+
 /// A tree of float parameters (or of their gradients) that can be added, scaled and
 /// visited as flat slices.
 ///
