@@ -80,14 +80,17 @@ mod backward;
 mod display;
 mod error;
 mod graph;
+mod hook;
 mod matrix_ops;
 mod no_grad;
 mod node;
 mod ops;
 mod ptr_map;
+mod storage;
 mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};
+pub use hook::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use tensor::Tensor;
