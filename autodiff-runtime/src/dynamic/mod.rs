@@ -90,7 +90,10 @@
 //! z.add_(&Tensor::scalar(1.0))?; // recorded; z is now at version 1
 //! assert_eq!(z.grad_fn(), Some("AddBackward0"));
 //! let err = w.sum().backward().unwrap_err();
-//! assert!(matches!(err, GradError::ModifiedInPlace { op: "MulBackward0", version: 1, expected: 0, .. }));
+//! assert!(matches!(
+//!     err,
+//!     GradError::ModifiedInPlace { op: "MulBackward0", version: 1, expected: 0, .. }
+//! ));
 //! z.sum().backward()?;           // z's own graph does not need the old value
 //! assert_eq!(x.grad().unwrap().value().as_slice(), &[2.0, 2.0]);
 //! # Ok::<(), GradError>(())

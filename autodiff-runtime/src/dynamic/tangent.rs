@@ -33,9 +33,9 @@
 //! requires grad. It advances the tensor's [`Tensor::version`], as an update under
 //! `no_grad` does in PyTorch: a pending `backward()` that needs the old value returns
 //! [`GradError::ModifiedInPlace`](super::GradError::ModifiedInPlace) instead of using it
-//! (the value it saved is copied first, never overwritten). Because a `Tensor` is a shared handle, writing
-//! through any clone updates the one parameter; [`Tangent::zero_like`] makes a new
-//! tensor (a leaf that does not require grad).
+//! (the value it saved is copied first, never overwritten). Because a `Tensor` is a
+//! shared handle, writing through any clone updates the one parameter;
+//! [`Tangent::zero_like`] makes a new tensor (a leaf that does not require grad).
 
 // The visitor signatures are the trait's.
 #![allow(clippy::type_complexity)]

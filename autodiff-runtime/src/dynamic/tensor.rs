@@ -27,10 +27,11 @@ pub(crate) struct TensorData {
 /// A matrix of `f64` that records the ops computed from it, as a PyTorch tensor does.
 ///
 /// A `Tensor` is a cheap handle: `clone()` shares the same tensor (value, gradient,
-/// graph node). Its value lives in a storage with a version counter, which
-/// [`Tensor::detach`] shares and every in-place update advances ([`Tensor::version`]). Values live in an `nalgebra::DMatrix<f64>`; a scalar is 1x1 and
-/// [`Tensor::vector`] makes an n x 1 column. `Display` and `Debug` print like PyTorch,
-/// an n x 1 tensor (so a scalar too) as PyTorch prints a 1-d tensor: `tensor([9.])`.
+/// graph node). Values live in an `nalgebra::DMatrix<f64>`, in a storage with a version
+/// counter that [`Tensor::detach`] shares and every in-place update advances
+/// ([`Tensor::version`]); a scalar is 1x1 and [`Tensor::vector`] makes an n x 1 column.
+/// `Display` and `Debug` print like PyTorch, an n x 1 tensor (so a scalar too) as
+/// PyTorch prints a 1-d tensor: `tensor([9.])`.
 ///
 /// Arithmetic operators (`+ - * /`, unary `-`) work on `Tensor` and `&Tensor`, with an
 /// `f64` on either side, elementwise with broadcasting: equal shapes, a 1x1 tensor with
