@@ -460,3 +460,27 @@ fn hook_handles_remove_their_hook() -> Result<(), GradError> {
     assert_eq!(calls.get(), 1, "the removed hook did not run");
     Ok(())
 }
+
+#[test]
+fn a_deep_chain_of_in_place_updates_backpropagates() -> Result<(), GradError> {
+    // test_free_deep_graph_complicated's chain, differentiated: each step is
+    // y <- y + 1e-6 y, so dy/dx = (1 + 1e-6)^depth.
+    let depth = 100_000;
+    let x = Tensor::vector(&[0.5]).requires_grad();
+    let y = &x + 0.0;
+    for _ in 0..depth {
+        y.add_(&(&y * 0.000001))?;
+    }
+    y.backward_retain_graph()?;
+    let expected = (1.0f64 + 0.000001).powi(depth);
+    let grad = x.grad().unwrap().item();
+    assert!(
+        (grad - expected).abs() < 1e-9 * expected,
+        "{grad} vs {expected}"
+    );
+    assert!((y.item() - 0.5 * expected).abs() < 1e-9 * expected);
+    // The graph was kept: a second pass through the same in-place nodes adds as much.
+    y.backward()?;
+    assert!((x.grad().unwrap().item() - 2.0 * grad).abs() < 1e-12 * grad);
+    Ok(())
+}
