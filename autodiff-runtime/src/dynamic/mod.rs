@@ -40,6 +40,9 @@
 //! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
 //! | `cross_entropy(&labels)` | `NllLossBackward0` | mean over rows, one fused node |
 //! | `mse(&target)` | `MseLossBackward0` | mean |
+//! | `add_`, `sub_`, `mul_`, `div_` | `AddBackward0`, `SubBackward0`, `MulBackward0`, `DivBackward0` | in place, recorded on a tensor with a `grad_fn` |
+//! | `exp_`, `tanh_`, `sigmoid_`, `relu_` | the out-of-place op's name | in place, as above |
+//! | `zero_`, `copy_(&src)` | `ZeroBackward0`, `CopyBackwards` | in place, as above |
 //!
 //! The elementwise functions, their derivatives and PyTorch names are generated from the
 //! op table ([`autodiff_ops::OPS`], rendered by [`autodiff_ops::markdown_table`] and shown
