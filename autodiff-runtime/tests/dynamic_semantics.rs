@@ -158,27 +158,39 @@ fn in_place_updates_of_plain_tensors_and_their_limits() -> Result<(), GradError>
     assert_eq!(c.value().as_slice(), &[11.0, 13.0, 22.0, 24.0]);
     let err = c.add_(&row(&[1.0, 2.0, 3.0])).unwrap_err();
     assert!(err.to_string().contains("(2, 2) and (1, 3)"), "{err}");
+    assert_eq!(c.version(), 1, "a failed update does not count");
+    // On a tensor with a grad_fn, or with an operand that requires grad, the update is
+    // recorded, as in PyTorch (tests/dynamic_inplace.rs has PyTorch's own cases).
     let w = Tensor::scalar(1.0).requires_grad();
     let y = &w * 2.0;
-    assert_eq!(
-        y.add_(&Tensor::scalar(1.0)),
-        Err(GradError::InPlaceRecorded { op: "add_" })
-    );
-    assert_eq!(
-        Tensor::scalar(0.0).add_(&w),
-        Err(GradError::InPlaceRecorded { op: "add_" })
-    );
+    y.add_(&Tensor::scalar(1.0))?;
+    assert_eq!((y.item(), y.grad_fn()), (3.0, Some("AddBackward0")));
+    let plain = Tensor::scalar(0.0);
+    plain.add_(&w)?;
+    assert_eq!(plain.grad_fn(), Some("AddBackward0"));
+    assert!(!plain.is_leaf() && plain.requires_grad_flag());
+    (&y + &plain).backward()?;
+    assert_eq!(w.grad().unwrap().item(), 3.0);
     Ok(())
 }
 
 #[test]
-fn in_place_update_does_not_corrupt_a_pending_backward() -> Result<(), GradError> {
+fn in_place_update_makes_a_pending_backward_that_needs_the_value_fail() -> Result<(), GradError> {
     let w = Tensor::scalar(3.0).requires_grad();
     let loss = w.powi(2);
     no_grad(|| w.sub_(&Tensor::scalar(1.0)))?;
-    loss.backward()?;
-    // d w^2 / dw at the recorded w = 3 (PyTorch would refuse; we use the saved value).
-    assert_eq!(w.grad().unwrap().item(), 6.0);
+    // PowBackward0 needs w = 3, which is now at version 1: refused, as in PyTorch.
+    let err = loss.backward().unwrap_err();
+    assert_eq!(
+        err,
+        GradError::ModifiedInPlace {
+            op: "PowBackward0",
+            shape: (1, 1),
+            version: 1,
+            expected: 0
+        }
+    );
+    assert!(w.grad().is_none(), "no gradient moved");
     assert_eq!(w.item(), 2.0);
     Ok(())
 }

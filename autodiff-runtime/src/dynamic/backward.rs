@@ -7,7 +7,8 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use super::error::GradError;
-use super::node::{Edge, GradSink, Hook, Node};
+use super::hook::HookEntry;
+use super::node::{Edge, GradSink, Node};
 use super::ptr_map::PtrIndex;
 use super::tensor::{Tensor, TensorData};
 
@@ -21,7 +22,7 @@ impl Target {
     fn of(edge: &Edge) -> Target {
         match edge {
             Edge::Node(node) => Target::Node(Rc::clone(node)),
-            Edge::Leaf(data) => Target::Leaf(Rc::clone(data)),
+            Edge::Leaf(t) => Target::Leaf(Rc::clone(&t.data)),
         }
     }
 
@@ -38,7 +39,7 @@ impl Target {
 fn edge_key(edge: &Edge) -> *const () {
     match edge {
         Edge::Node(node) => Rc::as_ptr(node).cast(),
-        Edge::Leaf(data) => Rc::as_ptr(data).cast(),
+        Edge::Leaf(t) => Rc::as_ptr(&t.data).cast(),
     }
 }
 
@@ -54,7 +55,7 @@ struct Plan {
 
 /// Orders the graph below `root` with an iterative depth-first search (a long chain of
 /// ops cannot overflow the stack), failing before any gradient moves if a node on the
-/// way was freed.
+/// way was freed or a value it saved was updated in place since.
 fn plan(root: Target) -> Result<Plan, GradError> {
     let mut index = PtrIndex::new();
     let mut plan = Plan {
@@ -67,6 +68,7 @@ fn plan(root: Target) -> Result<Plan, GradError> {
             if node.func.borrow().is_none() {
                 return Err(GradError::GraphFreed { op: node.name });
             }
+            node.check_versions()?;
         }
         let id = index.insert(target.key());
         plan.targets.push(target);
@@ -104,13 +106,17 @@ fn plan(root: Target) -> Result<Plan, GradError> {
     Ok(plan)
 }
 
-/// Runs `hooks` on `g` in order, each seeing the previous one's result. Hooks registered
-/// while they run are kept (after the existing ones) for the next pass.
-fn run_hooks(hooks: &mut Vec<Hook>, g: DMatrix<f64>) -> Result<DMatrix<f64>, GradError> {
+/// Runs `hooks` on `g` in order, each seeing the previous one's result, skipping those
+/// a handle removed. Hooks registered while they run are kept (after the existing ones)
+/// for the next pass.
+fn run_hooks(hooks: &mut [HookEntry], g: DMatrix<f64>) -> Result<DMatrix<f64>, GradError> {
     let expected = g.shape();
     let mut current = Tensor::from(g);
-    for hook in hooks.iter_mut() {
-        if let Some(replacement) = hook(&current) {
+    for entry in hooks.iter_mut() {
+        if entry.removed.get() {
+            continue;
+        }
+        if let Some(replacement) = (entry.hook)(&current) {
             let returned = replacement.shape();
             if returned != expected {
                 return Err(GradError::HookShape { expected, returned });
@@ -119,9 +125,11 @@ fn run_hooks(hooks: &mut Vec<Hook>, g: DMatrix<f64>) -> Result<DMatrix<f64>, Gra
         }
     }
     // Take the matrix back without a copy unless the hook kept a handle to it.
-    Ok(match Rc::try_unwrap(current.data) {
-        Ok(cell) => Rc::try_unwrap(cell.into_inner().value).unwrap_or_else(|rc| (*rc).clone()),
-        Err(shared) => (*shared.borrow().value).clone(),
+    let Tensor { data, storage } = current;
+    drop(data);
+    Ok(match Rc::try_unwrap(storage) {
+        Ok(storage) => storage.into_value(),
+        Err(shared) => shared.borrow().clone(),
     })
 }
 
@@ -133,6 +141,7 @@ fn node_hooks(node: &Node, g: DMatrix<f64>) -> Result<DMatrix<f64>, GradError> {
     let result = run_hooks(&mut hooks, g);
     let mut slot = node.hooks.borrow_mut();
     hooks.append(&mut slot);
+    HookEntry::prune(&mut hooks);
     *slot = hooks;
     result
 }
@@ -145,6 +154,7 @@ fn leaf_hooks(data: &RefCell<TensorData>, g: DMatrix<f64>) -> Result<DMatrix<f64
     let result = run_hooks(&mut hooks, g);
     let mut data = data.borrow_mut();
     hooks.append(&mut data.hooks);
+    HookEntry::prune(&mut hooks);
     data.hooks = hooks;
     result
 }
@@ -162,7 +172,7 @@ pub(crate) fn run_backward(
             None if data.requires_grad => Target::Leaf(Rc::clone(&root.data)),
             None => return Err(GradError::NoGrad),
         };
-        (target, data.value.shape())
+        (target, root.shape())
     };
     let seed = match seed {
         Some(seed) if seed.shape() == shape => seed.value(),

@@ -203,7 +203,7 @@ fn add_suffixes(mut s: String, suffixes: &[String]) -> String {
 /// The PyTorch rendering of `t`.
 fn render(t: &Tensor) -> String {
     let data = t.data.borrow();
-    let value = &*data.value;
+    let value = &*t.storage.borrow();
     let mut suffixes = Vec::new();
     if value.is_empty() && value.ncols() != 1 {
         suffixes.push(format!("size=({}, {})", value.nrows(), value.ncols()));

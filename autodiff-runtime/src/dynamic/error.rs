@@ -26,11 +26,19 @@ pub enum GradError {
         /// The in-place op (`"sub_"`).
         op: &'static str,
     },
-    /// An in-place op that would have to be recorded in a graph (on a tensor with a
-    /// `grad_fn`, or with an operand that requires grad), outside `no_grad`.
-    InPlaceRecorded {
-        /// The in-place op (`"add_"`).
+    /// A backward pass reached an op that saved a value for its gradient which was
+    /// updated in place since (through the tensor, a handle to it, or a tensor
+    /// [`detach`](super::Tensor::detach)ed from it), as PyTorch's "one of the variables
+    /// needed for gradient computation has been modified by an inplace operation".
+    ModifiedInPlace {
+        /// The PyTorch name of the op whose backward needs the value (`"MulBackward0"`).
         op: &'static str,
+        /// The value's shape.
+        shape: Shape,
+        /// The value's version now ([`Tensor::version`](super::Tensor::version)).
+        version: u64,
+        /// The version the op saved.
+        expected: u64,
     },
     /// Two shapes that an op cannot combine.
     ShapeMismatch {
@@ -108,11 +116,19 @@ impl fmt::Display for GradError {
                 "a leaf tensor that requires grad is used in the in-place operation {op}; wrap the \
                  update in no_grad(|| ...) or hold a NoGradGuard, as in PyTorch"
             ),
-            GradError::InPlaceRecorded { op } => write!(
+            GradError::ModifiedInPlace {
+                op,
+                shape: s,
+                version,
+                expected,
+            } => write!(
                 f,
-                "the in-place operation {op} would have to be recorded in the graph, which this \
-                 engine does not do; use the out-of-place operator instead, or run it inside \
-                 no_grad(|| ...)"
+                "one of the variables needed for gradient computation has been modified by an \
+                 inplace operation: the {} tensor saved by {op} is at version {version}; expected \
+                 version {expected} instead. Hint: an in-place op (add_, mul_, zero_, ...) \
+                 changed it after {op} saved it; apply the out-of-place op instead, or clone the \
+                 value (e.g. `&t + 0.0`) before modifying it in place",
+                shape(*s)
             ),
             GradError::ShapeMismatch {
                 op,

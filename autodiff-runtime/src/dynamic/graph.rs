@@ -1,22 +1,21 @@
 //! `Tensor::graph()`: the recorded graph as a [`Graph`], like torchviz's `make_dot`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::node::{Edge, Node};
 use super::ptr_map::PtrMap;
-use super::tensor::{Tensor, TensorData};
+use super::tensor::Tensor;
 use crate::graph::Graph;
 
-fn shape_label(data: &TensorData) -> String {
-    let (rows, cols) = data.value.shape();
+fn shape_label(t: &Tensor) -> String {
+    let (rows, cols) = t.shape();
     format!("({rows}, {cols})")
 }
 
 /// Where a graph node comes from, to give each node or leaf one index.
 enum Visit {
     Node(Rc<Node>),
-    Leaf(Rc<RefCell<TensorData>>),
+    Leaf(Tensor),
 }
 
 impl Tensor {
@@ -36,7 +35,7 @@ impl Tensor {
         let mut graph = Graph::new();
         let data = self.data.borrow();
         let Some(root) = &data.grad_fn else {
-            let label = shape_label(&data);
+            let label = shape_label(self);
             if data.requires_grad {
                 graph.input(&label);
             } else {
@@ -51,7 +50,7 @@ impl Tensor {
             if next < node.inputs.len() {
                 let input = node.inputs[next].as_ref().map(|edge| match edge {
                     Edge::Node(n) => Visit::Node(Rc::clone(n)),
-                    Edge::Leaf(l) => Visit::Leaf(Rc::clone(l)),
+                    Edge::Leaf(l) => Visit::Leaf(l.clone()),
                 });
                 stack.push((node, next + 1));
                 match input {
@@ -59,10 +58,10 @@ impl Tensor {
                         stack.push((n, 0));
                     }
                     Some(Visit::Leaf(l)) => {
-                        let key: *const () = Rc::as_ptr(&l).cast();
+                        let key: *const () = Rc::as_ptr(&l.data).cast();
                         index
                             .entry(key)
-                            .or_insert_with(|| graph.input(&shape_label(&l.borrow())));
+                            .or_insert_with(|| graph.input(&shape_label(&l)));
                     }
                     _ => {}
                 }
@@ -79,7 +78,7 @@ impl Tensor {
                 .filter_map(|edge| {
                     let key: *const () = match edge {
                         Edge::Node(n) => Rc::as_ptr(n).cast(),
-                        Edge::Leaf(l) => Rc::as_ptr(l).cast(),
+                        Edge::Leaf(l) => Rc::as_ptr(&l.data).cast(),
                     };
                     index.get(&key).copied()
                 })

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use super::error::GradError;
-use super::node::{BackwardFn, GradSink};
+use super::node::{BackwardFn, GradSink, Saves};
 use super::tensor::Tensor;
 use crate::rules::{
     binary, binary_vjp_lhs, binary_vjp_rhs, unary, unary_vjp, BinaryOp, CrossEntropy, LogSoftmax,
@@ -120,14 +120,15 @@ fn scalar(y: f64) -> Rc<Matrix> {
 }
 
 impl Tensor {
-    /// Applies a unary rule with a matrix result, recording its backward.
-    fn unary_matrix<Op: OpName + Copy + 'static>(&self, op: Op) -> Tensor
+    /// Applies a unary rule with a matrix result, recording its backward, which reads
+    /// what `saves` says.
+    fn unary_matrix<Op: OpName + Copy + 'static>(&self, op: Op, saves: Saves) -> Tensor
     where
         Matrix: UnaryOp<Op, Output = Matrix>,
     {
         let x = self.value_rc();
         let y = Rc::new(unary(op, &*x));
-        Tensor::from_op(y, Op::TORCH_NAME, [Some(self), None], |y| {
+        Tensor::from_op(y, Op::TORCH_NAME, [Some(self), None], saves, |y| {
             Box::new(UnaryMatrix {
                 op,
                 x,
@@ -136,16 +137,21 @@ impl Tensor {
         })
     }
 
-    /// Applies a unary rule reducing to a scalar, recording its backward.
+    /// Applies a unary rule reducing to a scalar (`sum`, `mean`, whose backward reads
+    /// only the input's shape), recording its backward.
     fn unary_scalar<Op: OpName + Copy + 'static>(&self, op: Op) -> Tensor
     where
         Matrix: UnaryOp<Op, Output = f64>,
     {
         let x = self.value_rc();
         let y = unary(op, &*x);
-        Tensor::from_op(scalar(y), Op::TORCH_NAME, [Some(self), None], |_| {
-            Box::new(UnaryScalar { op, x, y })
-        })
+        Tensor::from_op(
+            scalar(y),
+            Op::TORCH_NAME,
+            [Some(self), None],
+            Saves::NOTHING,
+            |_| Box::new(UnaryScalar { op, x, y }),
+        )
     }
 
     /// The matrix product `self * other` (`MmBackward0`).
@@ -168,6 +174,7 @@ impl Tensor {
             y,
             MATMUL_TORCH_NAME,
             [Some(self), Some(other)],
+            Saves::PRODUCT,
             |y| {
                 Box::new(BinaryMatrix {
                     op: Mul,
@@ -189,7 +196,7 @@ impl Tensor {
 
     /// The transpose (`TBackward0`).
     pub fn t(&self) -> Tensor {
-        self.unary_matrix(Transpose)
+        self.unary_matrix(Transpose, Saves::NOTHING)
     }
 
     /// The sum of all elements, as a 1x1 tensor (`SumBackward0`).
@@ -205,12 +212,12 @@ impl Tensor {
     /// Softmax of each row, computed relative to the row's maximum so any finite logits
     /// give finite values (`SoftmaxBackward0`).
     pub fn softmax(&self) -> Tensor {
-        self.unary_matrix(Softmax)
+        self.unary_matrix(Softmax, Saves::OUTPUT)
     }
 
     /// Log-softmax of each row, `x - logsumexp(row)`, stable (`LogSoftmaxBackward0`).
     pub fn log_softmax(&self) -> Tensor {
-        self.unary_matrix(LogSoftmax)
+        self.unary_matrix(LogSoftmax, Saves::OUTPUT)
     }
 
     /// Cross-entropy of row-wise logits (this tensor, one row per example) against
@@ -242,6 +249,7 @@ impl Tensor {
             scalar(y),
             <CrossEntropy as OpName>::TORCH_NAME,
             [Some(self), None],
+            Saves::INPUT,
             |_| {
                 Box::new(CrossEntropyBackward {
                     logits,
@@ -282,6 +290,7 @@ impl Tensor {
             scalar(y),
             <Mse as OpName>::TORCH_NAME,
             [Some(self), Some(target)],
+            Saves::INPUTS,
             |_| Box::new(BinaryScalar { op: Mse, a, b, y }),
         ))
     }

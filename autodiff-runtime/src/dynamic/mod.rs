@@ -40,6 +40,9 @@
 //! | `softmax`, `log_softmax` | `SoftmaxBackward0`, `LogSoftmaxBackward0` | per row, stable |
 //! | `cross_entropy(&labels)` | `NllLossBackward0` | mean over rows, one fused node |
 //! | `mse(&target)` | `MseLossBackward0` | mean |
+//! | `add_`, `sub_`, `mul_`, `div_` | `AddBackward0`, `SubBackward0`, `MulBackward0`, `DivBackward0` | in place, recorded on a tensor with a `grad_fn` |
+//! | `exp_`, `tanh_`, `sigmoid_`, `relu_` | the out-of-place op's name | in place, as above |
+//! | `zero_`, `copy_(&src)` | `ZeroBackward0`, `CopyBackwards` | in place, as above |
 //!
 //! The elementwise functions, their derivatives and PyTorch names are generated from the
 //! op table ([`autodiff_ops::OPS`], rendered by [`autodiff_ops::markdown_table`] and shown
@@ -65,29 +68,64 @@
 //!   is [`GradError::GraphFreed`] unless the first call was `backward_retain_graph()`
 //!   (`AddBackward0`, `SubBackward0` and `NegBackward0`, which save nothing, can run
 //!   again);
-//! - in-place updates of a leaf that requires grad must run under [`no_grad`].
+//! - in-place updates of a leaf that requires grad must run under [`no_grad`];
+//! - an in-place op (`add_`, `sub_`, `mul_`, `div_`, `zero_`, `copy_`, `exp_`, `tanh_`,
+//!   `sigmoid_`, `relu_`) on a tensor with a `grad_fn`, or with an operand that requires
+//!   grad, is recorded: the tensor's `grad_fn` becomes the op's node (`AddBackward0`,
+//!   `MulBackward0`, `ZeroBackward0`, `CopyBackwards`, ...), a `retain_grad()` moves to
+//!   it, and hooks registered before stay with the value before the update;
+//! - every in-place update (also under `no_grad`, and through
+//!   [`Tangent::visit_mut`](crate::tangent::Tangent::visit_mut), as an optimizer step)
+//!   advances the tensor's [`Tensor::version`]. Each op records the version of each
+//!   value its backward reads (`x * y` saves both, `x * 2.0` and `x + y` nothing, `exp`
+//!   its result), and a backward pass that reaches one updated since returns
+//!   [`GradError::ModifiedInPlace`] before any gradient moves;
+//! - [`Tensor::detach`] shares the value and the version counter with its source;
+//! - [`Tensor::register_hook`] returns a [`HookHandle`] whose `remove()` unregisters
+//!   the hook.
+//!
+//! ```
+//! use autodiff_runtime::dynamic::{GradError, Tensor};
+//!
+//! let x = Tensor::vector(&[1.0, 2.0]).requires_grad();
+//! let z = &x * 2.0;
+//! let w = &z * &x;               // MulBackward0 saves z at version 0
+//! z.add_(&Tensor::scalar(1.0))?; // recorded; z is now at version 1
+//! assert_eq!(z.grad_fn(), Some("AddBackward0"));
+//! let err = w.sum().backward().unwrap_err();
+//! assert!(matches!(
+//!     err,
+//!     GradError::ModifiedInPlace { op: "MulBackward0", version: 1, expected: 0, .. }
+//! ));
+//! z.sum().backward()?;           // z's own graph does not need the old value
+//! assert_eq!(x.grad().unwrap().value().as_slice(), &[2.0, 2.0]);
+//! # Ok::<(), GradError>(())
+//! ```
 //!
 //! Tensors implement [`Tangent`](crate::tangent::Tangent): the optimizers, clipping and
 //! the training loop drive a `Vec<Tensor>` or a `#[derive(Tangent)]` struct of tensors,
 //! with [`Tensor::grad_or_zeros`] giving the matching gradients.
 //!
-//! Differences from PyTorch: in-place ops are never recorded (outside `no_grad` they are refused on
-//! anything a graph would need), and a value saved by the graph is copied on write, so
-//! an in-place update never corrupts a pending `backward()`; `detach()` shares the value
-//! until one of the two is updated in place.
+//! Differences from PyTorch: a value saved by the graph is copied on write (the version
+//! check refuses to use it, as PyTorch does, but it is never overwritten); there are no
+//! views, so in-place updates through a view do not exist; in-place ops take a tensor
+//! operand (`z.add_(&Tensor::scalar(2.0))` for PyTorch's `z.add_(2)`).
 
 mod backward;
 mod display;
 mod error;
 mod graph;
+mod hook;
 mod matrix_ops;
 mod no_grad;
 mod node;
 mod ops;
 mod ptr_map;
+mod storage;
 mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};
+pub use hook::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use tensor::Tensor;

@@ -6,17 +6,17 @@ use std::rc::{Rc, Weak};
 
 use nalgebra::DMatrix;
 
+use super::error::GradError;
+use super::hook::HookEntry;
+use super::storage::Storage;
 use super::tensor::{Tensor, TensorData};
-
-/// A gradient hook: reads the gradient flowing into a tensor, and may return a replacement.
-pub(crate) type Hook = Box<dyn FnMut(&Tensor) -> Option<Tensor>>;
 
 /// Where a node sends the gradient of one of its inputs.
 pub(crate) enum Edge {
     /// The input was computed by another op.
     Node(Rc<Node>),
     /// The input is a leaf that requires grad (PyTorch's `AccumulateGrad`).
-    Leaf(Rc<RefCell<TensorData>>),
+    Leaf(Tensor),
 }
 
 impl Edge {
@@ -25,7 +25,7 @@ impl Edge {
         let data = t.data.borrow();
         match &data.grad_fn {
             Some(node) => Some(Edge::Node(Rc::clone(node))),
-            None if data.requires_grad => Some(Edge::Leaf(Rc::clone(&t.data))),
+            None if data.requires_grad => Some(Edge::Leaf(t.clone())),
             None => None,
         }
     }
@@ -44,6 +44,118 @@ pub(crate) trait BackwardFn {
     }
 }
 
+/// How a backward reads one input of its op.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Read {
+    /// Never.
+    No,
+    /// Always.
+    Yes,
+    /// Only for the other input's gradient (a product: `d(ab)/da = b`), so only when
+    /// the other input takes a gradient, as PyTorch saves it.
+    ForOther,
+}
+
+/// Which of an op's inputs and output its backward reads: those are the values whose
+/// versions the node records, and checks before it runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Saves {
+    /// How each input is read.
+    pub(crate) inputs: [Read; 2],
+    /// Whether the output is read.
+    pub(crate) output: bool,
+}
+
+impl Saves {
+    /// A backward that reads no value (`AddBackward0`, `SumBackward0`).
+    pub(crate) const NOTHING: Saves = Saves {
+        inputs: [Read::No, Read::No],
+        output: false,
+    };
+    /// A backward that reads its first input.
+    pub(crate) const INPUT: Saves = Saves {
+        inputs: [Read::Yes, Read::No],
+        output: false,
+    };
+    /// A backward that reads its output (`ExpBackward0`, `SoftmaxBackward0`).
+    pub(crate) const OUTPUT: Saves = Saves {
+        inputs: [Read::No, Read::No],
+        output: true,
+    };
+    /// A product: each input is read for the other's gradient (`MulBackward0`,
+    /// `MmBackward0`).
+    pub(crate) const PRODUCT: Saves = Saves {
+        inputs: [Read::ForOther, Read::ForOther],
+        output: false,
+    };
+    /// Both inputs are read, always.
+    pub(crate) const INPUTS: Saves = Saves {
+        inputs: [Read::Yes, Read::Yes],
+        output: false,
+    };
+
+    /// What an elementwise rule's derivative reads (its row's `reads`), for a rule of
+    /// one input or of two.
+    pub(crate) const fn reads(reads: autodiff_ops::Reads) -> Saves {
+        use autodiff_ops::Reads;
+        let (input, output) = match reads {
+            Reads::Nothing => (Read::No, false),
+            Reads::Input => (Read::Yes, false),
+            Reads::Output => (Read::No, true),
+            Reads::Both => (Read::Yes, true),
+        };
+        Saves {
+            inputs: [input, input],
+            output,
+        }
+    }
+
+    /// The versions to record: input `i` where it is read (and is a tensor), the output
+    /// where it is read.
+    pub(crate) fn record(
+        self,
+        inputs: [Option<&Tensor>; 2],
+        edges: &[Option<Edge>; 2],
+        output: &Rc<Storage>,
+    ) -> [Option<SavedVersion>; 3] {
+        let input = |i: usize| {
+            let read = match self.inputs[i] {
+                Read::No => false,
+                Read::Yes => true,
+                Read::ForOther => edges[1 - i].is_some(),
+            };
+            inputs[i]
+                .filter(|_| read)
+                .map(|t| SavedVersion::of(&t.storage))
+        };
+        [
+            input(0),
+            input(1),
+            self.output.then(|| SavedVersion::of(output)),
+        ]
+    }
+}
+
+/// The version a node saw of a value it saved. The storage is held weakly: once every
+/// tensor on it is gone, nothing can update it in place.
+pub(crate) struct SavedVersion {
+    pub(crate) storage: Weak<Storage>,
+    pub(crate) version: u64,
+}
+
+impl SavedVersion {
+    /// The current version of `storage`.
+    pub(crate) fn of(storage: &Rc<Storage>) -> SavedVersion {
+        SavedVersion {
+            storage: Rc::downgrade(storage),
+            version: storage.version(),
+        }
+    }
+}
+
+/// Where in [`Node::saved`] the output's version is (the inputs' are at 0 and 1).
+pub(crate) const SAVED_OUTPUT: usize = 2;
+
 /// One recorded op.
 pub(crate) struct Node {
     /// PyTorch's name for the op's backward (`"MulBackward0"`).
@@ -53,17 +165,22 @@ pub(crate) struct Node {
     /// The backward function; `None` once a backward pass has freed it.
     pub(crate) func: RefCell<Option<Box<dyn BackwardFn>>>,
     /// Hooks registered on the op's output tensor.
-    pub(crate) hooks: RefCell<Vec<Hook>>,
+    pub(crate) hooks: RefCell<Vec<HookEntry>>,
     /// The output tensor, when it asked to `retain_grad()`.
     pub(crate) retained: RefCell<Option<Weak<RefCell<TensorData>>>>,
+    /// The versions of the values the backward reads, when the op saved them: its
+    /// inputs' at 0 and 1, its output's at [`SAVED_OUTPUT`].
+    pub(crate) saved: [Option<SavedVersion>; 3],
 }
 
 impl Node {
-    /// A node for op `name` with backward `func`.
+    /// A node for op `name` with backward `func`, which reads the values `saved`
+    /// records the versions of.
     pub(crate) fn new(
         name: &'static str,
         inputs: [Option<Edge>; 2],
         func: Box<dyn BackwardFn>,
+        saved: [Option<SavedVersion>; 3],
     ) -> Self {
         Node {
             name,
@@ -71,7 +188,29 @@ impl Node {
             func: RefCell::new(Some(func)),
             hooks: RefCell::new(Vec::new()),
             retained: RefCell::new(None),
+            saved,
         }
+    }
+
+    /// Checks that no value the backward reads was updated in place since it was saved.
+    ///
+    /// # Errors
+    /// [`GradError::ModifiedInPlace`] naming this op, the value's shape and both versions.
+    pub(crate) fn check_versions(&self) -> Result<(), GradError> {
+        for saved in self.saved.iter().flatten() {
+            let Some(storage) = saved.storage.upgrade() else {
+                continue;
+            };
+            if storage.version() != saved.version {
+                return Err(GradError::ModifiedInPlace {
+                    op: self.name,
+                    shape: storage.shape(),
+                    version: storage.version(),
+                    expected: saved.version,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

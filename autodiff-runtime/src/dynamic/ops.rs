@@ -9,7 +9,7 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use super::error::{GradError, Shape};
-use super::node::{BackwardFn, GradSink};
+use super::node::{BackwardFn, GradSink, Read, Saves};
 use super::tensor::Tensor;
 #[allow(unused_imports)] // the table's markers, named by the generated methods
 use crate::rules::*;
@@ -158,6 +158,46 @@ impl BackwardFn for Linear {
     }
 }
 
+/// What a binary op's backward reads, for each kind of operands.
+#[derive(Clone, Copy)]
+struct BinarySaves {
+    /// Between two tensors.
+    tensors: Saves,
+    /// A tensor (input 0) with a constant.
+    tensor_const: Saves,
+    /// A constant with a tensor (which is input 0 of the node).
+    const_tensor: Saves,
+}
+
+impl BinarySaves {
+    /// What the rule's `reads` says, for any operands.
+    fn of<R: BinaryRule>() -> BinarySaves {
+        let saves = Saves::reads(R::READS);
+        BinarySaves {
+            tensors: saves,
+            tensor_const: saves,
+            const_tensor: saves,
+        }
+    }
+}
+
+/// `a * b`: each tensor for the other's gradient; nothing with a constant (`d(cx)/dx = c`).
+const MUL_SAVES: BinarySaves = BinarySaves {
+    tensors: Saves::PRODUCT,
+    tensor_const: Saves::NOTHING,
+    const_tensor: Saves::NOTHING,
+};
+
+/// `a / b`: `b` always, `a` for `b`'s gradient; nothing for `x / c`; `x` for `c / x`.
+const DIV_SAVES: BinarySaves = BinarySaves {
+    tensors: Saves {
+        inputs: [Read::ForOther, Read::Yes],
+        output: false,
+    },
+    tensor_const: Saves::NOTHING,
+    const_tensor: Saves::INPUT,
+};
+
 /// An operand of a binary op: a tensor, or an `f64` constant.
 #[derive(Clone, Copy)]
 enum Operand<'a> {
@@ -166,13 +206,15 @@ enum Operand<'a> {
 }
 
 /// `op(a, b)` elementwise with broadcasting, recorded as `name`; `rule` is `op`'s scalar
-/// rule, which the dispatch applies where an operand is a constant.
+/// rule, which the dispatch applies where an operand is a constant; `saves` says what
+/// the backward reads.
 fn binary_op<Op, R>(
     (op, rule): (Op, R),
     name: &'static str,
     label: &'static str,
     a: Operand<'_>,
     b: Operand<'_>,
+    saves: BinarySaves,
 ) -> Result<Tensor, GradError>
 where
     Op: Copy + 'static,
@@ -184,38 +226,56 @@ where
             let (av, bv) = (ta.value_rc(), tb.value_rc());
             check_broadcast(label, av.shape(), bv.shape())?;
             let y = Rc::new(binary(op, &*av, &*bv));
-            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |y| {
-                Box::new(Binary {
-                    op,
-                    a: av,
-                    b: bv,
-                    y: Rc::clone(y),
-                })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(ta), Some(tb)],
+                saves.tensors,
+                |y| {
+                    Box::new(Binary {
+                        op,
+                        a: av,
+                        b: bv,
+                        y: Rc::clone(y),
+                    })
+                },
+            ))
         }
         (Operand::Tensor(ta), Operand::Const(c)) => {
             let av = ta.value_rc();
             let y = Rc::new(binary(rule, &*av, &c));
-            Ok(Tensor::from_op(y, name, [Some(ta), None], |y| {
-                Box::new(ConstRight {
-                    rule,
-                    a: av,
-                    c,
-                    y: Rc::clone(y),
-                })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(ta), None],
+                saves.tensor_const,
+                |y| {
+                    Box::new(ConstRight {
+                        rule,
+                        a: av,
+                        c,
+                        y: Rc::clone(y),
+                    })
+                },
+            ))
         }
         (Operand::Const(c), Operand::Tensor(tb)) => {
             let bv = tb.value_rc();
             let y = Rc::new(binary(rule, &c, &*bv));
-            Ok(Tensor::from_op(y, name, [Some(tb), None], |y| {
-                Box::new(ConstLeft {
-                    rule,
-                    c,
-                    b: bv,
-                    y: Rc::clone(y),
-                })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(tb), None],
+                saves.const_tensor,
+                |y| {
+                    Box::new(ConstLeft {
+                        rule,
+                        c,
+                        b: bv,
+                        y: Rc::clone(y),
+                    })
+                },
+            ))
         }
         (Operand::Const(x), Operand::Const(z)) => Ok(Tensor::scalar(rule.f(x, z))),
     }
@@ -240,24 +300,36 @@ where
     match (a, b) {
         (Operand::Tensor(ta), Operand::Tensor(tb)) if ta.shape() == tb.shape() => {
             let y = Rc::new(binary(rule, &*ta.value_rc(), &*tb.value_rc()));
-            Ok(Tensor::from_op(y, name, [Some(ta), Some(tb)], |_| {
-                Box::new(Linear { ca, cb })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(ta), Some(tb)],
+                Saves::NOTHING,
+                |_| Box::new(Linear { ca, cb }),
+            ))
         }
         (Operand::Tensor(ta), Operand::Const(c)) => {
             let y = Rc::new(binary(rule, &*ta.value_rc(), &c));
-            Ok(Tensor::from_op(y, name, [Some(ta), None], |_| {
-                Box::new(Linear { ca, cb: 0.0 })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(ta), None],
+                Saves::NOTHING,
+                |_| Box::new(Linear { ca, cb: 0.0 }),
+            ))
         }
         (Operand::Const(c), Operand::Tensor(tb)) => {
             let y = Rc::new(binary(rule, &c, &*tb.value_rc()));
             // The tensor is the node's only input, so it takes the right partial.
-            Ok(Tensor::from_op(y, name, [Some(tb), None], |_| {
-                Box::new(Linear { ca: cb, cb: 0.0 })
-            }))
+            Ok(Tensor::from_op(
+                y,
+                name,
+                [Some(tb), None],
+                Saves::NOTHING,
+                |_| Box::new(Linear { ca: cb, cb: 0.0 }),
+            ))
         }
-        _ => binary_op((rule, rule), name, label, a, b),
+        _ => binary_op((rule, rule), name, label, a, b, BinarySaves::of::<R>()),
     }
 }
 
@@ -299,7 +371,8 @@ macro_rules! tensor_methods {
             /// If the shapes do not broadcast, naming both.
             pub fn $name(&self, other: &Tensor) -> Tensor {
                 let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
-                or_panic(binary_op(($rule, $rule), $torch, stringify!($name), a, b))
+                let saves = BinarySaves::of::<$rule>();
+                or_panic(binary_op(($rule, $rule), $torch, stringify!($name), a, b, saves))
             }
         }
     };
@@ -323,6 +396,9 @@ impl Tensor {
             y,
             <R as ElementwiseRule>::TORCH_NAME,
             [Some(self), None],
+            // What the rule's derivative reads (a `Nothing` rule keeps its input only
+            // for the length, which an update in place does not change).
+            Saves::reads(R::READS),
             |y| {
                 Box::new(Elementwise {
                     rule,
@@ -331,6 +407,42 @@ impl Tensor {
                 })
             },
         )
+    }
+
+    /// `x = exp(x)` elementwise in place, as `tensor.exp_()`: recorded as `ExpBackward0`
+    /// (which saves the result, so a later in-place update of the tensor makes its
+    /// backward fail) on a tensor with a `grad_fn`; rules and errors as [`Tensor::sub_`].
+    ///
+    /// ```
+    /// use autodiff_runtime::dynamic::Tensor;
+    /// let x = Tensor::scalar(0.0).requires_grad();
+    /// let z = &x * 2.0;
+    /// z.exp_()?;
+    /// assert_eq!((z.item(), z.grad_fn()), (1.0, Some("ExpBackward0")));
+    /// z.backward()?;
+    /// assert_eq!(x.grad().unwrap().item(), 2.0); // d exp(2x)/dx at 0
+    /// # Ok::<(), autodiff_runtime::dynamic::GradError>(())
+    /// ```
+    pub fn exp_(&self) -> Result<(), GradError> {
+        self.map_in_place("exp_", |v| Exp.f(v), Tensor::exp)
+    }
+
+    /// `x = tanh(x)` elementwise in place (`TanhBackward0` when recorded); as
+    /// [`Tensor::exp_`].
+    pub fn tanh_(&self) -> Result<(), GradError> {
+        self.map_in_place("tanh_", |v| Tanh.f(v), Tensor::tanh)
+    }
+
+    /// `x = sigmoid(x)` elementwise in place (`SigmoidBackward0` when recorded); as
+    /// [`Tensor::exp_`].
+    pub fn sigmoid_(&self) -> Result<(), GradError> {
+        self.map_in_place("sigmoid_", |v| Sigmoid.f(v), Tensor::sigmoid)
+    }
+
+    /// `x = max(x, 0)` elementwise in place (`ReluBackward0` when recorded); as
+    /// [`Tensor::exp_`].
+    pub fn relu_(&self) -> Result<(), GradError> {
+        self.map_in_place("relu_", |v| Relu.f(v), Tensor::relu)
     }
 
     /// `x.clamp(lo, hi)` elementwise with constant bounds (`ClampBackward1`): gradient 1
@@ -371,6 +483,7 @@ impl Tensor {
             "powf",
             tensor,
             exponent,
+            BinarySaves::of::<Powf>(),
         ))
     }
 
@@ -381,7 +494,14 @@ impl Tensor {
     pub fn pow(&self, e: &Tensor) -> Tensor {
         let name = <Powf as BinaryRule>::TORCH_NAME;
         let (a, b) = (Operand::Tensor(self), Operand::Tensor(e));
-        or_panic(binary_op((Powf, Powf), name, "pow", a, b))
+        or_panic(binary_op(
+            (Powf, Powf),
+            name,
+            "pow",
+            a,
+            b,
+            BinarySaves::of::<Powf>(),
+        ))
     }
 
     /// Elementwise maximum, broadcast; ties split the gradient (`MaximumBackward0`).
@@ -391,7 +511,14 @@ impl Tensor {
     pub fn maximum(&self, other: &Tensor) -> Tensor {
         let name = <Max as BinaryRule>::TORCH_NAME;
         let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
-        or_panic(binary_op((Max, Max), name, "maximum", a, b))
+        or_panic(binary_op(
+            (Max, Max),
+            name,
+            "maximum",
+            a,
+            b,
+            BinarySaves::of::<Max>(),
+        ))
     }
 
     /// Elementwise minimum, broadcast; ties split the gradient (`MinimumBackward0`).
@@ -401,7 +528,14 @@ impl Tensor {
     pub fn minimum(&self, other: &Tensor) -> Tensor {
         let name = <Min as BinaryRule>::TORCH_NAME;
         let (a, b) = (Operand::Tensor(self), Operand::Tensor(other));
-        or_panic(binary_op((Min, Min), name, "minimum", a, b))
+        or_panic(binary_op(
+            (Min, Min),
+            name,
+            "minimum",
+            a,
+            b,
+            BinarySaves::of::<Min>(),
+        ))
     }
 
     /// `self + other` with broadcasting (`AddBackward0`).
@@ -445,8 +579,16 @@ fn apply(op: char, a: Operand<'_>, b: Operand<'_>) -> Result<Tensor, GradError> 
             "mul",
             a,
             b,
+            MUL_SAVES,
         ),
-        _ => binary_op((Div, Div), <Div as BinaryRule>::TORCH_NAME, "div", a, b),
+        _ => binary_op(
+            (Div, Div),
+            <Div as BinaryRule>::TORCH_NAME,
+            "div",
+            a,
+            b,
+            DIV_SAVES,
+        ),
     }
 }
 
@@ -520,9 +662,13 @@ fn negate(t: &Tensor) -> Tensor {
     let y = Rc::new(t.value_ref().map(|v| Neg.f(v)));
     // Neg's derivative is the constant df = -1; read it from the rule once.
     let c = Neg.df(0.0, 0.0);
-    Tensor::from_op(y, <Neg as OpName>::TORCH_NAME, [Some(t), None], |_| {
-        Box::new(Scale { c })
-    })
+    Tensor::from_op(
+        y,
+        <Neg as OpName>::TORCH_NAME,
+        [Some(t), None],
+        Saves::NOTHING,
+        |_| Box::new(Scale { c }),
+    )
 }
 
 impl ops::Neg for &Tensor {

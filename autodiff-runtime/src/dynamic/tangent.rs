@@ -30,10 +30,12 @@
 //!
 //! [`Tangent::visit_mut`] on a tensor writes its value directly, as an optimizer step
 //! does under `torch.no_grad()`: it is not recorded and is allowed on a leaf that
-//! requires grad. A value that a pending graph saved is copied first, so the update never
-//! corrupts a `backward()` still to come. Because a `Tensor` is a shared handle, writing
-//! through any clone updates the one parameter; [`Tangent::zero_like`] makes a new
-//! tensor (a leaf that does not require grad).
+//! requires grad. It advances the tensor's [`Tensor::version`], as an update under
+//! `no_grad` does in PyTorch: a pending `backward()` that needs the old value returns
+//! [`GradError::ModifiedInPlace`](super::GradError::ModifiedInPlace) instead of using it
+//! (the value it saved is copied first, never overwritten). Because a `Tensor` is a
+//! shared handle, writing through any clone updates the one parameter;
+//! [`Tangent::zero_like`] makes a new tensor (a leaf that does not require grad).
 
 // The visitor signatures are the trait's.
 #![allow(clippy::type_complexity)]
@@ -100,8 +102,7 @@ impl Tangent for Tensor {
     }
 
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut [f64])) {
-        let mut data = self.data.borrow_mut();
-        f(Rc::make_mut(&mut data.value).as_mut_slice())
+        self.storage.modify(|value| f(value.as_mut_slice()))
     }
 
     fn visit_zip(&self, other: &Self, f: &mut dyn FnMut(&[f64], &[f64])) {
@@ -114,9 +115,9 @@ impl Tangent for Tensor {
         // `other` may be a handle to this very tensor: hold its value (an `Rc`), so that
         // writing copies instead of aliasing.
         let b: Rc<DMatrix<f64>> = other.value_rc();
-        let mut data = self.data.borrow_mut();
-        assert_same_shape(data.value.shape(), b.shape());
-        f(Rc::make_mut(&mut data.value).as_mut_slice(), b.as_slice())
+        assert_same_shape(self.shape(), b.shape());
+        self.storage
+            .modify(|value| f(value.as_mut_slice(), b.as_slice()))
     }
 
     fn visit_named(&self, prefix: &str, f: &mut dyn FnMut(&str, &[f64])) {
@@ -153,8 +154,7 @@ impl Adjoint for Tensor {
 
     fn accumulate(&mut self, other: &Self) {
         let b = other.value_rc();
-        let mut data = self.data.borrow_mut();
-        Adjoint::accumulate(Rc::make_mut(&mut data.value), &*b);
+        self.storage.modify(|value| Adjoint::accumulate(value, &*b));
     }
 
     fn finish(self, primal: &Self) -> Self {
@@ -175,6 +175,7 @@ impl Cotangent<Tensor> for Tensor {
 mod tests {
     use super::*;
     use crate::clip::{clip_grad_norm, clip_grad_value};
+    use crate::dynamic::GradError;
     use crate::optim::{Adam, Optimizer};
 
     fn matrices() -> (DMatrix<f64>, DMatrix<f64>) {
@@ -231,14 +232,25 @@ mod tests {
     }
 
     #[test]
-    fn updates_do_not_corrupt_a_pending_backward() {
+    fn updates_make_a_pending_backward_that_needs_the_old_value_fail() {
         let w = Tensor::vector(&[2.0]).requires_grad();
         let loss = (&w * &w).sum();
         let mut p = w.clone();
-        p.scale(10.0); // the graph saved w = 2
-        assert_eq!(w.item(), 20.0);
-        loss.backward().unwrap();
-        assert_eq!(w.grad().unwrap().item(), 4.0);
+        p.scale(10.0); // the graph saved w = 2, at version 0
+        assert_eq!((w.item(), w.version()), (20.0, 1));
+        assert_eq!(
+            loss.backward(),
+            Err(GradError::ModifiedInPlace {
+                op: "MulBackward0",
+                shape: (1, 1),
+                version: 1,
+                expected: 0
+            })
+        );
+        assert!(w.grad().is_none(), "no gradient moved");
+        // A graph recorded after the update runs.
+        (&w * &w).sum().backward().unwrap();
+        assert_eq!(w.grad().unwrap().item(), 40.0);
     }
 
     #[test]

@@ -22,6 +22,9 @@ fn lanes3<V: Lanes>(a: V, b: V, c: V, f: impl Fn(f64, f64, f64) -> f64) -> V {
 pub trait BinaryRule: Copy {
     /// The name of PyTorch's backward node for this op (`"MulBackward0"`).
     const TORCH_NAME: &'static str;
+    /// What `da` and `db` read besides the gradient (the row's `reads`): a tape keeps
+    /// only that, and checks only that for in-place changes.
+    const READS: autodiff_ops::Reads = autodiff_ops::Reads::Both;
     /// `f(a, b)`.
     fn f<T: Real>(self, a: T, b: T) -> T;
     /// `df/da`, given `a`, `b` and `y = f(a, b)`.

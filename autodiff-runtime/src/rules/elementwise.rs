@@ -111,6 +111,7 @@ macro_rules! rules_from_table {
 
             impl super::BinaryRule for $b {
                 const TORCH_NAME: &'static str = $btorch;
+                const READS: autodiff_ops::Reads = autodiff_ops::Reads::$breads;
                 #[inline(always)]
                 fn f<T: Real>(self, $a: T, $bb: T) -> T {
                     $bf
