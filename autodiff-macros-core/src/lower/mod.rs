@@ -20,6 +20,18 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, UnOp};
 
+thread_local! {
+    /// How many loop bodies lowering has lowered on this thread (each body once, unless
+    /// a choice depended on a carried value's activity: `lower_loop`).
+    static LOOP_BODIES_LOWERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many loop bodies have been lowered on this thread so far (for tests that count
+/// the lowering work of a function).
+pub fn loop_bodies_lowered() -> usize {
+    LOOP_BODIES_LOWERED.with(|n| n.get())
+}
+
 /// The name of variable `v` in generated code.
 pub fn var_ident(v: VarId) -> syn::Ident {
     format_ident!("__ad_{}", v)
@@ -61,6 +73,14 @@ struct Lowerer<'e> {
     siblings: Vec<crate::sig::Sibling>,
     /// The closures bound with `let`, by the placeholder variable of their binding.
     closures: Vec<(VarId, ClosureDef)>,
+    /// The variables a choice of the lowering read as not varied (see
+    /// [`Lowerer::varied`]).
+    queried: std::cell::RefCell<Vec<VarId>>,
+    /// In a `from_fn` closure lowered with the enclosing variables: the first variable
+    /// of the closure. Reading an enclosing variable's mark to compute a closure
+    /// variable's is a choice too (the enclosing function's passes do not revisit the
+    /// closure).
+    enclosing: VarId,
 }
 
 type Res<T> = Result<T, ()>;
@@ -86,6 +106,8 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             .map(|m| m.siblings.clone())
             .unwrap_or_default(),
         closures: Vec::new(),
+        queried: Default::default(),
+        enclosing: 0,
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -132,17 +154,25 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         }
         Err(()) => None,
     };
+    let queried = l.queried.take();
     let vars = l.vars;
     if errors.len() > before {
         return None;
     }
-    Some(Func {
+    let func = Func {
         vars,
         params,
         body,
         ret: ret?,
         captured: Vec::new(),
-    })
+    };
+    // Every choice was made on the marks the activity pass computes.
+    debug_assert!({
+        let mut g = func.clone();
+        crate::pass::varied::run(&mut g);
+        queried.iter().all(|&v| !g.vars[v].varied)
+    });
+    Some(func)
 }
 
 impl Lowerer<'_> {
@@ -437,14 +467,53 @@ impl Lowerer<'_> {
         e
     }
 
+    /// Whether `v` is varied, for a choice of how to lower. A `false` is recorded, so
+    /// that a loop whose body was lowered before its carried values' marks were known can
+    /// tell whether the body would be lowered the same way under the marks the activity
+    /// pass finds (`lower_loop`); a `true` stays true there (marks only grow towards the
+    /// fixpoint).
+    fn varied(&self, v: VarId) -> bool {
+        let b = self.vars[v].varied;
+        if !b {
+            self.queried.borrow_mut().push(v);
+        }
+        b
+    }
+
+    /// `query`, a choice that holds when any of the marks it reads is set: when it holds,
+    /// it holds at the fixpoint too, and the marks it read as unset do not matter.
+    fn any_varied(&self, query: impl FnOnce() -> bool) -> bool {
+        let mark = self.queried.borrow().len();
+        let found = query();
+        if found {
+            self.queried.borrow_mut().truncate(mark);
+        }
+        found
+    }
+
+    /// Whether `v` is varied, to compute the mark of a value defined from it (the rule of
+    /// `pass::varied`, which recomputes these marks). Recorded as a choice when `v` is
+    /// outside a `from_fn` closure being lowered.
+    fn varied_of(&self, v: VarId) -> bool {
+        if v < self.enclosing {
+            return self.varied(v);
+        }
+        self.vars[v].varied
+    }
+
     fn reads_varied(&self, e: &Expr) -> bool {
-        self.refs(e).iter().any(|v| self.vars[*v].varied)
+        self.any_varied(|| self.refs(e).iter().any(|&v| self.varied(v)))
+    }
+
+    /// [`Self::reads_varied_beyond_sizes`], recorded as one choice.
+    fn reads_varied_beyond_sizes(&self, e: &Expr) -> bool {
+        self.any_varied(|| self.reads_beyond_sizes(e))
     }
 
     /// Whether `e` reads a differentiated value other than through its size
     /// (`alphas.len()`, `m.nrows()`, `m.shape()`), which carries no gradient: what loop
     /// bounds and indices may not do.
-    fn reads_varied_beyond_sizes(&self, e: &Expr) -> bool {
+    fn reads_beyond_sizes(&self, e: &Expr) -> bool {
         struct Sizes<'a, 'e> {
             l: &'a Lowerer<'e>,
             found: bool,
@@ -794,7 +863,7 @@ impl Lowerer<'_> {
     }
 
     fn apply_unary(&mut self, entry: Entry, x: VarId, param: Option<VarId>, span: Span) -> VarId {
-        let varied = self.vars[x].varied;
+        let varied = self.varied_of(x);
         let out = self.new_var(None, span, varied);
         let rule = RuleRef {
             param,
@@ -811,7 +880,7 @@ impl Lowerer<'_> {
         param: Option<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = self.vars[a].varied || self.vars[b].varied;
+        let varied = self.varied_of(a) | self.varied_of(b);
         let out = self.new_var(None, span, varied);
         let rule = RuleRef {
             param,
@@ -942,7 +1011,7 @@ impl Lowerer<'_> {
             _ => return Ok(self.opaque(&Expr::Cast(c.clone()))),
         };
         let x = self.lower_expr(&c.expr)?;
-        if !self.vars[x].varied {
+        if !self.varied(x) {
             return Ok(self.opaque(&Expr::Cast(c.clone())));
         }
         let ident = format_ident!("{}", name);
@@ -1000,7 +1069,7 @@ impl Lowerer<'_> {
         }
         if name == "clone" && m.args.is_empty() {
             let x = self.lower_expr(&m.receiver)?;
-            if !self.vars[x].by_ref || !self.vars[x].varied {
+            if !self.vars[x].by_ref || !self.varied(x) {
                 return Ok(x);
             }
             // An owned copy of a borrowed differentiated value (`h0.clone()`), so that it
@@ -1124,6 +1193,8 @@ impl Lowerer<'_> {
             fresh: 0,
             siblings: Vec::new(),
             closures: Vec::new(),
+            queried: Default::default(),
+            enclosing: 0,
         };
         let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
         nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
@@ -1146,8 +1217,8 @@ impl Lowerer<'_> {
         };
         crate::pass::activity::run(&mut func);
         crate::pass::dce::run(&mut func);
-        let reads_varied = func.captured.iter().any(|&v| self.vars[v].varied);
-        let varied = self.vars[x].varied || reads_varied;
+        let reads_varied = self.any_varied(|| func.captured.iter().any(|&v| self.varied(v)));
+        let varied = self.varied_of(x) || reads_varied;
         let out = self.new_var(None, m.span(), varied);
         // A closure that reads a differentiated value from outside is differentiated as
         // the matrix operations it stands for (`|e| e * t` is `x * t`).
@@ -1230,7 +1301,7 @@ impl Lowerer<'_> {
         args: Vec<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = args.iter().any(|a| self.vars[*a].varied);
+        let varied = args.iter().any(|&a| self.varied_of(a));
         let out = self.new_var(None, span, varied);
         let op = Op::Call {
             path,
