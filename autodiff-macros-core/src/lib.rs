@@ -65,6 +65,14 @@ pub fn loop_bodies_lowered() -> usize {
     lower::loop_bodies_lowered()
 }
 
+/// On this thread, lower a loop body again whenever its carried values' activity grows
+/// (as lowering did before forward activity was a pass), instead of only when a choice
+/// made while lowering it changes. For a test that the two give the same expansion.
+#[doc(hidden)]
+pub fn relower_loops_on_growth(on: bool) {
+    lower::relower_loops_on_growth(on)
+}
+
 /// Expands `#[derive(Tangent)]` on `input`. Never panics.
 pub fn derive_tangent(input: TokenStream) -> TokenStream {
     match syn::parse2::<syn::DeriveInput>(input) {

@@ -602,9 +602,7 @@ impl Lowerer<'_> {
         let mut joined = before.clone();
         for k in 0..before.len() {
             if lowered.iter().any(|(_, after, _)| after[k] != before[k]) {
-                let varied = lowered
-                    .iter()
-                    .any(|(_, after, _)| self.varied_of(after[k]));
+                let varied = lowered.iter().any(|(_, after, _)| self.varied_of(after[k]));
                 let by_ref = lowered
                     .iter()
                     .all(|(_, after, _)| self.vars[after[k]].by_ref);
@@ -882,16 +880,11 @@ impl Lowerer<'_> {
                     assumed[j] = true;
                     self.vars[params[j]].varied = true;
                 }
-                crate::pass::varied::carried(
-                    &params,
-                    &body_block,
-                    &body_outs,
-                    &mut self.vars,
-                    &[],
-                );
-                let stale = self.queried.borrow()[query_mark..]
-                    .iter()
-                    .any(|&v| self.vars[v].varied);
+                crate::pass::varied::carried(&params, &body_block, &body_outs, &mut self.vars, &[]);
+                let stale = super::RELOWER_ON_GROWTH.with(|r| r.get())
+                    || self.queried.borrow()[query_mark..]
+                        .iter()
+                        .any(|&v| self.vars[v].varied);
                 if stale {
                     self.queried.borrow_mut().truncate(query_mark);
                     self.vars.truncate(var_mark);

@@ -32,6 +32,17 @@ pub fn loop_bodies_lowered() -> usize {
     LOOP_BODIES_LOWERED.with(|n| n.get())
 }
 
+thread_local! {
+    /// Lower a loop body again whenever its carried values' activity grew, as lowering
+    /// did before activity was a pass (for a test that compares the two).
+    static RELOWER_ON_GROWTH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See [`crate::relower_loops_on_growth`].
+pub fn relower_loops_on_growth(on: bool) {
+    RELOWER_ON_GROWTH.with(|r| r.set(on));
+}
+
 /// The name of variable `v` in generated code.
 pub fn var_ident(v: VarId) -> syn::Ident {
     format_ident!("__ad_{}", v)
