@@ -5,8 +5,13 @@
 //! kept as one opaque equation, emitted as written with its variables renamed.
 //! Mutable variables are put in SSA form: an assignment makes a new variable, `if` joins
 //! what its branches assigned, `for` carries what its body assigns. Forward activity
-//! (`varied`: depends on a differentiated parameter) is computed while lowering, with a
-//! fixpoint over loop bodies.
+//! (`varied`: depends on a differentiated parameter) is `pass::varied`'s: lowering applies
+//! its rule to each value it defines, because how an expression is lowered depends on
+//! whether it reads a varied value (kept whole as an opaque expression or not; an index,
+//! loop bound or `match` binding that reads one is refused), and records the marks those
+//! choices read as unset. A loop body is lowered once, under the marks known before the
+//! loop; the pass finds the carried values' fixpoint on that IR, and only a body whose
+//! recorded choices the fixpoint changes is lowered again.
 
 use crate::errors::Errors;
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
@@ -705,7 +710,9 @@ impl Lowerer<'_> {
                         self.vars[v].name = Some(pi.ident.to_string());
                     }
                     // `let a = self.a;` copies the field (the only way it compiles as
-                    // written), so the binding is an owned value, not a borrow of it.
+                    // written), so the binding is an owned value, not a borrow of it: the
+                    // projection itself is the copy. (Other by-value uses of a borrowed
+                    // field copy where they use it: `codegen::owned`.)
                     if matches!(&*init.expr, Expr::Field(_)) {
                         self.vars[v].by_ref = false;
                     }
