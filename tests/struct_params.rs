@@ -134,7 +134,10 @@ fn by_value_uses_of_borrowed_fields_match_finite_differences() {
         let db = (f(c.a, c.b + h, x) - f(c.a, c.b - h, x)) / (2.0 * h);
         let dx = (f(c.a, c.b, x + h) - f(c.a, c.b, x - h)) / (2.0 * h);
         for (got, want) in [(g.c.a, da), (g.c.b, db), (g.x, dx)] {
-            assert!((got - want).abs() < 1e-6 * (1.0 + want.abs()), "{x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-6 * (1.0 + want.abs()),
+                "{x}: {got} vs {want}"
+            );
         }
     }
 }

@@ -19,8 +19,7 @@ use syn::Expr;
 impl Lowerer<'_> {
     /// `out = ctor(args)`: differentiated when any component is.
     fn push_construct(&mut self, ctor: Ctor, args: Vec<VarId>, span: Span) -> VarId {
-        let varied = args.iter().any(|&a| self.varied_of(a));
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         self.push_eqn(out, Op::Construct(ctor), args, span)
     }
 
@@ -291,9 +290,8 @@ impl Lowerer<'_> {
             let span = closure.span();
             self.new_var(None, span, false);
         }
-        let varied = captured.iter().any(|&v| self.varied_of(v));
         args.extend(captured);
-        let out = self.new_var(None, c.span(), varied);
+        let out = self.new_var(None, c.span(), false);
         let op = Op::FromFn(Box::new(FromFn {
             ty,
             sizes,
@@ -381,8 +379,7 @@ impl Lowerer<'_> {
         if let Some(c) = self.stmts.iter().find_map(|b| component(b, base, &member)) {
             return c;
         }
-        let varied = self.varied_of(base);
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         // A field of a borrowed struct is borrowed; of an owned one (`self` by value, a
         // tuple built here), copied, so the pullback can own it.
         self.vars[out].by_ref = self.vars[base].by_ref;

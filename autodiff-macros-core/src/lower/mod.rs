@@ -382,14 +382,28 @@ impl Lowerer<'_> {
             .collect()
     }
 
+    /// `out = op(args)`. `out`'s forward-activity mark is set by `pass::varied`'s rule (a
+    /// parameter keeps the mark it was created with).
     fn push_eqn(&mut self, out: VarId, op: Op, args: Vec<VarId>, span: Span) -> VarId {
+        let e = Eqn {
+            out,
+            op,
+            args,
+            span,
+        };
+        if !matches!(e.op, Op::Param(_)) {
+            let captured = match &e.op {
+                Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) => &inner.captured[..],
+                _ => &[],
+            };
+            for &a in e.args.iter().chain(captured) {
+                // Only records the marks of a `from_fn` closure's enclosing values.
+                self.varied_of(a);
+            }
+            self.vars[out].varied = crate::pass::varied::eqn(&e, &self.vars, &[]);
+        }
         if let Some(s) = self.stmts.last_mut() {
-            s.push(Stmt::Eqn(Eqn {
-                out,
-                op,
-                args,
-                span,
-            }));
+            s.push(Stmt::Eqn(e));
         }
         out
     }
@@ -881,8 +895,7 @@ impl Lowerer<'_> {
     }
 
     fn apply_unary(&mut self, entry: Entry, x: VarId, param: Option<VarId>, span: Span) -> VarId {
-        let varied = self.varied_of(x);
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let rule = RuleRef {
             param,
             ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
@@ -898,8 +911,7 @@ impl Lowerer<'_> {
         param: Option<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = self.varied_of(a) | self.varied_of(b);
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let rule = RuleRef {
             param,
             ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
@@ -1236,8 +1248,7 @@ impl Lowerer<'_> {
         crate::pass::activity::run(&mut func);
         crate::pass::dce::run(&mut func);
         let reads_varied = self.any_varied(|| func.captured.iter().any(|&v| self.varied(v)));
-        let varied = self.varied_of(x) || reads_varied;
-        let out = self.new_var(None, m.span(), varied);
+        let out = self.new_var(None, m.span(), false);
         // A closure that reads a differentiated value from outside is differentiated as
         // the matrix operations it stands for (`|e| e * t` is `x * t`).
         if reads_varied && !crate::pass::inline_map::can_inline(x, out, &func, &self.vars) {
@@ -1319,8 +1330,7 @@ impl Lowerer<'_> {
         args: Vec<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = args.iter().any(|&a| self.varied_of(a));
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let op = Op::Call {
             path,
             borrowed,

@@ -8,13 +8,14 @@
 //! end of an iteration). Opaque expressions, `stop_gradient`, loop indices and the names
 //! a pattern binds are never varied.
 //!
-//! Lowering asks the same rules while it builds the IR, because how it lowers an
+//! Lowering applies [`eqn`] to each equation as it builds the IR, because how it lowers an
 //! expression depends on whether the expression reads a varied value (an expression that
 //! reads none is kept whole, an index or loop bound that reads one is refused). For a
 //! loop it lowers the body once, under what is known before the loop, and this pass
-//! finds the loop's fixpoint on that IR (`carried`); the body is lowered again only
+//! finds the loop's fixpoint on that IR ([`carried`]); the body is lowered again only
 //! when a choice lowering made there would now be made differently (see
-//! `lower::Lowerer::varied`).
+//! `lower::Lowerer::varied`). Running the pass after lowering changes no mark (the
+//! verifier checks that), and the passes and code generators after it read its marks.
 
 use crate::ir::{Block, Eqn, Func, Op, Stmt, VarId, VarInfo};
 
