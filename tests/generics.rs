@@ -176,8 +176,9 @@ fn scalar_function_in_both_precisions() {
     let mut ws = Workspace::<PolyGrad<f32>>::new();
     let (_, gw) = poly_grad_with(&mut ws, 0.3f32, 0.7);
     assert_eq!(gw.x, poly_grad::<f32>(0.3, 0.7).1.x);
+    // The graph is the same for every scalar type: `poly_graph()` needs no turbofish.
     assert_eq!(
-        poly_graph::<f64>().to_dot(),
+        poly_graph().to_dot(),
         poly64_graph().to_dot().replace("poly64", "poly")
     );
 }
@@ -415,6 +416,9 @@ fn const_generic_length() {
     }
     let (_, g32) = norm2_grad::<f32, 2>([3.0, 4.0]);
     assert_eq!(g32.a, [0.6, 0.8]);
+    // Neither the scalar type nor the length is named for the graph.
+    let dot = norm2_graph().to_dot();
+    assert!(dot.contains("SqrtBackward0"), "{dot}");
 }
 
 /// A generic model with differentiable methods.

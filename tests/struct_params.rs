@@ -97,3 +97,47 @@ fn a_field_read_twice_in_a_fused_chain_gets_both_contributions() {
         assert!((a - b).abs() < 1e-12, "{a} vs {b}");
     }
 }
+
+/// Scalars read from a borrowed struct.
+#[derive(Debug, Clone, Tangent)]
+struct Coeffs {
+    a: f64,
+    b: f64,
+}
+
+#[differentiable]
+fn cube(x: f64) -> f64 {
+    x * x * x
+}
+
+/// Every by-value use of a borrowed field is an owned copy of the field (one rule,
+/// `codegen::owned`): passed by value to a call, put in a tuple, and returned early into
+/// the result slot.
+#[differentiable]
+fn by_value_fields(c: &Coeffs, x: f64) -> f64 {
+    let t = (c.a, x * c.b);
+    if x > 10.0 {
+        return c.b;
+    }
+    cube(c.a) + t.0 * t.1
+}
+
+#[test]
+fn by_value_uses_of_borrowed_fields_match_finite_differences() {
+    let h = 1e-6;
+    let c = Coeffs { a: 0.7, b: -1.2 };
+    for &x in &[0.3, -2.0, 11.0] {
+        let (v, g) = by_value_fields_grad(&c, x);
+        assert_eq!(v, by_value_fields(&c, x));
+        let f = |a: f64, b: f64, x: f64| by_value_fields(&Coeffs { a, b }, x);
+        let da = (f(c.a + h, c.b, x) - f(c.a - h, c.b, x)) / (2.0 * h);
+        let db = (f(c.a, c.b + h, x) - f(c.a, c.b - h, x)) / (2.0 * h);
+        let dx = (f(c.a, c.b, x + h) - f(c.a, c.b, x - h)) / (2.0 * h);
+        for (got, want) in [(g.c.a, da), (g.c.b, db), (g.x, dx)] {
+            assert!(
+                (got - want).abs() < 1e-6 * (1.0 + want.abs()),
+                "{x}: {got} vs {want}"
+            );
+        }
+    }
+}

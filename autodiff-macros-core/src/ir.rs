@@ -21,7 +21,8 @@ pub struct VarInfo {
     pub name: Option<String>,
     /// Whether the Rust value is a reference (`&DMatrix` parameters, struct fields).
     pub by_ref: bool,
-    /// Whether the value depends on a differentiated parameter (forward activity).
+    /// Whether the value depends on a differentiated parameter (forward activity:
+    /// `pass::varied`).
     pub varied: bool,
     /// Whether the value reaches the output through differentiable operations
     /// (backward activity; filled in by the activity pass).

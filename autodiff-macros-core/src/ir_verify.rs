@@ -1,6 +1,7 @@
 //! A verifier for the IR, run after every pass by the tests: each variable is defined
 //! once, before any use, in a scope that encloses the use; the joins of a branch and the
-//! carried slots of a loop agree in number; a loop's exit flag is one of its carried values.
+//! carried slots of a loop agree in number; a loop's exit flag is one of its carried values;
+//! the marks of forward activity are those `pass::varied` computes.
 
 use crate::ir::{Block, Func, Op, Stmt, VarId};
 use std::collections::HashSet;
@@ -13,7 +14,22 @@ pub fn verify(f: &Func) -> Result<(), String> {
     };
     let mut scope: Vec<VarId> = f.captured.clone();
     v.block(&f.body, &mut scope)?;
-    v.used(f.ret, &scope, "the result")
+    v.used(f.ret, &scope, "the result")?;
+    forward_activity(f)
+}
+
+/// The marks `varied` are those `pass::varied` computes.
+fn forward_activity(f: &Func) -> Result<(), String> {
+    let mut g = f.clone();
+    crate::pass::varied::run(&mut g);
+    match (0..f.vars.len()).find(|&v| f.vars[v].varied != g.vars[v].varied) {
+        Some(v) => Err(format!(
+            "variable {v} is marked {}varied, but forward activity finds it {}varied",
+            if f.vars[v].varied { "" } else { "not " },
+            if g.vars[v].varied { "" } else { "not " },
+        )),
+        None => Ok(()),
+    }
 }
 
 struct Verifier<'f> {

@@ -6,7 +6,7 @@
 //! IR in A-normal form (`ir`; control flow, exits included, in two structured statements), passes rewrite it (`pass::inline_map` turns elementwise
 //! `map` closures into matrix ops, `pass::fuse` turns elementwise chains into fused loops;
 //! `pass::shape` says what is known to be a matrix) and prune what needs no derivative
-//! (`pass::activity`, `pass::dce`), and `codegen` writes the forward code, the reverse
+//! (`pass::varied` forward and `pass::activity` backward, `pass::dce`), and `codegen` writes the forward code, the reverse
 //! code and the public items. Derivative formulas live in `autodiff-runtime`; `rules` maps syntax to them.
 //!
 //! ```
@@ -56,6 +56,21 @@ pub fn ir_after_each_pass(
     item: TokenStream,
 ) -> Result<Vec<(&'static str, String)>, String> {
     expand::ir_after_each_pass(attr, item)
+}
+
+/// How many loop bodies lowering has lowered on this thread so far: once each, unless a
+/// choice of how to lower the body depended on a carried value's activity. For tests.
+#[doc(hidden)]
+pub fn loop_bodies_lowered() -> usize {
+    lower::loop_bodies_lowered()
+}
+
+/// On this thread, lower a loop body again whenever its carried values' activity grows
+/// (as lowering did before forward activity was a pass), instead of only when a choice
+/// made while lowering it changes. For a test that the two give the same expansion.
+#[doc(hidden)]
+pub fn relower_loops_on_growth(on: bool) {
+    lower::relower_loops_on_growth(on)
 }
 
 /// Expands `#[derive(Tangent)]` on `input`. Never panics.

@@ -159,3 +159,52 @@ fn ir_of_tuples_structs_constructors_and_from_fn() {
         )
     ));
 }
+
+/// Forward activity is a pass over the IR: a loop's body is lowered once even when its
+/// carried values become differentiated only inside it, at every depth. (Before the pass,
+/// lowering re-lowered a body until the carried values' activity settled, and an outer
+/// loop's second lowering re-lowered the inner loops again: 9 bodies for these 3 loops.)
+#[test]
+fn each_loop_body_is_lowered_once() {
+    let item = quote!(
+        fn f(x: f64, n: usize) -> f64 {
+            let mut s = 0.0;
+            let mut t = 0.0;
+            let mut u = 0.0;
+            for _ in 0..n {
+                for _ in 0..n {
+                    for _ in 0..n {
+                        u = u + x;
+                    }
+                    t = t + u;
+                }
+                s = s + t;
+            }
+            s
+        }
+    );
+    let before = autodiff_macros_core::loop_bodies_lowered();
+    stages(quote!(wrt(x)), item);
+    assert_eq!(autodiff_macros_core::loop_bodies_lowered() - before, 3);
+}
+
+/// A choice of how to lower the body that read a carried value's activity is made again
+/// when the loop's fixpoint changes it: in the first lowering `s` is a constant, so
+/// `s * 2.0` is kept whole; once `s` is differentiated it is a multiplication.
+#[test]
+fn a_loop_body_whose_choices_change_is_lowered_again() {
+    let item = quote!(
+        fn f(x: f64, n: usize) -> f64 {
+            let mut s = 0.0;
+            for _ in 0..n {
+                let y = s * 2.0;
+                s = y + x;
+            }
+            s
+        }
+    );
+    let before = autodiff_macros_core::loop_bodies_lowered();
+    let ir = stages(quote!(wrt(x)), item);
+    assert_eq!(autodiff_macros_core::loop_bodies_lowered() - before, 2);
+    assert!(ir.contains("mul"), "{ir}");
+}

@@ -56,7 +56,7 @@ use proc_macro::TokenStream;
 ///     let h = (w * x).map(|e| (e * 0.5 + b).tanh());
 ///     h.component_mul(&h).sum() + b * b
 /// }
-/// // loss_grad::<f32>(&w, &x, b) -> (f32, LossGrad<f32>); loss_graph::<f64>().
+/// // loss_grad::<f32>(&w, &x, b) -> (f32, LossGrad<f32>); loss_graph() (not generic: one graph for every scalar type).
 /// ```
 ///
 /// A float literal in such a body is `<T as Real>::c(lit)`, unless it stands next to a

@@ -7,22 +7,11 @@
 //! type where it is declared: it is declared as the symbolic zero of its primal's type
 //! (`adjoint_zero_like(&primal)`), and nested blocks save that primal on their tape.
 
-use super::{adjoint_place, operand, primal, tuple};
+use super::{adjoint_place, operand, owned, primal, tuple};
 use crate::ir::{Block, Ctor, Eqn, FromFn, Func, Op, Stmt, VarId};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::BTreeSet;
-
-/// An owned copy of `v` for a component: a clone, or the owned value behind a reference.
-fn owned(f: &Func, v: VarId) -> TokenStream {
-    let id = primal(v);
-    let span = f.vars[v].span;
-    if f.vars[v].by_ref {
-        quote_spanned!(span=> ::std::borrow::ToOwned::to_owned(#id))
-    } else {
-        quote_spanned!(span=> ::core::clone::Clone::clone(&#id))
-    }
-}
 
 /// The forward code of `out = ctor(args)`.
 pub fn forward(f: &Func, e: &Eqn, ctor: &Ctor) -> TokenStream {

@@ -19,6 +19,10 @@
 //! `wrt`), and each argument that depends on a differentiated parameter requires its
 //! marker to be `Differentiated`, with the message naming the callee and the argument.
 //! Calls by path (`module::g(x)`) keep naming the callee's items.
+//!
+//! The trait is named as the function (see [`callee_trait`]), so a call by bare name finds
+//! the callee wherever the function itself is in scope: defined in the same module, or
+//! imported by `use module::g;` or `use module::*;`.
 
 use super::items::{cotangent_types, named_lifetimes, Names};
 use crate::ir::{Block, Func, Op, Stmt};
@@ -45,8 +49,12 @@ fn check_method(name: &syn::Ident) -> syn::Ident {
     format_ident!("differentiable_{}", name.unraw())
 }
 
+/// The callee's trait is named as the function is: a trait lives in the type namespace
+/// and a function in the value namespace, so they do not clash, and whatever brings the
+/// function into scope brings the trait too (`use module::g;` as well as `use module::*;`).
+/// A type or module of the same name as a differentiable function in one module clashes.
 fn callee_trait(name: &syn::Ident) -> syn::Ident {
-    format_ident!("__ad_callee_{}", name.unraw())
+    name.clone()
 }
 
 /// The trait a differentiable function emits for its callers (see the module docs): its
@@ -135,7 +143,7 @@ fn stand_in(callee: &syn::Ident, nargs: usize, span: Span) -> TokenStream {
     );
     let label = format!("`{callee}` is called here with a differentiated argument");
     let note = format!(
-        "a `#[differentiable]` function from another module is called by its path (`module::{callee}(..)`) or with that module's items in scope (`use module::*;`)"
+        "a `#[differentiable]` function from another module is called by its path (`module::{callee}(..)`) or imported (`use module::{callee};`)"
     );
     quote_spanned! {span=>
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]

@@ -286,13 +286,11 @@ fn branch_expr(head: &Head, arms: &[Arm], code: &[TokenStream]) -> TokenStream {
 }
 
 /// The value an arm gives the joined output `o`: a copy of `v`, and of what `v` borrows when
-/// `o` is owned (a `return self.b;` arm joined with an owned slot).
+/// `o` is owned (a `return self.b;` arm joined with an owned slot: [`super::owned`]).
 fn joined_value(f: &Func, v: VarId, o: VarId) -> TokenStream {
-    if f.vars[v].by_ref && !f.vars[o].by_ref {
-        let id = primal(v);
-        let span = f.vars[v].span;
-        quote_spanned!(span=> ::core::clone::Clone::clone(#id))
-    } else {
+    if f.vars[o].by_ref {
         cloned(f, v)
+    } else {
+        super::owned(f, v)
     }
 }

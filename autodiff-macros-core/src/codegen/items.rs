@@ -269,6 +269,8 @@ fn entry_points(
          A matrix-valued result is the caller's: give it back with \
          `Workspace::recycle` to reuse its buffer too."
     );
+    // The graph is the same for every scalar type and const parameter: the function is
+    // not generic, so `name_graph()` needs no turbofish.
     let graph_doc = format!("The computation graph of [`{name}`], built at compile time.");
     let lints = allow_lints();
     let (grad_with_body, vjp_with_body) = if stub {
@@ -360,7 +362,7 @@ fn entry_points(
 
         #[doc = #graph_doc]
         #lints
-        #vis fn #graph #decl() -> ::autodiff::Graph #where_clause {
+        #vis fn #graph() -> ::autodiff::Graph {
             #graph_body
         }
 

@@ -78,14 +78,29 @@ pub fn borrowed_arg(f: &Func, v: VarId) -> TokenStream {
 
 /// `v` as an argument of a call: borrowed as written (`g(&v)`), else a copy of it. A field
 /// of a borrowed struct passed by value (`g(self.b)`: valid Rust only for a `Copy` field)
-/// is a copy of the field, not of the reference to it, so that a generic callee sees `T`.
+/// is a value of its own in the user's code (see [`owned`]), so that a generic callee
+/// sees `T`.
 pub fn call_arg(f: &Func, v: VarId, borrowed: bool) -> TokenStream {
     if borrowed {
         borrowed_arg(f, v)
-    } else if f.vars[v].by_ref && f.vars[v].field_of.is_some() && !f.vars[v].seq {
+    } else if f.vars[v].field_of.is_some() && !f.vars[v].seq {
+        owned(f, v)
+    } else {
+        cloned(f, v)
+    }
+}
+
+/// The one rule for a value the generated code holds by reference where the user's code
+/// has a value of its own: a field of a borrowed struct passed by value (`g(self.b)`),
+/// given to an owned join (`return self.b;` joined with an owned slot), or put into an
+/// aggregate (`(self.b, x)`, `Model { w: m.w }`) is an owned copy of what the reference
+/// points to, so the pullback that keeps it owns it (a slice becomes a `Vec`); an owned
+/// value is cloned.
+pub fn owned(f: &Func, v: VarId) -> TokenStream {
+    if f.vars[v].by_ref {
         let id = primal(v);
         let span = f.vars[v].span;
-        quote_spanned!(span=> ::core::clone::Clone::clone(#id))
+        quote_spanned!(span=> ::std::borrow::ToOwned::to_owned(#id))
     } else {
         cloned(f, v)
     }

@@ -19,8 +19,7 @@ use syn::Expr;
 impl Lowerer<'_> {
     /// `out = ctor(args)`: differentiated when any component is.
     fn push_construct(&mut self, ctor: Ctor, args: Vec<VarId>, span: Span) -> VarId {
-        let varied = args.iter().any(|&a| self.vars[a].varied);
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         self.push_eqn(out, Op::Construct(ctor), args, span)
     }
 
@@ -239,6 +238,8 @@ impl Lowerer<'_> {
             fresh: self.fresh,
             siblings: self.siblings.clone(),
             closures: self.closures.clone(),
+            queried: Default::default(),
+            enclosing,
         };
         nested.scopes.push(Vec::new());
         let mut func_params = Vec::new();
@@ -257,6 +258,11 @@ impl Lowerer<'_> {
         }
         let ret = nested.lower_expr(&closure.body);
         let fresh = nested.fresh;
+        // The enclosing marks the closure's lowering read are this lowering's choices.
+        let queried = nested.queried.take();
+        self.queried
+            .borrow_mut()
+            .extend(queried.into_iter().filter(|&v| v < enclosing));
         let body = Block {
             stmts: nested.stmts.pop().unwrap_or_default(),
         };
@@ -284,9 +290,8 @@ impl Lowerer<'_> {
             let span = closure.span();
             self.new_var(None, span, false);
         }
-        let varied = captured.iter().any(|&v| self.vars[v].varied);
         args.extend(captured);
-        let out = self.new_var(None, c.span(), varied);
+        let out = self.new_var(None, c.span(), false);
         let op = Op::FromFn(Box::new(FromFn {
             ty,
             sizes,
@@ -374,8 +379,7 @@ impl Lowerer<'_> {
         if let Some(c) = self.stmts.iter().find_map(|b| component(b, base, &member)) {
             return c;
         }
-        let varied = self.vars[base].varied;
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         // A field of a borrowed struct is borrowed; of an owned one (`self` by value, a
         // tuple built here), copied, so the pullback can own it.
         self.vars[out].by_ref = self.vars[base].by_ref;

@@ -602,9 +602,7 @@ impl Lowerer<'_> {
         let mut joined = before.clone();
         for k in 0..before.len() {
             if lowered.iter().any(|(_, after, _)| after[k] != before[k]) {
-                let varied = lowered
-                    .iter()
-                    .any(|(_, after, _)| self.vars[after[k]].varied);
+                let varied = lowered.iter().any(|(_, after, _)| self.varied_of(after[k]));
                 let by_ref = lowered
                     .iter()
                     .all(|(_, after, _)| self.vars[after[k]].by_ref);
@@ -628,7 +626,7 @@ impl Lowerer<'_> {
                 return Err(());
             }
             let vals: Vec<VarId> = lowered.iter().filter_map(|(_, _, v)| *v).collect();
-            let varied = vals.iter().any(|&v| self.vars[v].varied);
+            let varied = vals.iter().any(|&v| self.varied_of(v));
             let by_ref = vals.iter().all(|&v| self.vars[v].by_ref);
             let out = self.new_var(None, span, varied);
             self.vars[out].by_ref = by_ref;
@@ -832,18 +830,23 @@ impl Lowerer<'_> {
             }
         }
         let carried_in: Vec<VarId> = slots.iter().map(|&k| start[k]).collect();
-        let mut assumed: Vec<bool> = carried_in.iter().map(|&v| self.vars[v].varied).collect();
+        let mut assumed: Vec<bool> = carried_in.iter().map(|&v| self.varied_of(v)).collect();
         self.loops.push(LoopCtx {
             label: label_name,
             brk: brk.clone(),
             cont: cont.clone(),
             value,
         });
-        // Forward activity of the carried values: lower the body until what it assumes
-        // of them at the start of an iteration holds at the end.
+        // Forward activity of the carried values: the body is lowered under what is
+        // known before the loop; when a carried value becomes varied in the body, the
+        // activity pass finds the loop's fixpoint on that IR, and the body is lowered
+        // again (with the values found varied so far) only if one of the choices made
+        // while lowering it read a mark the fixpoint changed.
         let result = loop {
             let var_mark = self.vars.len();
             let err_mark = self.errors.len();
+            let query_mark = self.queried.borrow().len();
+            super::LOOP_BODIES_LOWERED.with(|n| n.set(n.get() + 1));
             let mut ids = start.clone();
             let mut params = Vec::new();
             for (j, &k) in slots.iter().enumerate() {
@@ -873,13 +876,25 @@ impl Lowerer<'_> {
                 .filter(|&j| self.vars[body_outs[j]].varied && !assumed[j])
                 .collect();
             if !grew.is_empty() {
-                for j in grew {
+                for &j in &grew {
                     assumed[j] = true;
+                    self.vars[params[j]].varied = true;
                 }
-                self.vars.truncate(var_mark);
-                self.errors.truncate(err_mark);
-                self.restore(&start);
-                continue;
+                crate::pass::varied::carried(&params, &body_block, &body_outs, &mut self.vars, &[]);
+                let stale = super::RELOWER_ON_GROWTH.with(|r| r.get())
+                    || self.queried.borrow()[query_mark..]
+                        .iter()
+                        .any(|&v| self.vars[v].varied);
+                if stale {
+                    self.queried.borrow_mut().truncate(query_mark);
+                    self.vars.truncate(var_mark);
+                    self.errors.truncate(err_mark);
+                    self.restore(&start);
+                    continue;
+                }
+                for (j, &p) in params.iter().enumerate() {
+                    assumed[j] = self.vars[p].varied;
+                }
             }
             if r.is_err() {
                 break Err(());

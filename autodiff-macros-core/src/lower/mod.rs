@@ -5,8 +5,13 @@
 //! kept as one opaque equation, emitted as written with its variables renamed.
 //! Mutable variables are put in SSA form: an assignment makes a new variable, `if` joins
 //! what its branches assigned, `for` carries what its body assigns. Forward activity
-//! (`varied`: depends on a differentiated parameter) is computed while lowering, with a
-//! fixpoint over loop bodies.
+//! (`varied`: depends on a differentiated parameter) is `pass::varied`'s: lowering applies
+//! its rule to each value it defines, because how an expression is lowered depends on
+//! whether it reads a varied value (kept whole as an opaque expression or not; an index,
+//! loop bound or `match` binding that reads one is refused), and records the marks those
+//! choices read as unset. A loop body is lowered once, under the marks known before the
+//! loop; the pass finds the carried values' fixpoint on that IR, and only a body whose
+//! recorded choices the fixpoint changes is lowered again.
 
 use crate::errors::Errors;
 use crate::ir::{Block, Eqn, Func, Op, Param, RuleRef, Stmt, VarId, VarInfo};
@@ -19,6 +24,29 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, UnOp};
+
+thread_local! {
+    /// How many loop bodies lowering has lowered on this thread (each body once, unless
+    /// a choice depended on a carried value's activity: `lower_loop`).
+    static LOOP_BODIES_LOWERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many loop bodies have been lowered on this thread so far (for tests that count
+/// the lowering work of a function).
+pub fn loop_bodies_lowered() -> usize {
+    LOOP_BODIES_LOWERED.with(|n| n.get())
+}
+
+thread_local! {
+    /// Lower a loop body again whenever its carried values' activity grew, as lowering
+    /// did before activity was a pass (for a test that compares the two).
+    static RELOWER_ON_GROWTH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See [`crate::relower_loops_on_growth`].
+pub fn relower_loops_on_growth(on: bool) {
+    RELOWER_ON_GROWTH.with(|r| r.set(on));
+}
 
 /// The name of variable `v` in generated code.
 pub fn var_ident(v: VarId) -> syn::Ident {
@@ -61,6 +89,14 @@ struct Lowerer<'e> {
     siblings: Vec<crate::sig::Sibling>,
     /// The closures bound with `let`, by the placeholder variable of their binding.
     closures: Vec<(VarId, ClosureDef)>,
+    /// The variables a choice of the lowering read as not varied (see
+    /// [`Lowerer::varied`]).
+    queried: std::cell::RefCell<Vec<VarId>>,
+    /// In a `from_fn` closure lowered with the enclosing variables: the first variable
+    /// of the closure. Reading an enclosing variable's mark to compute a closure
+    /// variable's is a choice too (the enclosing function's passes do not revisit the
+    /// closure).
+    enclosing: VarId,
 }
 
 type Res<T> = Result<T, ()>;
@@ -86,6 +122,8 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
             .map(|m| m.siblings.clone())
             .unwrap_or_default(),
         closures: Vec::new(),
+        queried: Default::default(),
+        enclosing: 0,
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -132,17 +170,25 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Option
         }
         Err(()) => None,
     };
+    let queried = l.queried.take();
     let vars = l.vars;
     if errors.len() > before {
         return None;
     }
-    Some(Func {
+    let func = Func {
         vars,
         params,
         body,
         ret: ret?,
         captured: Vec::new(),
-    })
+    };
+    // Every choice was made on the marks the activity pass computes.
+    debug_assert!({
+        let mut g = func.clone();
+        crate::pass::varied::run(&mut g);
+        queried.iter().all(|&v| !g.vars[v].varied)
+    });
+    Some(func)
 }
 
 impl Lowerer<'_> {
@@ -336,14 +382,28 @@ impl Lowerer<'_> {
             .collect()
     }
 
+    /// `out = op(args)`. `out`'s forward-activity mark is set by `pass::varied`'s rule (a
+    /// parameter keeps the mark it was created with).
     fn push_eqn(&mut self, out: VarId, op: Op, args: Vec<VarId>, span: Span) -> VarId {
+        let e = Eqn {
+            out,
+            op,
+            args,
+            span,
+        };
+        if !matches!(e.op, Op::Param(_)) {
+            let captured = match &e.op {
+                Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) => &inner.captured[..],
+                _ => &[],
+            };
+            for &a in e.args.iter().chain(captured) {
+                // Only records the marks of a `from_fn` closure's enclosing values.
+                self.varied_of(a);
+            }
+            self.vars[out].varied = crate::pass::varied::eqn(&e, &self.vars, &[]);
+        }
         if let Some(s) = self.stmts.last_mut() {
-            s.push(Stmt::Eqn(Eqn {
-                out,
-                op,
-                args,
-                span,
-            }));
+            s.push(Stmt::Eqn(e));
         }
         out
     }
@@ -437,14 +497,53 @@ impl Lowerer<'_> {
         e
     }
 
+    /// Whether `v` is varied, for a choice of how to lower. A `false` is recorded, so
+    /// that a loop whose body was lowered before its carried values' marks were known can
+    /// tell whether the body would be lowered the same way under the marks the activity
+    /// pass finds (`lower_loop`); a `true` stays true there (marks only grow towards the
+    /// fixpoint).
+    fn varied(&self, v: VarId) -> bool {
+        let b = self.vars[v].varied;
+        if !b {
+            self.queried.borrow_mut().push(v);
+        }
+        b
+    }
+
+    /// `query`, a choice that holds when any of the marks it reads is set: when it holds,
+    /// it holds at the fixpoint too, and the marks it read as unset do not matter.
+    fn any_varied(&self, query: impl FnOnce() -> bool) -> bool {
+        let mark = self.queried.borrow().len();
+        let found = query();
+        if found {
+            self.queried.borrow_mut().truncate(mark);
+        }
+        found
+    }
+
+    /// Whether `v` is varied, to compute the mark of a value defined from it (the rule of
+    /// `pass::varied`, which recomputes these marks). Recorded as a choice when `v` is
+    /// outside a `from_fn` closure being lowered.
+    fn varied_of(&self, v: VarId) -> bool {
+        if v < self.enclosing {
+            return self.varied(v);
+        }
+        self.vars[v].varied
+    }
+
     fn reads_varied(&self, e: &Expr) -> bool {
-        self.refs(e).iter().any(|v| self.vars[*v].varied)
+        self.any_varied(|| self.refs(e).iter().any(|&v| self.varied(v)))
+    }
+
+    /// [`Self::reads_varied_beyond_sizes`], recorded as one choice.
+    fn reads_varied_beyond_sizes(&self, e: &Expr) -> bool {
+        self.any_varied(|| self.reads_beyond_sizes(e))
     }
 
     /// Whether `e` reads a differentiated value other than through its size
     /// (`alphas.len()`, `m.nrows()`, `m.shape()`), which carries no gradient: what loop
     /// bounds and indices may not do.
-    fn reads_varied_beyond_sizes(&self, e: &Expr) -> bool {
+    fn reads_beyond_sizes(&self, e: &Expr) -> bool {
         struct Sizes<'a, 'e> {
             l: &'a Lowerer<'e>,
             found: bool,
@@ -625,7 +724,9 @@ impl Lowerer<'_> {
                         self.vars[v].name = Some(pi.ident.to_string());
                     }
                     // `let a = self.a;` copies the field (the only way it compiles as
-                    // written), so the binding is an owned value, not a borrow of it.
+                    // written), so the binding is an owned value, not a borrow of it: the
+                    // projection itself is the copy. (Other by-value uses of a borrowed
+                    // field copy where they use it: `codegen::owned`.)
                     if matches!(&*init.expr, Expr::Field(_)) {
                         self.vars[v].by_ref = false;
                     }
@@ -794,8 +895,7 @@ impl Lowerer<'_> {
     }
 
     fn apply_unary(&mut self, entry: Entry, x: VarId, param: Option<VarId>, span: Span) -> VarId {
-        let varied = self.vars[x].varied;
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let rule = RuleRef {
             param,
             ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
@@ -811,8 +911,7 @@ impl Lowerer<'_> {
         param: Option<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = self.vars[a].varied || self.vars[b].varied;
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let rule = RuleRef {
             param,
             ..RuleRef::new(entry.op.expect("a differentiable entry has an op"))
@@ -942,7 +1041,7 @@ impl Lowerer<'_> {
             _ => return Ok(self.opaque(&Expr::Cast(c.clone()))),
         };
         let x = self.lower_expr(&c.expr)?;
-        if !self.vars[x].varied {
+        if !self.varied(x) {
             return Ok(self.opaque(&Expr::Cast(c.clone())));
         }
         let ident = format_ident!("{}", name);
@@ -1000,7 +1099,7 @@ impl Lowerer<'_> {
         }
         if name == "clone" && m.args.is_empty() {
             let x = self.lower_expr(&m.receiver)?;
-            if !self.vars[x].by_ref || !self.vars[x].varied {
+            if !self.vars[x].by_ref || !self.varied(x) {
                 return Ok(x);
             }
             // An owned copy of a borrowed differentiated value (`h0.clone()`), so that it
@@ -1124,6 +1223,8 @@ impl Lowerer<'_> {
             fresh: 0,
             siblings: Vec::new(),
             closures: Vec::new(),
+            queried: Default::default(),
+            enclosing: 0,
         };
         let pvar = nested.new_var(Some(pname.clone()), param.span(), true);
         nested.push_eqn(pvar, Op::Param(0), Vec::new(), param.span());
@@ -1146,9 +1247,8 @@ impl Lowerer<'_> {
         };
         crate::pass::activity::run(&mut func);
         crate::pass::dce::run(&mut func);
-        let reads_varied = func.captured.iter().any(|&v| self.vars[v].varied);
-        let varied = self.vars[x].varied || reads_varied;
-        let out = self.new_var(None, m.span(), varied);
+        let reads_varied = self.any_varied(|| func.captured.iter().any(|&v| self.varied(v)));
+        let out = self.new_var(None, m.span(), false);
         // A closure that reads a differentiated value from outside is differentiated as
         // the matrix operations it stands for (`|e| e * t` is `x * t`).
         if reads_varied && !crate::pass::inline_map::can_inline(x, out, &func, &self.vars) {
@@ -1230,8 +1330,7 @@ impl Lowerer<'_> {
         args: Vec<VarId>,
         span: Span,
     ) -> VarId {
-        let varied = args.iter().any(|a| self.vars[*a].varied);
-        let out = self.new_var(None, span, varied);
+        let out = self.new_var(None, span, false);
         let op = Op::Call {
             path,
             borrowed,

@@ -91,7 +91,7 @@ impl Lowerer<'_> {
     /// view's rule returns an owned matrix), an owned copy of a borrowed one.
     fn lower_owned(&mut self, m: &syn::ExprMethodCall) -> Res<VarId> {
         let x = self.lower_expr(&m.receiver)?;
-        if !self.vars[x].by_ref || !self.vars[x].varied {
+        if !self.vars[x].by_ref || !self.varied(x) {
             return Ok(x);
         }
         let path: syn::Path = syn::parse_quote!(::autodiff::__private::clone_value);

@@ -6,3 +6,4 @@ pub mod fuse;
 pub mod inline_map;
 pub mod recompute;
 pub mod shape;
+pub mod varied;

@@ -71,5 +71,5 @@ fn main() {
     assert_eq!(g.x, 6.0 * -1.5 - 1.0);
     let (t, g) = layer.total_grad();
     assert_eq!((t, g.self_.s), (4.0, 2.0));
-    assert!(loss_graph::<f64>().to_dot().contains("AccumulateGrad"));
+    assert!(loss_graph().to_dot().contains("AccumulateGrad"));
 }
