@@ -46,6 +46,15 @@ impl<'f> Forward<'f> {
         }
     }
 
+    /// An owned copy of `v`: the float itself (it is `Copy`), or a clone.
+    fn copy_of(&self, v: VarId) -> TokenStream {
+        if self.is_scalar(v) && !self.f.vars[v].by_ref {
+            primal_tokens(v)
+        } else {
+            cloned(self.f, v)
+        }
+    }
+
     /// Whether `v` is known to be a float.
     fn is_scalar(&self, v: VarId) -> bool {
         self.shapes.get(v) == Some(&Shape::Scalar)
@@ -145,7 +154,7 @@ impl<'f> Forward<'f> {
                 let init = tuple(
                     &carried_in
                         .iter()
-                        .map(|&v| cloned(self.f, v))
+                        .map(|&v| self.copy_of(v))
                         .collect::<Vec<_>>(),
                 );
                 let param_pat = tuple(
@@ -160,7 +169,7 @@ impl<'f> Forward<'f> {
                 let next = tuple(
                     &body_outs
                         .iter()
-                        .map(|&v| cloned(self.f, v))
+                        .map(|&v| self.copy_of(v))
                         .collect::<Vec<_>>(),
                 );
                 let out_pat = tuple(
