@@ -77,11 +77,7 @@ pub fn from_fn_forward(f: &Func, e: &Eqn, ff: &FromFn) -> TokenStream {
     let sizes = e.args[..ff.sizes].iter().map(|&s| primal(s));
     let inner = &ff.body;
     let params = index_params(inner);
-    let body = super::forward::Forward {
-        f: inner,
-        record: false,
-    }
-    .block(&inner.body);
+    let body = super::forward::Forward::nested(inner).block(&inner.body);
     let ret = primal(inner.ret);
     let span = e.span;
     quote_spanned! {span=>

@@ -9,6 +9,8 @@ use super::{
     cloned, operand, pooled_values, primal, pullback, recycle_values, rule_value, tape, tuple,
 };
 use crate::ir::{Arm, Block, Eqn, Func, Head, Op, Stmt, VarId};
+use crate::pass::shape::Shape;
+use autodiff_ops::OpId;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeSet;
@@ -19,9 +21,45 @@ pub struct Forward<'f> {
     pub f: &'f Func,
     /// Whether to record what the reverse pass needs.
     pub record: bool,
+    /// The shape of each variable, where the code may use it (empty: nowhere).
+    shapes: Vec<Shape>,
 }
 
-impl Forward<'_> {
+impl<'f> Forward<'f> {
+    /// The forward code of the function `f`: values known to be floats are added,
+    /// subtracted, multiplied and divided with the operators.
+    pub fn new(f: &'f Func, record: bool) -> Self {
+        Forward {
+            f,
+            record,
+            shapes: crate::pass::shape::infer(f),
+        }
+    }
+
+    /// The code of a nested function (a `map` closure, a fused chain, a `from_fn`
+    /// closure), whose values may be lanes rather than floats: every op through its rule.
+    pub fn nested(f: &'f Func) -> Self {
+        Forward {
+            f,
+            record: false,
+            shapes: Vec::new(),
+        }
+    }
+
+    /// An owned copy of `v`: the float itself (it is `Copy`), or a clone.
+    fn copy_of(&self, v: VarId) -> TokenStream {
+        if self.is_scalar(v) && !self.f.vars[v].by_ref {
+            primal_tokens(v)
+        } else {
+            cloned(self.f, v)
+        }
+    }
+
+    /// Whether `v` is known to be a float.
+    fn is_scalar(&self, v: VarId) -> bool {
+        self.shapes.get(v) == Some(&Shape::Scalar)
+    }
+
     /// The statements of `block`.
     pub fn block(&self, block: &Block) -> TokenStream {
         let stmts = block.stmts.iter().map(|s| self.stmt(s));
@@ -116,7 +154,7 @@ impl Forward<'_> {
                 let init = tuple(
                     &carried_in
                         .iter()
-                        .map(|&v| cloned(self.f, v))
+                        .map(|&v| self.copy_of(v))
                         .collect::<Vec<_>>(),
                 );
                 let param_pat = tuple(
@@ -131,7 +169,7 @@ impl Forward<'_> {
                 let next = tuple(
                     &body_outs
                         .iter()
-                        .map(|&v| cloned(self.f, v))
+                        .map(|&v| self.copy_of(v))
                         .collect::<Vec<_>>(),
                 );
                 let out_pat = tuple(
@@ -205,6 +243,21 @@ impl Forward<'_> {
                 let x = operand(f, e.args[0]);
                 quote_spanned!(span=> let #out #ty = ::autodiff::__private::unary(#rule, #x);)
             }
+            Op::Binary(r)
+                if matches!(r.op, OpId::Add | OpId::Sub | OpId::Mul | OpId::Div)
+                    && e.args.iter().all(|&a| self.is_scalar(a)) =>
+            {
+                // The rule's scalar forward is this IEEE operation: the operator itself
+                // gives the same bits without a call through the rule's traits.
+                let (a, b) = (scalar_value(f, e.args[0]), scalar_value(f, e.args[1]));
+                let op = match r.op {
+                    OpId::Add => quote_spanned!(span=> +),
+                    OpId::Sub => quote_spanned!(span=> -),
+                    OpId::Mul => quote_spanned!(span=> *),
+                    _ => quote_spanned!(span=> /),
+                };
+                quote_spanned!(span=> let #out #ty = #a #op #b;)
+            }
             Op::Binary(r) => {
                 let rule = rule_value(r);
                 let a = operand(f, e.args[0]);
@@ -216,11 +269,7 @@ impl Forward<'_> {
             Op::Map(inner) => {
                 let x = operand(f, e.args[0]);
                 let param = &inner.params[0].ident;
-                let body = Forward {
-                    f: inner,
-                    record: false,
-                }
-                .block(&inner.body);
+                let body = Forward::nested(inner).block(&inner.body);
                 let ret = primal(inner.ret);
                 quote_spanned!(span=> let #out #ty = ::autodiff::__private::map(#x, |#param| { #body #ret });)
             }
@@ -258,6 +307,16 @@ impl Forward<'_> {
             Op::Construct(ctor) => super::aggregates::forward(f, e, ctor),
             Op::FromFn(ff) => super::aggregates::from_fn_forward(f, e, ff),
         }
+    }
+}
+
+/// The float `v` as a value: `__ad_3`, or `(*__ad_3)` for a borrowed one.
+fn scalar_value(f: &Func, v: VarId) -> TokenStream {
+    let id = primal(v);
+    if f.vars[v].by_ref {
+        quote!((*#id))
+    } else {
+        quote!(#id)
     }
 }
 

@@ -87,11 +87,7 @@ pub fn forward(f: &Func, e: &Eqn, inner: &Func, sum: bool, ty: Option<TokenStrea
     let name = format_ident!("__AdFused{}", e.out);
     let (def, make, unpack) = constants(f, inner, &name);
     let params: Vec<&syn::Ident> = inner.params.iter().map(|p| &p.ident).collect();
-    let body = super::forward::Forward {
-        f: inner,
-        record: false,
-    }
-    .block(&inner.body);
+    let body = super::forward::Forward::nested(inner).block(&inner.body);
     let ret = primal(inner.ret);
     let driver = if sum {
         quote!(fused_sum)

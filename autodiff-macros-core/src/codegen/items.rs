@@ -452,7 +452,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let ret_var = primal(f.ret);
     let ret_ty = &sig.ret;
 
-    let plain = Forward { f, record: false }.block(&f.body);
+    let plain = Forward::new(f, false).block(&f.body);
     let mut checks = Vec::new();
     call_checks(f, &f.body, &mut checks);
     let attrs = &item.attrs;
@@ -474,7 +474,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     };
 
     let body = super::vjp_body(f);
-    let recorded = Forward { f, record: true }.block(&f.body);
+    let recorded = Forward::new(f, true).block(&f.body);
     let reverse = super::reverse_body(f);
     let cots: Vec<TokenStream> = (0..f.params.len())
         .map(|i| super::param_cotangent(f, i))
@@ -493,6 +493,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let recycle_read = super::recycle_values(read);
     let recycle_unread = super::recycle_values(unread.into_iter().filter(not_ret));
     let recycle_adjoints = super::recycle_adjoints(f);
+    // The caller's adjoint of this call's result: its buffer came from the pool (a
+    // float's has none).
+    let recycle_dout = if sig.ret_scalar {
+        quote!()
+    } else {
+        quote!(::autodiff::__private::recycle_value(__ad_dout);)
+    };
     let pb_sig = pullback_signature(item, sig, &names);
     let pullback_fn = if lends_a_local(f, &f.body) {
         // A callee's pullback borrows a value of this body (`g(&s)`): a closure cannot
@@ -530,8 +537,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
                     let __ad_cot = #cot;
                     #recycle_read
                     #recycle_adjoints
-                    // The caller's adjoint of this call's result: its buffer came from the pool.
-                    ::autodiff::__private::recycle_value(__ad_dout);
+                    #recycle_dout
                     __ad_cot
                 })
             }

@@ -178,7 +178,7 @@ pub fn vjp_body(f: &Func) -> TokenStream {
     if let Some((e, how, rest)) = last_with_cotangent(f) {
         return with_cotangent_last(f, e, how, rest);
     }
-    let fwd = forward::Forward { f, record: true }.block(&f.body);
+    let fwd = forward::Forward::new(f, true).block(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
 }
@@ -232,7 +232,7 @@ fn with_cotangent_last(
     let rest = crate::ir::Block {
         stmts: rest.to_vec(),
     };
-    let fwd = forward::Forward { f, record: true }.block(&rest);
+    let fwd = forward::Forward::new(f, true).block(&rest);
     let rev = reverse::Reverse { f };
     let mut top = tape::defined_in(&f.body);
     top.extend(f.params.iter().map(|p| p.var));
@@ -309,6 +309,8 @@ pub fn definitely_contributed(f: &Func, v: crate::ir::VarId) -> bool {
 /// them back when it is done with them. Values made by clones (branch joins, loop
 /// carries), user calls and opaque expressions are left to drop.
 pub fn pooled_values(f: &Func, block: &crate::ir::Block) -> Vec<VarId> {
+    // A float has no buffer to give back.
+    let shapes = crate::pass::shape::infer(f);
     block
         .stmts
         .iter()
@@ -317,7 +319,8 @@ pub fn pooled_values(f: &Func, block: &crate::ir::Block) -> Vec<VarId> {
                 if matches!(
                     e.op,
                     Op::Unary(_) | Op::Binary(_) | Op::Fused(_) | Op::Map(_)
-                ) && !f.vars[e.out].by_ref =>
+                ) && !f.vars[e.out].by_ref
+                    && shapes[e.out] != crate::pass::shape::Shape::Scalar =>
             {
                 Some(e.out)
             }
@@ -362,10 +365,13 @@ pub fn recycle_block_adjoints(
             _ => {}
         }
     }
+    // A float's adjoint has no buffer to give back.
+    let shapes = crate::pass::shape::infer(f);
     let adjs = defined
         .iter()
         .copied()
         .filter(|&v| f.active(v) && !adjoint_is_field(f, v) && !moved.contains(&v))
+        .filter(|&v| shapes[v] != crate::pass::shape::Shape::Scalar)
         .map(adjoint);
     quote!(#(::autodiff::__private::recycle(#adjs);)*)
 }
