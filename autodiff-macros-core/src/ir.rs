@@ -286,6 +286,58 @@ impl Func {
     pub fn active(&self, v: VarId) -> bool {
         self.vars[v].active()
     }
+
+    /// How often each variable is read: by equations (their arguments, rule parameters,
+    /// what nested functions capture), branch heads and joins, loop bounds and carries,
+    /// and the result. A variable read once is dead after that read.
+    pub fn use_counts(&self) -> Vec<usize> {
+        fn block(b: &Block, n: &mut [usize]) {
+            for s in &b.stmts {
+                match s {
+                    Stmt::Eqn(e) => {
+                        e.args.iter().for_each(|&a| n[a] += 1);
+                        if let Op::Unary(r) | Op::Binary(r) = &e.op {
+                            if let Some(p) = r.param {
+                                n[p] += 1;
+                            }
+                        }
+                        match &e.op {
+                            Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) => {
+                                inner.captured.iter().for_each(|&c| n[c] += 1);
+                            }
+                            Op::FromFn(ff) => ff.body.captured.iter().for_each(|&c| n[c] += 1),
+                            _ => {}
+                        }
+                    }
+                    Stmt::Branch { reads, arms, .. } => {
+                        reads.iter().for_each(|&r| n[r] += 1);
+                        for arm in arms {
+                            block(&arm.block, n);
+                            arm.outs.iter().for_each(|&o| n[o] += 1);
+                        }
+                    }
+                    Stmt::For {
+                        bound_vars,
+                        carried_in,
+                        body,
+                        body_outs,
+                        ..
+                    } => {
+                        bound_vars
+                            .iter()
+                            .chain(carried_in)
+                            .chain(body_outs)
+                            .for_each(|&v| n[v] += 1);
+                        block(body, n);
+                    }
+                }
+            }
+        }
+        let mut n = vec![0; self.vars.len()];
+        block(&self.body, &mut n);
+        n[self.ret] += 1;
+        n
+    }
 }
 
 impl Stmt {

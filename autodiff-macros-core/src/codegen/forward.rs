@@ -23,6 +23,11 @@ pub struct Forward<'f> {
     pub record: bool,
     /// The shape of each variable, where the code may use it (empty: nowhere).
     shapes: Vec<Shape>,
+    /// How often each variable is read (empty where the code may not move values).
+    uses: Vec<usize>,
+    /// The values moved by their only read (into a loop's carry, into `index_set`): not
+    /// given back to the pool where they were made.
+    moved: BTreeSet<VarId>,
 }
 
 impl<'f> Forward<'f> {
@@ -33,7 +38,12 @@ impl<'f> Forward<'f> {
             f,
             record,
             shapes: crate::pass::shape::infer(f),
+            // Only the plain forward moves values: the recorded one may keep them for
+            // the reverse pass.
+            uses: if record { Vec::new() } else { f.use_counts() },
+            moved: BTreeSet::new(),
         }
+        .with_moves()
     }
 
     /// The code of a nested function (a `map` closure, a fused chain, a `from_fn`
@@ -43,16 +53,113 @@ impl<'f> Forward<'f> {
             f,
             record: false,
             shapes: Vec::new(),
+            uses: Vec::new(),
+            moved: BTreeSet::new(),
         }
     }
 
-    /// An owned copy of `v`: the float itself (it is `Copy`), or a clone.
+    /// An owned copy of `v`: the float itself (it is `Copy`), `v` moved where this is
+    /// its only read, or a clone.
     fn copy_of(&self, v: VarId) -> TokenStream {
-        if self.is_scalar(v) && !self.f.vars[v].by_ref {
+        if (self.is_scalar(v) || self.moved.contains(&v)) && !self.f.vars[v].by_ref {
             primal_tokens(v)
         } else {
             cloned(self.f, v)
         }
+    }
+
+    /// Finds the values its code moves (see [`Forward::moved`]): read once, and in the
+    /// loop that defines them (a loop body runs again, so it may not move a value of an
+    /// enclosing block).
+    fn with_moves(mut self) -> Self {
+        /// The innermost loop (numbered in order, 0 outside every loop) that defines each
+        /// variable.
+        fn defs(b: &Block, lp: usize, next: &mut usize, at: &mut [usize]) {
+            for s in &b.stmts {
+                for &d in s.defs() {
+                    at[d] = lp;
+                }
+                match s {
+                    Stmt::Eqn(_) => {}
+                    Stmt::Branch { arms, .. } => {
+                        for a in arms {
+                            a.binds.iter().for_each(|&v| at[v] = lp);
+                            defs(&a.block, lp, next, at);
+                        }
+                    }
+                    Stmt::For {
+                        index,
+                        params,
+                        body,
+                        ..
+                    } => {
+                        *next += 1;
+                        let inner = *next;
+                        at[*index] = inner;
+                        params.iter().for_each(|&p| at[p] = inner);
+                        defs(body, inner, next, at);
+                    }
+                }
+            }
+        }
+        fn walk(
+            fw: &Forward<'_>,
+            b: &Block,
+            lp: usize,
+            next: &mut usize,
+            at: &[usize],
+            out: &mut BTreeSet<VarId>,
+        ) {
+            let movable = |v: VarId, l: usize| fw.read_once(v) && at[v] == l;
+            for s in &b.stmts {
+                match s {
+                    Stmt::Eqn(e) => {
+                        if let Op::Call { path, .. } = &e.op {
+                            let writes =
+                                path.segments.last().is_some_and(|s| s.ident == "index_set");
+                            if writes && movable(e.args[0], lp) {
+                                out.insert(e.args[0]);
+                            }
+                        }
+                    }
+                    Stmt::Branch { arms, .. } => arms
+                        .iter()
+                        .for_each(|a| walk(fw, &a.block, lp, next, at, out)),
+                    Stmt::For {
+                        carried_in,
+                        body,
+                        body_outs,
+                        ..
+                    } => {
+                        *next += 1;
+                        let inner = *next;
+                        out.extend(carried_in.iter().copied().filter(|&v| movable(v, lp)));
+                        out.extend(body_outs.iter().copied().filter(|&v| movable(v, inner)));
+                        walk(fw, body, inner, next, at, out);
+                    }
+                }
+            }
+        }
+        if self.uses.is_empty() {
+            return self;
+        }
+        let mut at = vec![0; self.f.vars.len()];
+        defs(&self.f.body, 0, &mut 0, &mut at);
+        let mut moved = BTreeSet::new();
+        walk(&self, &self.f.body, 0, &mut 0, &at, &mut moved);
+        self.moved = moved;
+        self
+    }
+
+    /// The values the code moves by their only read: the caller must not recycle them.
+    pub fn moved(&self) -> &BTreeSet<VarId> {
+        &self.moved
+    }
+
+    /// Whether the plain forward reads owned `v` exactly once, so that read may move it
+    /// (a vector written by index in a loop: `out[i] = ..` then needs no copy of `out`).
+    fn read_once(&self, v: VarId) -> bool {
+        self.uses.get(v) == Some(&1) && !self.f.vars[v].by_ref && !self.f.vars[v].seq
     }
 
     /// Whether `v` is known to be a float.
@@ -80,7 +187,7 @@ impl<'f> Forward<'f> {
         recycle_values(
             pooled_values(self.f, block)
                 .into_iter()
-                .filter(|v| !saved.contains(v)),
+                .filter(|v| !saved.contains(v) && !self.moved.contains(v)),
         )
     }
 
@@ -290,11 +397,20 @@ impl<'f> Forward<'f> {
                 borrowed,
                 recompute,
             } => {
+                let writes_index = path.segments.last().is_some_and(|s| s.ident == "index_set");
                 let args: Vec<TokenStream> = e
                     .args
                     .iter()
                     .zip(borrowed)
-                    .map(|(&a, &b)| super::call_arg(f, a, b))
+                    .enumerate()
+                    .map(|(k, (&a, &b))| {
+                        if writes_index && k == 0 && self.moved.contains(&a) {
+                            // `out[i] = x` on an `out` nothing reads again: in place.
+                            primal_tokens(a)
+                        } else {
+                            super::call_arg(f, a, b)
+                        }
+                    })
                     .collect();
                 if self.record && f.active(e.out) && !recompute {
                     let pb = pullback(e.out);

@@ -452,7 +452,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let ret_var = primal(f.ret);
     let ret_ty = &sig.ret;
 
-    let plain = Forward::new(f, false).block(&f.body);
+    let plain_forward = Forward::new(f, false);
+    let plain = plain_forward.block(&f.body);
     let mut checks = Vec::new();
     call_checks(f, &f.body, &mut checks);
     let attrs = &item.attrs;
@@ -461,7 +462,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     let lints = allow_lints();
     let pooled = super::pooled_values(f, &f.body);
     let not_ret = |v: &usize| *v != f.ret;
-    let forward_recycles = super::recycle_values(pooled.iter().copied().filter(not_ret));
+    let forward_recycles = super::recycle_values(
+        pooled
+            .iter()
+            .copied()
+            .filter(not_ret)
+            .filter(|v| !plain_forward.moved().contains(v)),
+    );
     let forward_fn = quote! {
         #(#attrs)*
         #lints
