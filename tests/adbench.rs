@@ -67,8 +67,16 @@ fn gmm_files_read_as_adbench_reads_them() {
 fn ln_gamma_at_integers_and_half_integers() {
     // Gamma(5) = 24, Gamma(1/2) = sqrt(pi), Gamma(7/2) = 15 sqrt(pi) / 8.
     let pi = std::f64::consts::PI;
-    assert!(close(adbench::ln_gamma_half_integer(5.0), 24f64.ln(), 1e-15));
-    assert!(close(adbench::ln_gamma_half_integer(0.5), 0.5 * pi.ln(), 1e-15));
+    assert!(close(
+        adbench::ln_gamma_half_integer(5.0),
+        24f64.ln(),
+        1e-15
+    ));
+    assert!(close(
+        adbench::ln_gamma_half_integer(0.5),
+        0.5 * pi.ln(),
+        1e-15
+    ));
     assert!(close(
         adbench::ln_gamma_half_integer(3.5),
         (15.0 * pi.sqrt() / 8.0).ln(),
@@ -190,5 +198,47 @@ fn ba_zero_rotation_takes_the_small_angle_branch() {
         &jac,
         &adbench::ba_jacobian_dynamic(&ba),
         1e-12,
+    );
+}
+
+/// The objective value and the sum of the squared gradient entries, on the full files,
+/// from `benches/peers/jax_peer.py` (JAX 0.10.2, float64, `jax.value_and_grad`; for BA
+/// the sum of squared residuals and of the squared Jacobian entries by `vmap(jacrev)`).
+const JAX: [(&str, f64, f64); 3] = [
+    ("gmm_d2_K5", -5240.590562549577, 1631211.3960611294),
+    ("gmm_d10_K25", -25649.6526211973, 7088366.312270338),
+    ("ba1", 478.4571487870844, 224563829032.87778),
+];
+
+fn sum_sq(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum()
+}
+
+#[test]
+fn full_files_agree_with_jax_float64() {
+    for (text, (name, value, grad_sq)) in [GMM_D2_K5, GMM_D10_K25].into_iter().zip(JAX) {
+        let g = Gmm::parse(text);
+        let (v, hand) = g.gradient_handwritten();
+        assert!(close(v, value, 1e-12), "{name}: {v} vs JAX {value}");
+        assert!(
+            close(v, g.objective_plain(), 1e-13),
+            "{name}: handwritten vs plain"
+        );
+        let sq = sum_sq(&flat(&hand));
+        assert!(close(sq, grad_sq, 1e-11), "{name}: {sq} vs JAX {grad_sq}");
+    }
+    let (_, value, grad_sq) = JAX[2];
+    let ba = Ba::parse(BA1);
+    let (reproj, _) = adbench::ba_objective_plain(&ba);
+    assert!(
+        close(sum_sq(&reproj), value, 1e-12),
+        "{} vs JAX {value}",
+        sum_sq(&reproj)
+    );
+    let jac = adbench::ba_jacobian(&ba);
+    assert!(
+        close(sum_sq(&jac), grad_sq, 1e-11),
+        "{} vs JAX {grad_sq}",
+        sum_sq(&jac)
     );
 }

@@ -207,8 +207,7 @@ pub fn log_gamma_distrib(a: f64, p: usize) -> f64 {
 /// The Wishart prior's constant `C` of ADBench's `log_wishart_prior` (no parameter enters).
 pub fn wishart_constant(d: usize, gamma: f64, m: i32) -> f64 {
     let n = d as i32 + m + 1;
-    (n as f64) * (d as f64) * (gamma.ln() - 0.5 * 2f64.ln())
-        - log_gamma_distrib(0.5 * n as f64, d)
+    (n as f64) * (d as f64) * (gamma.ln() - 0.5 * 2f64.ln()) - log_gamma_distrib(0.5 * n as f64, d)
 }
 
 /// Stamps one function twice: with `#[differentiable(..)]` as `$name`, and as the same
