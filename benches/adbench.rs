@@ -1,7 +1,8 @@
 //! ADBench's objectives (`workloads/adbench.rs`) on ADBench's own data (`data/adbench/`),
 //! as issue 15 lists them: GMM (loops over points and components) at d = 2, K = 5 and
 //! d = 10, K = 25 with 1,000 points, and bundle adjustment's Jacobian (two VJPs per
-//! observation) on `ba1` (31,843 observations).
+//! observation) on `ba1` (31,843 observations), and the LSTM (2 layers, 1,024
+//! characters of 14 bits; no dynamic entry yet).
 //!
 //! Entries per group: `plain_forward` (the same code without the attribute) and
 //! `static_forward` (the function the macro emits) for the forward overhead; `static`
@@ -13,7 +14,7 @@
 #[allow(dead_code)] // the test-size cuts and the other generated items are for the tests
 mod adbench;
 
-use adbench::{Ba, Gmm, BA1, GMM_D10_K25, GMM_D2_K5};
+use adbench::{Ba, Gmm, Lstm, BA1, GMM_D10_K25, GMM_D2_K5, LSTM_L2_C1024};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -56,5 +57,17 @@ fn bench_ba(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gmm, bench_ba);
+fn bench_lstm(c: &mut Criterion) {
+    let s = Lstm::parse(LSTM_L2_C1024);
+    let mut group = c.benchmark_group("adbench/lstm_l2_c1024");
+    group.sample_size(10);
+    group.bench_function("plain_forward", |b| {
+        b.iter(|| black_box(&s).objective_plain())
+    });
+    group.bench_function("static_forward", |b| b.iter(|| black_box(&s).objective()));
+    group.bench_function("static", |b| b.iter(|| black_box(&s).gradient()));
+    group.finish();
+}
+
+criterion_group!(benches, bench_gmm, bench_ba, bench_lstm);
 criterion_main!(benches);

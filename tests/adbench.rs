@@ -7,7 +7,7 @@
 #[allow(dead_code)] // the full-size drivers are for the bench
 mod adbench;
 
-use adbench::{Ba, Gmm, BA1, BA_BLOCK_COLS, GMM_D10_K25, GMM_D2_K5};
+use adbench::{Ba, Gmm, Lstm, BA1, BA_BLOCK_COLS, GMM_D10_K25, GMM_D2_K5, LSTM_L2_C1024};
 
 /// Relative agreement with a floor of 1 on the scale.
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -204,10 +204,11 @@ fn ba_zero_rotation_takes_the_small_angle_branch() {
 /// The objective value and the sum of the squared gradient entries, on the full files,
 /// from `benches/peers/jax_peer.py` (JAX 0.10.2, float64, `jax.value_and_grad`; for BA
 /// the sum of squared residuals and of the squared Jacobian entries by `vmap(jacrev)`).
-const JAX: [(&str, f64, f64); 3] = [
+const JAX: [(&str, f64, f64); 4] = [
     ("gmm_d2_K5", -5240.590562549577, 1631211.3960611294),
     ("gmm_d10_K25", -25649.6526211973, 7088366.312270338),
     ("ba1", 478.4571487870844, 224563829032.87778),
+    ("lstm_l2_c1024", 0.666665179558853, 0.008975929105992717),
 ];
 
 fn sum_sq(v: &[f64]) -> f64 {
@@ -241,4 +242,31 @@ fn full_files_agree_with_jax_float64() {
         "{} vs JAX {grad_sq}",
         sum_sq(&jac)
     );
+}
+
+#[test]
+fn lstm_forward_is_the_plain_code_and_gradient_matches_central_differences() {
+    let s = Lstm::parse(LSTM_L2_C1024);
+    assert_eq!((s.l, s.c, s.b), (2, 1024, 14));
+    let s = s.first_characters(4);
+    assert_eq!(s.objective().to_bits(), s.objective_plain().to_bits());
+    let (v, d_main, d_extra) = s.gradient();
+    assert_eq!(v.to_bits(), s.objective_plain().to_bits());
+    let fd = |params: &dyn Fn(&mut Lstm) -> &mut Vec<f64>, len: usize| -> Vec<f64> {
+        (0..len)
+            .map(|i| {
+                let at = |delta: f64| {
+                    let mut t = s.clone();
+                    params(&mut t)[i] += delta;
+                    t.objective_plain()
+                };
+                let h = 1e-6;
+                (at(h) - at(-h)) / (2.0 * h)
+            })
+            .collect()
+    };
+    let fd_main = fd(&|t| &mut t.main_params, s.main_params.len());
+    let fd_extra = fd(&|t| &mut t.extra_params, s.extra_params.len());
+    assert_all_close("main vs fd", &d_main, &fd_main, 1e-7);
+    assert_all_close("extra vs fd", &d_extra, &fd_extra, 1e-7);
 }

@@ -101,7 +101,7 @@ def run(doc, peer, name, version, threads, tutorial, elementwise, mlp, training,
         (wl.TRAINING["group"], lambda: training(budget)),
     ]
     if adbench is not None:
-        for spec in wl.ADBENCH_GMM + [wl.ADBENCH_BA]:
+        for spec in wl.ADBENCH_GMM + [wl.ADBENCH_BA, wl.ADBENCH_LSTM]:
             jobs.append((spec["group"], lambda spec=spec: adbench(spec, budget)))
     results = {}
     for group, job in jobs:

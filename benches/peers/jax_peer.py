@@ -12,7 +12,9 @@ What is timed, per workload (compilation happens in the warm-up, outside the tim
 - ADBench (`adbench/*`): GMM as ADBench's PyTorch module writes it (vectorised over
   points and components), `jax.jit(jax.value_and_grad(...))` in alphas, means, icf; BA's
   Jacobian as `jax.jit(jax.vmap(jax.jacrev(reprojection error)))` over the observations
-  (ADBench's two rows per observation), the forward `jax.jit(jax.vmap(...))`;
+  (ADBench's two rows per observation), the forward `jax.jit(jax.vmap(...))`; the LSTM
+  with `lax.scan` over the characters, `jax.value_and_grad` in the main and extra
+  parameters;
 - training: the whole 1000-step loop compiled as one function with `lax.scan`, the loss,
   its gradient, `clip_grad_norm_` (max norm 1.0) and Adam (lr 0.01) written in jax.numpy
   exactly as `torch.nn.utils.clip_grad_norm_` and `torch.optim.Adam` with its defaults
@@ -185,7 +187,50 @@ def ba_reproj(cam, x, w, feat):
     return w * (proj * cam[6] + cam[7:9] - feat)
 
 
+def lstm_loss(main_params, extra_params, state, sequence, l, b):
+    """ADBench's `lstm_objective` (lstm.h): `lax.scan` over the characters."""
+    mp = main_params.reshape(l, 2, 4, b)  # layer, weight/bias, gate, cell
+    ep = extra_params.reshape(3, b)
+    st = state.reshape(l, 2, b)
+
+    def step(st, xs):
+        x, ygold = xs
+        out = x * ep[0]
+        new = []
+        for li in range(l):
+            w, bias = mp[li, 0], mp[li, 1]
+            hidden, cell = st[li, 0], st[li, 1]
+            forget = 1.0 / (1.0 + jnp.exp(-(out * w[0] + bias[0])))
+            ingate = 1.0 / (1.0 + jnp.exp(-(hidden * w[1] + bias[1])))
+            outgate = 1.0 / (1.0 + jnp.exp(-(out * w[2] + bias[2])))
+            change = jnp.tanh(hidden * w[3] + bias[3])
+            cell = cell * forget + ingate * change
+            hidden = outgate * jnp.tanh(cell)
+            new.append(jnp.stack([hidden, cell]))
+            out = hidden
+        ypred = out * ep[1] + ep[2]
+        lse = jnp.log(jnp.sum(jnp.exp(ypred)) + 2.0)
+        return jnp.stack(new), jnp.sum(ygold * (ypred - lse))
+
+    seq = sequence.reshape(-1, b)
+    _, totals = lax.scan(step, st, (seq[:-1], seq[1:]))
+    return -jnp.sum(totals) / ((seq.shape[0] - 1) * b)
+
+
 def adbench(spec, budget):
+    if spec["group"].startswith("adbench/lstm"):
+        s = wl.read_lstm(spec["file"])
+        args = tuple(
+            jnp.asarray(np.asarray(s[k], dtype=np.float64))
+            for k in ("main_params", "extra_params", "state", "sequence")
+        )
+
+        def loss(main_params, extra_params, state, sequence):
+            return lstm_loss(main_params, extra_params, state, sequence, s["l"], s["b"])
+
+        forward = jax.jit(loss)
+        value_and_grad = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
+        return run(lambda: block(forward(*args)), lambda: block(value_and_grad(*args)), budget)
     if spec["group"].startswith("adbench/gmm"):
         g = wl.read_gmm(spec["file"])
         args = tuple(jnp.asarray(np.asarray(g[k], dtype=np.float64)) for k in ("alphas", "means", "icf", "x"))

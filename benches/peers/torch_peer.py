@@ -14,6 +14,7 @@ What is timed, per workload, as a PyTorch user writes it:
   gradient in alphas, means, icf by `backward()`; BA's Jacobian (two rows per observation)
   by `torch.func.vmap(torch.func.jacrev(reprojection error))` over the observations
   (ADBench's own module calls `torch.autograd` once per observation, which is far slower);
+  the LSTM as ADBench's lstm.h reads, a Python loop over the characters, `backward()`;
 - training: fresh parameters, `torch.optim.Adam(lr=0.01)` with its defaults, 1000 steps of
   `zero_grad`, loss, `backward`, `clip_grad_norm_(params, 1.0)`, `step`.
 Timed functions return tensors; nothing is converted to Python floats inside the timing.
@@ -186,7 +187,55 @@ def ba_reproj(cam, x, w, feat):
     return w * (proj * cam[6] + cam[7:9] - feat)
 
 
+def lstm_loss(main_params, extra_params, state, sequence, l, b):
+    """ADBench's `lstm_objective` (lstm.h), a loop over the characters."""
+    mp = main_params.reshape(l, 2, 4, b)
+    ep = extra_params.reshape(3, b)
+    seq = sequence.reshape(-1, b)
+    st = [(state[2 * b * li : 2 * b * li + b], state[2 * b * li + b : 2 * b * (li + 1)]) for li in range(l)]
+    total = 0.0
+    for t in range(seq.shape[0] - 1):
+        out = seq[t] * ep[0]
+        for li in range(l):
+            w, bias = mp[li, 0], mp[li, 1]
+            hidden, cell = st[li]
+            forget = torch.sigmoid(out * w[0] + bias[0])
+            ingate = torch.sigmoid(hidden * w[1] + bias[1])
+            outgate = torch.sigmoid(out * w[2] + bias[2])
+            change = torch.tanh(hidden * w[3] + bias[3])
+            cell = cell * forget + ingate * change
+            hidden = outgate * torch.tanh(cell)
+            st[li] = (hidden, cell)
+            out = hidden
+        ypred = out * ep[1] + ep[2]
+        lse = torch.log(torch.sum(torch.exp(ypred)) + 2.0)
+        total = total + torch.sum(seq[t + 1] * (ypred - lse))
+    return -total / ((seq.shape[0] - 1) * b)
+
+
 def adbench(spec, budget):
+    if spec["group"].startswith("adbench/lstm"):
+        s = wl.read_lstm(spec["file"])
+        main_params, extra_params = (
+            torch.tensor(s[k], dtype=torch.float64, requires_grad=True)
+            for k in ("main_params", "extra_params")
+        )
+        state = torch.tensor(s["state"], dtype=torch.float64)
+        sequence = torch.tensor(s["sequence"], dtype=torch.float64)
+        params = [main_params, extra_params]
+
+        def forward():
+            with torch.no_grad():
+                return lstm_loss(main_params, extra_params, state, sequence, s["l"], s["b"])
+
+        def gradient():
+            for p in params:
+                p.grad = None
+            loss = lstm_loss(main_params, extra_params, state, sequence, s["l"], s["b"])
+            loss.backward()
+            return loss
+
+        return run(forward, gradient, params, budget)
     if spec["group"].startswith("adbench/gmm"):
         g = wl.read_gmm(spec["file"])
         alphas, means, icf = (

@@ -37,6 +37,7 @@ ADBENCH_GMM = [
     {"group": "adbench/gmm_d10_K25", "file": "gmm_d10_K25.txt"},
 ]
 ADBENCH_BA = {"group": "adbench/ba1_n49_m7776_p31843", "file": "ba1_n49_m7776_p31843.txt"}
+ADBENCH_LSTM = {"group": "adbench/lstm_l2_c1024", "file": "lstm_l2_c1024.txt"}
 # `Mlp::random(.., 1)` and `Batch::random(.., 2)` in benches/mlp.rs and benches/training.rs.
 MODEL_SEED = 1
 BATCH_SEED = 2
@@ -165,6 +166,21 @@ def read_ba(name):
         "obs": [(i % n, i % m) for i in range(p)],
         "feats": [list(feat) for _ in range(p)],
     }
+
+
+def read_lstm(name):
+    """ADBench's `read_lstm_instance`: l, c, b, main_params (8 l b), extra_params (3 b),
+    state (2 l b), sequence (c b), flat lists."""
+    with open(adbench_path(name)) as f:
+        words = f.read().split()
+    l, c, b = (int(w) for w in words[:3])
+    vals = [float(w) for w in words[3:]]
+    sizes = [8 * l * b, 3 * b, 2 * l * b, c * b]
+    out, pos = {"l": l, "c": c, "b": b}, 0
+    for key, size in zip(("main_params", "extra_params", "state", "sequence"), sizes):
+        out[key] = vals[pos : pos + size]
+        pos += size
+    return out
 
 
 def log_gamma_distrib(a, p):

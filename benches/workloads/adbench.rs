@@ -1,5 +1,5 @@
-//! ADBench's objectives (microsoft/ADBench, MIT-licensed; `src/cpp/shared/gmm.h` and
-//! `ba.h`), written in the Rust the macro accepts, as the C++ reads them: loops over points
+//! ADBench's objectives (microsoft/ADBench, MIT-licensed; `src/cpp/shared/gmm.h`, `ba.h`
+//! and `lstm.h`), written in the Rust the macro accepts, as the C++ reads them: loops over points
 //! and components, local vectors written by index. Their data are ADBench's own files,
 //! bundled in `data/adbench/` (origin and license in `data/README.md`).
 //!
@@ -11,6 +11,8 @@
 //!   ([`ba_reproj`], 11 camera parameters, a 3-D point and a weight to two residuals) and
 //!   its plain twin ([`ba_reproj_plain`]); the objective's Jacobian is two VJPs per
 //!   observation ([`ba_jacobian`]), as ADBench's tools compute it row block by row block.
+//! - LSTM: [`lstm_objective`] and [`lstm_objective_plain`] (no hand-written gradient and
+//!   no dynamic-engine recording yet).
 //!
 //! Shared by `benches/adbench.rs` and `tests/adbench.rs` (through `#[path]`); the
 //! dynamic-engine versions ([`gmm_dynamic`], [`ba_reproj_dynamic`]) record scalar tensors,
@@ -18,8 +20,13 @@
 
 // Index loops on purpose: the objectives read as ADBench's C++ (and as the macro is asked
 // to differentiate them), not as iterator chains; BA's 3-vectors are `vec!` locals, the
-// local the macro's index writes document (`let mut out = vec![0.0; n]`).
-#![allow(clippy::needless_range_loop, clippy::useless_vec)]
+// local the macro's index writes document (`let mut out = vec![0.0; n]`), and copies
+// between them are element loops too.
+#![allow(
+    clippy::needless_range_loop,
+    clippy::useless_vec,
+    clippy::manual_memcpy
+)]
 
 use autodiff::dynamic::Tensor;
 use autodiff::prelude::*;
@@ -809,4 +816,176 @@ pub fn ba_reproj_dynamic(
     let proj0 = &proj0 * &l * &cam[6] + &cam[7];
     let proj1 = &proj1 * &l * &cam[6] + &cam[8];
     (w * (proj0 - feat[0]), w * (proj1 - feat[1]))
+}
+
+/// `data/adbench/lstm_l2_c1024.txt` (ADBench's `data/lstm/`): 2 layers, 1,024 characters
+/// of 14 bits.
+pub const LSTM_L2_C1024: &str = include_str!("../../data/adbench/lstm_l2_c1024.txt");
+
+/// One LSTM instance, as ADBench's `read_lstm_instance` reads it.
+#[derive(Debug, Clone)]
+pub struct Lstm {
+    /// Number of layers.
+    pub l: usize,
+    /// Number of characters in the sequence.
+    pub c: usize,
+    /// Bits per character (the hidden size).
+    pub b: usize,
+    /// `8 b` per layer: the weights of the forget, input, output and change gates, then
+    /// their biases (`b` each).
+    pub main_params: Vec<f64>,
+    /// `3 b`: input weights, output weights, output biases.
+    pub extra_params: Vec<f64>,
+    /// `2 b` per layer: hidden state, then cell state.
+    pub state: Vec<f64>,
+    /// `c b`: the sequence, character by character.
+    pub sequence: Vec<f64>,
+}
+
+impl Lstm {
+    /// Reads ADBench's LSTM text format: `l c b`, then main parameters, extra
+    /// parameters, state and sequence.
+    ///
+    /// # Panics
+    /// On a malformed file (the bundled file is well formed).
+    pub fn parse(text: &str) -> Lstm {
+        let mut w = numbers(text);
+        let l: usize = parse(w.next(), "l");
+        let c: usize = parse(w.next(), "c");
+        let b: usize = parse(w.next(), "b");
+        let mut take = |len: usize, what: &str| -> Vec<f64> {
+            (0..len).map(|_| parse(w.next(), what)).collect()
+        };
+        let main_params = take(8 * l * b, "main parameter");
+        let extra_params = take(3 * b, "extra parameter");
+        let state = take(2 * l * b, "state");
+        let sequence = take(c * b, "sequence");
+        Lstm {
+            l,
+            c,
+            b,
+            main_params,
+            extra_params,
+            state,
+            sequence,
+        }
+    }
+
+    /// The first `c` characters only (for tests at debug speed).
+    pub fn first_characters(&self, c: usize) -> Lstm {
+        let c = c.min(self.c);
+        Lstm {
+            c,
+            sequence: self.sequence[..c * self.b].to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// [`lstm_objective`] on this instance.
+    pub fn objective(&self) -> f64 {
+        lstm_objective(
+            self.l,
+            self.c,
+            self.b,
+            &self.main_params,
+            &self.extra_params,
+            &self.state,
+            &self.sequence,
+        )
+    }
+
+    /// [`lstm_objective_plain`] on this instance.
+    pub fn objective_plain(&self) -> f64 {
+        lstm_objective_plain(
+            self.l,
+            self.c,
+            self.b,
+            &self.main_params,
+            &self.extra_params,
+            &self.state,
+            &self.sequence,
+        )
+    }
+
+    /// [`lstm_objective_grad`] on this instance: the value and the gradients with respect
+    /// to the main and the extra parameters.
+    pub fn gradient(&self) -> (f64, Vec<f64>, Vec<f64>) {
+        let (v, g) = lstm_objective_grad(
+            self.l,
+            self.c,
+            self.b,
+            &self.main_params,
+            &self.extra_params,
+            &self.state,
+            &self.sequence,
+        );
+        (v, g.main_params, g.extra_params)
+    }
+}
+
+with_plain_twin! {
+    differentiable(wrt(main_params, extra_params));
+    /// ADBench's `lstm_objective` (lstm.h, with `lstm_predict` and `lstm_model` inlined):
+    /// the mean negative log-likelihood of each next character, loops over characters,
+    /// layers and cells, the state a local vector written by index.
+    pub fn lstm_objective / lstm_objective_plain(
+        l: usize,
+        c: usize,
+        b: usize,
+        main_params: &[f64],
+        extra_params: &[f64],
+        state0: &[f64],
+        sequence: &[f64],
+    ) -> f64 {
+        let mut state = vec![0.0f64; 2 * l * b];
+        for i in 0..2 * l * b {
+            state[i] = state0[i];
+        }
+        let mut layer_output = vec![0.0f64; b];
+        let mut ypred = vec![0.0f64; b];
+        let mut total = 0.0f64;
+        let mut count = 0;
+        for t in 0..(c - 1) {
+            // lstm_predict
+            for i in 0..b {
+                layer_output[i] = sequence[t * b + i] * extra_params[i];
+            }
+            for li in 0..l {
+                let p = 8 * b * li;
+                let s = 2 * b * li;
+                // lstm_model
+                for i in 0..b {
+                    let forget = 1.0
+                        / (1.0 + (-(layer_output[i] * main_params[p + i] + main_params[p + 4 * b + i])).exp());
+                    let ingate = 1.0
+                        / (1.0 + (-(state[s + i] * main_params[p + b + i] + main_params[p + 5 * b + i])).exp());
+                    let outgate = 1.0
+                        / (1.0
+                            + (-(layer_output[i] * main_params[p + 2 * b + i] + main_params[p + 6 * b + i]))
+                                .exp());
+                    let change = (state[s + i] * main_params[p + 3 * b + i] + main_params[p + 7 * b + i]).tanh();
+                    state[s + b + i] = state[s + b + i] * forget + ingate * change;
+                    state[s + i] = outgate * state[s + b + i].tanh();
+                }
+                for i in 0..b {
+                    layer_output[i] = state[s + i];
+                }
+            }
+            for i in 0..b {
+                ypred[i] = layer_output[i] * extra_params[b + i] + extra_params[2 * b + i];
+            }
+            // logsumexp (ADBench's: log(sum(exp(y)) + 2))
+            let mut sum = 0.0f64;
+            for i in 0..b {
+                sum += ypred[i].exp();
+            }
+            sum += 2.0;
+            let lse = sum.ln();
+            for i in 0..b {
+                total += sequence[(t + 1) * b + i] * (ypred[i] - lse);
+            }
+            count += b;
+        }
+        -total / (count as f64)
+    }
 }

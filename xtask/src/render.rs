@@ -496,7 +496,7 @@ mod tests {
         );
         // Nothing measured: every target says why.
         assert!(
-            md.contains("0 of 26 targets met, 0 missed, 26 not measured."),
+            md.contains("0 of 28 targets met, 0 missed, 28 not measured."),
             "{md}"
         );
     }

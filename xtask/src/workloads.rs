@@ -53,7 +53,7 @@ const JAX_1X: PeerTarget = PeerTarget {
 };
 
 /// The workloads, in the order the report shows them.
-pub const WORKLOADS: [Workload; 8] = [
+pub const WORKLOADS: [Workload; 9] = [
     Workload {
         group: "scalar/tutorial_loss",
         title: "tutorial loss `(w x - 5)^2`",
@@ -115,6 +115,14 @@ pub const WORKLOADS: [Workload; 8] = [
         group: "adbench/ba1_n49_m7776_p31843",
         title: "ADBench BA ba1 (31,843 observations), Jacobian by two VJPs each",
         short: "BA ba1",
+        has_forward: true,
+        has_handwritten: false,
+        peer_targets: &[JAX_1X],
+    },
+    Workload {
+        group: "adbench/lstm_l2_c1024",
+        title: "ADBench LSTM 2 layers, 1,024 characters of 14 bits, loops",
+        short: "LSTM l2 c1024",
         has_forward: true,
         has_handwritten: false,
         peer_targets: &[JAX_1X],
