@@ -2,7 +2,7 @@
 //! as issue 15 lists them: GMM (loops over points and components) at d = 2, K = 5 and
 //! d = 10, K = 25 with 1,000 points, and bundle adjustment's Jacobian (two VJPs per
 //! observation) on `ba1` (31,843 observations), and the LSTM (2 layers, 1,024
-//! characters of 14 bits; no dynamic entry yet).
+//! characters of 14 bits).
 //!
 //! Entries per group: `plain_forward` (the same code without the attribute) and
 //! `static_forward` (the function the macro emits) for the forward overhead; `static`
@@ -66,6 +66,9 @@ fn bench_lstm(c: &mut Criterion) {
     });
     group.bench_function("static_forward", |b| b.iter(|| black_box(&s).objective()));
     group.bench_function("static", |b| b.iter(|| black_box(&s).gradient()));
+    group.bench_function("dynamic", |b| {
+        b.iter(|| adbench::lstm_dynamic(black_box(&s)))
+    });
     group.finish();
 }
 

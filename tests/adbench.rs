@@ -269,4 +269,8 @@ fn lstm_forward_is_the_plain_code_and_gradient_matches_central_differences() {
     let fd_extra = fd(&|t| &mut t.extra_params, s.extra_params.len());
     assert_all_close("main vs fd", &d_main, &fd_main, 1e-7);
     assert_all_close("extra vs fd", &d_extra, &fd_extra, 1e-7);
+    let (vd, dyn_main, dyn_extra) = adbench::lstm_dynamic(&s);
+    assert!(close(v, vd, 1e-13), "{v} vs dynamic {vd}");
+    assert_all_close("main vs dynamic", &d_main, &dyn_main, 1e-12);
+    assert_all_close("extra vs dynamic", &d_extra, &dyn_extra, 1e-12);
 }

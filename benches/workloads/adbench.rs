@@ -11,8 +11,8 @@
 //!   ([`ba_reproj`], 11 camera parameters, a 3-D point and a weight to two residuals) and
 //!   its plain twin ([`ba_reproj_plain`]); the objective's Jacobian is two VJPs per
 //!   observation ([`ba_jacobian`]), as ADBench's tools compute it row block by row block.
-//! - LSTM: [`lstm_objective`] and [`lstm_objective_plain`] (no hand-written gradient and
-//!   no dynamic-engine recording yet).
+//! - LSTM: [`lstm_objective`] and [`lstm_objective_plain`] (no hand-written gradient),
+//!   and its dynamic-engine recording ([`lstm_dynamic`]).
 //!
 //! Shared by `benches/adbench.rs` and `tests/adbench.rs` (through `#[path]`); the
 //! dynamic-engine versions ([`gmm_dynamic`], [`ba_reproj_dynamic`]) record scalar tensors,
@@ -988,4 +988,58 @@ with_plain_twin! {
         }
         -total / (count as f64)
     }
+}
+
+/// [`lstm_objective`] on the dynamic engine, one scalar tensor per parameter and the
+/// same loops: the value and the gradients with respect to the main and extra parameters.
+pub fn lstm_dynamic(s: &Lstm) -> (f64, Vec<f64>, Vec<f64>) {
+    let leaves = |v: &[f64]| -> Vec<Tensor> {
+        v.iter()
+            .map(|&e| Tensor::scalar(e).requires_grad())
+            .collect()
+    };
+    let (mp, ep) = (leaves(&s.main_params), leaves(&s.extra_params));
+    let (l, c, b) = (s.l, s.c, s.b);
+    let sigmoid = |x: Tensor| 1.0 / ((-x).exp() + 1.0);
+    let mut state: Vec<Tensor> = s.state.iter().map(|&v| Tensor::scalar(v)).collect();
+    let mut total: Option<Tensor> = None;
+    for t in 0..(c - 1) {
+        let mut layer_output: Vec<Tensor> =
+            (0..b).map(|i| &ep[i] * s.sequence[t * b + i]).collect();
+        for li in 0..l {
+            let (p, st) = (8 * b * li, 2 * b * li);
+            for i in 0..b {
+                let forget = sigmoid(&layer_output[i] * &mp[p + i] + &mp[p + 4 * b + i]);
+                let ingate = sigmoid(&state[st + i] * &mp[p + b + i] + &mp[p + 5 * b + i]);
+                let outgate = sigmoid(&layer_output[i] * &mp[p + 2 * b + i] + &mp[p + 6 * b + i]);
+                let change = (&state[st + i] * &mp[p + 3 * b + i] + &mp[p + 7 * b + i]).tanh();
+                state[st + b + i] = &state[st + b + i] * &forget + &ingate * &change;
+                state[st + i] = &outgate * &state[st + b + i].tanh();
+            }
+            layer_output = state[st..st + b].to_vec();
+        }
+        let ypred: Vec<Tensor> = (0..b)
+            .map(|i| &layer_output[i] * &ep[b + i] + &ep[2 * b + i])
+            .collect();
+        let mut sum = ypred[0].exp();
+        for y in &ypred[1..] {
+            sum = sum + y.exp();
+        }
+        let lse = (sum + 2.0).ln();
+        for i in 0..b {
+            let term = (&ypred[i] - &lse) * s.sequence[(t + 1) * b + i];
+            total = Some(match total {
+                None => term,
+                Some(acc) => acc + term,
+            });
+        }
+    }
+    let loss = -total.expect("at least two characters") / ((b * (c - 1)) as f64);
+    loss.backward().expect("backward of the LSTM tape");
+    let grads = |ts: &[Tensor]| -> Vec<f64> {
+        ts.iter()
+            .map(|t| t.grad().map_or(0.0, |g| g.item()))
+            .collect()
+    };
+    (loss.item(), grads(&mp), grads(&ep))
 }
