@@ -83,10 +83,11 @@ def emit(peer, name, version, threads, results):
     sys.stdout.write("\n")
 
 
-def run(doc, peer, name, version, threads, tutorial, elementwise, mlp, training):
+def run(doc, peer, name, version, threads, tutorial, elementwise, mlp, training, adbench=None):
     """A peer script's `main`: parse the command line, run the wanted workloads in the
     report's order and emit them. Each workload function takes the time budget (`mlp`
-    also the workload's description) and returns its results.
+    and `adbench` also the workload's description) and returns its results; `adbench`
+    (ADBench's GMM and BA, optional) runs on the `ADBENCH_*` workloads.
     """
     import workloads as wl
 
@@ -99,6 +100,9 @@ def run(doc, peer, name, version, threads, tutorial, elementwise, mlp, training)
         (wl.MLP_SMALL["group"], lambda: mlp(wl.MLP_SMALL, budget)),
         (wl.TRAINING["group"], lambda: training(budget)),
     ]
+    if adbench is not None:
+        for spec in wl.ADBENCH_GMM + [wl.ADBENCH_BA, wl.ADBENCH_LSTM]:
+            jobs.append((spec["group"], lambda spec=spec: adbench(spec, budget)))
     results = {}
     for group, job in jobs:
         if wanted(args, group):

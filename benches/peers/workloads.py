@@ -31,6 +31,13 @@ TRAINING = {
     "max_norm": 1.0,
     "model": MLP_SMALL,
 }
+# ADBench's objectives (benches/adbench.rs) on ADBench's files in data/adbench/.
+ADBENCH_GMM = [
+    {"group": "adbench/gmm_d2_K5", "file": "gmm_d2_K5.txt"},
+    {"group": "adbench/gmm_d10_K25", "file": "gmm_d10_K25.txt"},
+]
+ADBENCH_BA = {"group": "adbench/ba1_n49_m7776_p31843", "file": "ba1_n49_m7776_p31843.txt"}
+ADBENCH_LSTM = {"group": "adbench/lstm_l2_c1024", "file": "lstm_l2_c1024.txt"}
 # `Mlp::random(.., 1)` and `Batch::random(.., 2)` in benches/mlp.rs and benches/training.rs.
 MODEL_SEED = 1
 BATCH_SEED = 2
@@ -104,6 +111,85 @@ def to_numpy(matrix, np):
     """A (rows, cols, column-major list) matrix as a C-contiguous float64 numpy array."""
     rows, cols, data = matrix
     return np.ascontiguousarray(np.asarray(data, dtype=np.float64).reshape(cols, rows).T)
+
+
+def adbench_path(name):
+    """The path of a bundled ADBench file (data/adbench/, next to benches/)."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, "..", "..", "data", "adbench", name)
+
+
+def read_gmm(name):
+    """ADBench's `read_gmm_instance` (no point replication): a dict of d, k, n, alphas
+    (k), means (k lists of d), icf (k lists of d (d + 1) / 2), x (n lists of d), gamma, m."""
+    with open(adbench_path(name)) as f:
+        words = f.read().split()
+    d, k, n = (int(w) for w in words[:3])
+    pos = 3
+
+    def take(count):
+        nonlocal pos
+        out = [float(w) for w in words[pos : pos + count]]
+        pos += count
+        return out
+
+    def rows(count, width):
+        return [take(width) for _ in range(count)]
+
+    icf_sz = d * (d + 1) // 2
+    alphas = take(k)
+    means = rows(k, d)
+    icf = rows(k, icf_sz)
+    x = rows(n, d)
+    gamma = float(words[pos])
+    m = int(words[pos + 1])
+    return {"d": d, "k": k, "n": n, "alphas": alphas, "means": means, "icf": icf, "x": x,
+            "gamma": gamma, "m": m}
+
+
+def read_ba(name):
+    """ADBench's `read_ba_instance`: one camera, point, weight and feature replicated to
+    n cameras, m points, p weights and features; observation i is camera i % n, point i % m.
+    Returns cams (n lists of 11), x (m lists of 3), w (p), obs (p pairs), feats (p pairs)."""
+    with open(adbench_path(name)) as f:
+        words = f.read().split()
+    n, m, p = (int(w) for w in words[:3])
+    vals = [float(w) for w in words[3:]]
+    cam, point, weight, feat = vals[:11], vals[11:14], vals[14], vals[15:17]
+    return {
+        "n": n, "m": m, "p": p,
+        "cams": [list(cam) for _ in range(n)],
+        "x": [list(point) for _ in range(m)],
+        "w": [weight] * p,
+        "obs": [(i % n, i % m) for i in range(p)],
+        "feats": [list(feat) for _ in range(p)],
+    }
+
+
+def read_lstm(name):
+    """ADBench's `read_lstm_instance`: l, c, b, main_params (8 l b), extra_params (3 b),
+    state (2 l b), sequence (c b), flat lists."""
+    with open(adbench_path(name)) as f:
+        words = f.read().split()
+    l, c, b = (int(w) for w in words[:3])
+    vals = [float(w) for w in words[3:]]
+    sizes = [8 * l * b, 3 * b, 2 * l * b, c * b]
+    out, pos = {"l": l, "c": c, "b": b}, 0
+    for key, size in zip(("main_params", "extra_params", "state", "sequence"), sizes):
+        out[key] = vals[pos : pos + size]
+        pos += size
+    return out
+
+
+def log_gamma_distrib(a, p):
+    """ADBench's `log_gamma_distrib` (scipy's multigammaln), with math.lgamma."""
+    import math
+
+    return 0.25 * p * (p - 1) * math.log(math.pi) + sum(
+        math.lgamma(a + 0.5 * (1 - j)) for j in range(1, p + 1)
+    )
 
 
 if __name__ == "__main__":

@@ -11,11 +11,12 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 /// The benches the report runs: (package, bench target).
-pub const BENCHES: [(&str, &str); 5] = [
+pub const BENCHES: [(&str, &str); 6] = [
     ("autodiff-benches", "scalar"),
     ("autodiff-benches", "elementwise"),
     ("autodiff-benches", "mlp"),
     ("autodiff-benches", "training"),
+    ("autodiff-benches", "adbench"),
     ("autodiff-macros-core", "expansion"),
 ];
 

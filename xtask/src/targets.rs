@@ -122,12 +122,15 @@ fn workload_targets(
         }
         _ => "static gradient / hand-written gradient".to_owned(),
     };
-    let mut out = vec![at_most(
-        w.title,
-        &what,
-        stat.clone().and_then(|s| Ok(s / limit?.0)),
-        MAX_STATIC_OVER_HANDWRITTEN,
-    )];
+    let mut out = Vec::new();
+    if w.has_handwritten {
+        out.push(at_most(
+            w.title,
+            &what,
+            stat.clone().and_then(|s| Ok(s / limit?.0)),
+            MAX_STATIC_OVER_HANDWRITTEN,
+        ));
+    }
     if w.has_forward {
         out.push(at_most(
             w.title,

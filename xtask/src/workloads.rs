@@ -23,6 +23,9 @@ pub struct Workload {
     pub short: &'static str,
     /// Whether the forward-only entries exist (not for the training loop).
     pub has_forward: bool,
+    /// Whether a hand-written gradient (`handwritten`) exists, and with it the target
+    /// static / hand-written (not for ADBench's BA, which has no hand-written Jacobian).
+    pub has_handwritten: bool,
     /// Speed targets against the peers.
     pub peer_targets: &'static [PeerTarget],
 }
@@ -50,12 +53,13 @@ const JAX_1X: PeerTarget = PeerTarget {
 };
 
 /// The workloads, in the order the report shows them.
-pub const WORKLOADS: [Workload; 5] = [
+pub const WORKLOADS: [Workload; 9] = [
     Workload {
         group: "scalar/tutorial_loss",
         title: "tutorial loss `(w x - 5)^2`",
         short: "tutorial loss",
         has_forward: true,
+        has_handwritten: true,
         peer_targets: &[TORCH_5X],
     },
     Workload {
@@ -63,6 +67,7 @@ pub const WORKLOADS: [Workload; 5] = [
         title: "`sum(tanh(a .* x + b)^2)`, 10^6 f64",
         short: "elementwise 10^6",
         has_forward: true,
+        has_handwritten: true,
         peer_targets: &[TORCH_1X, JAX_1X],
     },
     Workload {
@@ -70,6 +75,7 @@ pub const WORKLOADS: [Workload; 5] = [
         title: "MLP 64x784-128-10, softmax cross-entropy",
         short: "MLP 64x784-128-10",
         has_forward: true,
+        has_handwritten: true,
         peer_targets: &[TORCH_1X, JAX_1X],
     },
     Workload {
@@ -77,6 +83,7 @@ pub const WORKLOADS: [Workload; 5] = [
         title: "MLP 150x4-16-3, softmax cross-entropy",
         short: "MLP 150x4-16-3",
         has_forward: true,
+        has_handwritten: true,
         peer_targets: &[TORCH_5X],
     },
     Workload {
@@ -84,7 +91,41 @@ pub const WORKLOADS: [Workload; 5] = [
         title: "1000 Adam steps with `clip_grad_norm`, MLP 150x4-16-3",
         short: "training, 1000 steps",
         has_forward: false,
+        has_handwritten: true,
         peer_targets: &[TORCH_5X, JAX_1X],
+    },
+    // ADBench's objectives (benches/adbench.rs; issue 15), on ADBench's data files.
+    Workload {
+        group: "adbench/gmm_d2_K5",
+        title: "ADBench GMM d=2 K=5, 1000 points, loops",
+        short: "GMM d2 K5",
+        has_forward: true,
+        has_handwritten: true,
+        peer_targets: &[JAX_1X],
+    },
+    Workload {
+        group: "adbench/gmm_d10_K25",
+        title: "ADBench GMM d=10 K=25, 1000 points, loops",
+        short: "GMM d10 K25",
+        has_forward: true,
+        has_handwritten: true,
+        peer_targets: &[JAX_1X],
+    },
+    Workload {
+        group: "adbench/ba1_n49_m7776_p31843",
+        title: "ADBench BA ba1 (31,843 observations), Jacobian by two VJPs each",
+        short: "BA ba1",
+        has_forward: true,
+        has_handwritten: false,
+        peer_targets: &[JAX_1X],
+    },
+    Workload {
+        group: "adbench/lstm_l2_c1024",
+        title: "ADBench LSTM 2 layers, 1,024 characters of 14 bits, loops",
+        short: "LSTM l2 c1024",
+        has_forward: true,
+        has_handwritten: false,
+        peer_targets: &[JAX_1X],
     },
 ];
 

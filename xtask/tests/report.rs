@@ -100,23 +100,24 @@ fn no_run_renders_tables_targets_chart_and_readme() {
     );
     let md = fs::read_to_string(dir.join("docs/benchmarks.md")).unwrap();
 
-    // Summary rows: static / hand-written, gradient / forward, dynamic / static, torch / static.
+    // Summary rows: static / hand-written, gradient / forward, dynamic / static, forward
+    // static / plain (no `plain_forward` entries here: "–"), torch / static.
     // tutorial: 2.05/2 = 1.025 -> "1.02" (1.025 rounds to even in binary), 2.05/1 = 2.05,
     // 1000/2.05 = 488, 40000/2.05 = 19512.
     assert!(
         md.contains(
-            "| tutorial loss `(w x - 5)^2` | 2.00 ns | 2.05 ns | 1.02 | 2.05 | 488 | 19512 | – |"
+            "| tutorial loss `(w x - 5)^2` | 2.00 ns | 2.05 ns | 1.02 | 2.05 | 488 | – | 19512 | – |"
         ),
         "{md}"
     );
     // mlp: 410/400 = 1.025, 410/200 = 2.05, 600/410 = 1.46, 500/410 = 1.22.
     assert!(
-        md.contains("| 400 µs | 410 µs | 1.02 | 2.05 | 1.46 | 1.22 | – |"),
+        md.contains("| 400 µs | 410 µs | 1.02 | 2.05 | 1.46 | – | 1.22 | – |"),
         "{md}"
     );
     // elementwise: 2.0, 2.5, 2.0, 30/20 = 1.5.
     assert!(
-        md.contains("| 10.0 ms | 20.0 ms | 2.00 | 2.50 | 2.00 | 1.50 | – |"),
+        md.contains("| 10.0 ms | 20.0 ms | 2.00 | 2.50 | 2.00 | – | 1.50 | – |"),
         "{md}"
     );
 
@@ -142,11 +143,13 @@ fn no_run_renders_tables_targets_chart_and_readme() {
         md.contains("- **MISSED**: MLP 64x784-128-10, softmax cross-entropy: static gradient (`static`) / hand-written gradient (`handwritten_simd`, the faster) = 1.37 (target: at most 1.05)"),
         "{md}"
     );
-    // 18 targets: tutorial 3, elementwise 4, mlp 4, mlp_small 3, training 3, expansion 1.
+    // 28 targets: tutorial 3, elementwise 4, mlp 4, mlp_small 3, training 3, ADBench's
+    // GMM 3 + 3, BA 2 and LSTM 2 (no hand-written gradient), expansion 1.
     // Missed: elementwise static / hand-written (2.0), mlp static / handwritten_simd (1.37)
-    // and mlp_small gradient / forward (4.0). Not measured: the three JAX targets.
+    // and mlp_small gradient / forward (4.0). Not measured: the three JAX targets and the
+    // ten ADBench targets (this criterion tree has no ADBench entries).
     assert!(
-        md.contains("12 of 18 targets met, 3 missed, 3 not measured."),
+        md.contains("12 of 28 targets met, 3 missed, 13 not measured."),
         "{md}"
     );
     assert!(
@@ -184,7 +187,7 @@ fn no_run_renders_tables_targets_chart_and_readme() {
     // The README is also the crate's rustdoc: paths, no links or images into the repository.
     assert!(readme.contains("(`docs/benchmarks.svg`)"), "{readme}");
     assert!(!readme.contains("](docs/"), "{readme}");
-    assert!(readme.contains("12 of 18 targets met"));
+    assert!(readme.contains("12 of 28 targets met"));
     assert!(readme.ends_with("<!-- bench-report:end -->\n\n## Next\n"));
     let _ = fs::remove_dir_all(&dir);
 }
