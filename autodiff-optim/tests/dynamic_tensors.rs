@@ -2,7 +2,7 @@
 //! the handles into the tensors, and clipping scales the leaves' gradients.
 
 use autodiff_optim::clip::{clip_grad_norm, clip_grad_value};
-use autodiff_optim::optim::{Adam, Optimizer};
+use autodiff_optim::optim::{Adam, Optimizer, Sgd};
 use autodiff_runtime::dynamic::Tensor;
 use autodiff_runtime::nalgebra::DMatrix;
 
@@ -57,4 +57,23 @@ fn clipping_tensor_gradients_clips_the_leaf_gradients() {
     clip_grad_value(&mut grads, 0.5).unwrap();
     assert_eq!(v.grad().unwrap().item(), 0.5);
     assert_eq!(w.value().as_slice(), [3.0, 0.0]);
+}
+
+/// The example of the runtime's `dynamic::tangent` docs: the gradients share the leaf's
+/// gradient, so clipping them clips `w.grad()`; the parameters are handles, so the step
+/// updates `w`.
+#[test]
+fn clipping_and_a_step_act_on_the_leaf() -> Result<(), Box<dyn std::error::Error>> {
+    let w = Tensor::vector(&[3.0, 4.0]).requires_grad();
+    let loss = (&w * &w).sum() * 0.5; // gradient: w itself
+    loss.backward()?;
+    let mut grads = vec![w.grad_or_zeros()];
+    let norm = clip_grad_norm(&mut grads, 1.0)?; // clips w.grad() in place
+    assert_eq!(norm, 5.0);
+    assert!((w.grad().unwrap().value()[0] - 0.6).abs() < 1e-6);
+
+    let mut params = vec![w.clone()]; // a handle: the step updates `w`
+    Sgd::new(1.0).step(&mut params, &grads)?;
+    assert!((w.value()[1] - 3.2).abs() < 1e-6);
+    Ok(())
 }

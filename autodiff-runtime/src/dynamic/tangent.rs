@@ -7,24 +7,9 @@
 //! [`Tensor::grad_or_zeros`]; those tensors share the gradient stored in the leaf, so
 //! clipping them clips `w.grad()` too, as `torch.nn.utils.clip_grad_norm_` does.
 //!
-//! ```
-//! use autodiff_runtime::clip::clip_grad_norm;
-//! use autodiff_runtime::dynamic::Tensor;
-//! use autodiff_runtime::optim::{Optimizer, Sgd};
-//!
-//! let w = Tensor::vector(&[3.0, 4.0]).requires_grad();
-//! let loss = (&w * &w).sum() * 0.5;            // gradient: w itself
-//! loss.backward()?;
-//! let mut grads = vec![w.grad_or_zeros()];
-//! let norm = clip_grad_norm(&mut grads, 1.0)?; // clips w.grad() in place
-//! assert_eq!(norm, 5.0);
-//! assert!((w.grad().unwrap().value()[0] - 0.6).abs() < 1e-6);
-//!
-//! let mut params = vec![w.clone()];              // a handle: the step updates `w`
-//! Sgd::new(1.0).step(&mut params, &grads)?;
-//! assert!((w.value()[1] - 3.2).abs() < 1e-6);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! `autodiff-optim`'s `tests/dynamic_tensors.rs` shows it: `clip_grad_norm` on
+//! `vec![w.grad_or_zeros()]` clips `w.grad()` in place, and `Sgd::step` on
+//! `vec![w.clone()]` updates `w`.
 //!
 //! # Writing through a handle
 //!
