@@ -221,7 +221,7 @@ fn block(f: &Func, b: &Block, used: &BTreeSet<VarId>, shapes: &[Shape], code: &m
                     }
                     Op::Construct(ctor) => {
                         let name = super::aggregates::graph_name(ctor);
-                        code.op(n, &name, inputs);
+                        code.op(n, name, inputs);
                     }
                     Op::FromFn(_) => {
                         code.op(n, "FromFnBackward0", inputs);
