@@ -6,7 +6,7 @@
 //!   (the same math on `simd::f64x4`), `scalar_libm` (a loop calling `f64::exp`, ...),
 //!   `copy` (copying the same 8 MB into the output: the floor).
 //! - `elementwise_forward` / `elementwise_grad`: `L = sum tanh(a .* x + b)^2` and its
-//!   gradient with respect to `a` and `b` in one pass: `simd` (`simd::fused`),
+//!   gradient with respect to `a` and `b` in one pass: `simd` (`autodiff_benches::fused_tanh`),
 //!   `scalar_libm` (the same loop by hand on `f64::tanh`), and `stream_floor` (a loop with
 //!   the same loads and stores and trivial arithmetic).
 //!
@@ -178,7 +178,9 @@ fn elementwise(c: &mut Criterion) {
     let mut group = c.benchmark_group("elementwise_forward");
     group.throughput(Throughput::Bytes((3 * N * 8) as u64));
     group.bench_function(BenchmarkId::new("simd", N), |bch| {
-        bch.iter(|| simd::fused::tanh_sq_sum(black_box(&a), black_box(&x), black_box(&b)))
+        bch.iter(|| {
+            autodiff_benches::fused_tanh::tanh_sq_sum(black_box(&a), black_box(&x), black_box(&b))
+        })
     });
     group.bench_function(BenchmarkId::new("scalar_libm", N), |bch| {
         bch.iter(|| forward_scalar(black_box(&a), black_box(&x), black_box(&b)))
@@ -193,7 +195,13 @@ fn elementwise(c: &mut Criterion) {
     group.throughput(Throughput::Bytes((7 * N * 8) as u64));
     group.bench_function(BenchmarkId::new("simd", N), |bch| {
         bch.iter(|| {
-            simd::fused::tanh_sq_sum_grad(&a, &x, &b, black_box(&mut ga), black_box(&mut gb))
+            autodiff_benches::fused_tanh::tanh_sq_sum_grad(
+                &a,
+                &x,
+                &b,
+                black_box(&mut ga),
+                black_box(&mut gb),
+            )
         })
     });
     group.bench_function(BenchmarkId::new("scalar_libm", N), |bch| {

@@ -8,12 +8,13 @@
 pub mod argmin;
 
 pub use autodiff_macros::differentiable;
-pub use autodiff_runtime::dynamic;
-pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 /// Saving and loading parameters as safetensors files (`autodiff::io::{save, load}`;
 /// the default feature `safetensors`).
 #[cfg(feature = "safetensors")]
-pub use autodiff_runtime::io;
+pub use autodiff_optim::io;
+pub use autodiff_optim::{clip, optim};
+pub use autodiff_runtime::dynamic;
+pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
 /// The table of operations: every op `#[differentiable]` and `Tensor` know, with its
 /// properties (`autodiff::op_table::OPS`, `autodiff::op_table::markdown_table()`).
@@ -22,20 +23,27 @@ pub use autodiff_runtime::rules;
 pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::workspace::Workspace;
-pub use autodiff_runtime::{broadcast, clip, data, gradcheck, optim, tangent, train, workspace};
+pub use autodiff_runtime::{broadcast, gradcheck, tangent, workspace};
+/// Datasets: CSV loading, shuffling, batching, standardizing (the default feature `train`).
+#[cfg(feature = "train")]
+pub use autodiff_train::data;
+/// The training loop with its progress bar, history and loss plots (the default feature
+/// `train`).
+#[cfg(feature = "train")]
+pub use autodiff_train::train;
 
 /// Everything a user of `#[differentiable]` needs: `use autodiff::prelude::*;`.
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Graph;
     pub use autodiff_macros::Tangent;
+    pub use autodiff_optim::clip::{clip_grad_norm, clip_grad_value};
+    pub use autodiff_optim::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::broadcast::{Broadcast, MatrixProduct};
-    pub use autodiff_runtime::clip::{clip_grad_norm, clip_grad_value};
     pub use autodiff_runtime::gradcheck::gradcheck;
     pub use autodiff_runtime::ops::{
         cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid, softmax, softplus,
     };
-    pub use autodiff_runtime::optim::{Adam, AdamW, LearningRate, Optimizer, RmsProp, Sgd};
     pub use autodiff_runtime::rules::stop_gradient;
     pub use autodiff_runtime::rules::Real;
     pub use autodiff_runtime::workspace::Workspace;

@@ -250,13 +250,32 @@ pub trait FusedKernel<T: Real> {
     fn run<V: FusedValue<Elem = T>>(self) -> Self::Output;
 }
 
-/// Adapts a [`FusedKernel`] over `f64` to [`crate::simd::dispatch`].
-pub(crate) struct OnLanes<K>(pub K);
-
-impl<K: FusedKernel<f64>> crate::simd::Kernel for OnLanes<K> {
-    type Output = K::Output;
-    #[inline(always)]
-    fn run<V: Lanes>(self) -> K::Output {
-        self.0.run::<V>()
+/// Runs a [`FusedKernel`] over `f64` on the best lane type for this CPU, as
+/// [`crate::simd::dispatch`] runs a [`crate::simd::Kernel`]: AVX2+FMA lanes when the CPU
+/// has them (detected at run time, once), [`wide::f64x4`] elsewhere.
+///
+/// `simd` knows nothing of the rules (its [`Lanes`] has no rule supertraits), so the rules
+/// enter the AVX2 lane type through their own entry point, [`run_avx2`], instead of
+/// through `simd::dispatch`.
+#[inline]
+pub(crate) fn dispatch_f64<K: FusedKernel<f64>>(kernel: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: `has_avx2_fma` returned true, so the CPU supports the `avx2` and `fma`
+        // target features that `run_avx2` is compiled with.
+        return unsafe { run_avx2(kernel) };
     }
+    kernel.run::<wide::f64x4>()
+}
+
+/// Runs `kernel` with the AVX2+FMA lane type (the second of the two places that
+/// instantiate code with it; see the soundness notes of `simd/avx2.rs`).
+///
+/// # Safety
+/// The CPU must support the `avx2` and `fma` target features this function is compiled
+/// with.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<K: FusedKernel<f64>>(kernel: K) -> K::Output {
+    kernel.run::<crate::simd::avx2::Avx2F64x4>()
 }

@@ -57,7 +57,7 @@ impl Real for f32 {
 impl Real for f64 {
     #[inline(always)]
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
-        crate::simd::dispatch(super::lanes::OnLanes(kernel))
+        super::lanes::dispatch_f64(kernel)
     }
     fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]) {
         crate::simd::lanes_in_place_f64(RuleLanes(rule), x)

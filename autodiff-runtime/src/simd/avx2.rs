@@ -4,10 +4,12 @@
 //!
 //! Every method of [`Avx2F64x4`] executes AVX, AVX2 or FMA instructions. The type is
 //! private to this crate, [`Lanes`] is sealed, and the crate instantiates generic code
-//! with it in exactly one place: [`run`], which [`super::dispatch`] calls only after
-//! [`super::detect::has_avx2_fma`] has confirmed that the CPU supports AVX2 and FMA.
-//! Code outside the crate meets the type only as the `V` of a [`Kernel::run`] call made
-//! from [`run`], so any of its instructions executes on a CPU that has these features.
+//! with it in exactly two places: [`run`], which [`super::dispatch`] calls only after
+//! [`super::detect::has_avx2_fma`] has confirmed that the CPU supports AVX2 and FMA, and
+//! `rules::lanes::run_avx2` (the entry point of the rules' fused loops, which
+//! `rules::lanes::dispatch_f64` calls after the same check). Code outside the crate meets
+//! the type only as the `V` of a [`Kernel::run`] or `FusedKernel::run` call made from one
+//! of them, so any of its instructions executes on a CPU that has these features.
 //! That is the invariant each `unsafe` block below relies on.
 //!
 //! The methods are `#[inline(always)]` so that they are inlined into [`run`], which is
@@ -25,8 +27,8 @@ macro_rules! avx {
     ($e:expr) => {
         // SAFETY: the intrinsics in `$e` take and return values only (no pointers), so
         // their one requirement is that the CPU supports AVX2 and FMA; a value of
-        // `Avx2F64x4` is only ever operated on inside `run`, which `dispatch` calls after
-        // detecting both features (see the module docs).
+        // `Avx2F64x4` is only ever operated on inside `run` or `rules::lanes::run_avx2`,
+        // which are called only after detecting both features (see the module docs).
         unsafe { $e }
     };
 }

@@ -32,7 +32,6 @@ pub trait Lanes:
     + Div<Output = Self>
     + Neg<Output = Self>
     + Sealed
-    + crate::rules::FusedValue<Elem = f64>
     + 'static
 {
     /// All four lanes equal to `v`.

@@ -12,7 +12,7 @@
 //! - **Dispatch**: write a fused loop once as a [`Kernel`], generic over `V: Lanes`, and
 //!   run it with [`dispatch`]: on x86-64 CPUs with AVX2 and FMA (detected at run time,
 //!   once) it runs on 256-bit registers with fused multiply-add; elsewhere on
-//!   [`wide::f64x4`]. [`fused`] has a complete example.
+//!   [`wide::f64x4`]. The example below is a complete one.
 //!
 //! ```
 //! use autodiff_runtime::simd::{self, Kernel, Lanes};
@@ -63,7 +63,6 @@
 pub(crate) mod avx2;
 mod detect;
 mod exp;
-pub mod fused;
 mod lanes;
 mod ln;
 mod sigmoid;

@@ -1,6 +1,5 @@
 //! Tests of the vector math: accuracy against the standard library over 10^7 random
-//! inputs per function and lane type, special values, the slice drivers and the fused
-//! example.
+//! inputs per function and lane type, special values and the slice drivers.
 
 use super::*;
 use crate::rules::{ElementwiseRule, Sigmoid, Softplus};
@@ -449,80 +448,6 @@ fn portable_level_can_be_forced_or_detected() {
     } else {
         assert_eq!(level, SimdLevel::Portable);
     }
-}
-
-/// The scalar libm version of the fused example, written out independently.
-fn tanh_sq_sum_scalar(a: &[f64], x: &[f64], b: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
-    let mut value = 0.0;
-    let (mut ga, mut gb) = (vec![0.0; a.len()], vec![0.0; a.len()]);
-    for i in 0..a.len() {
-        let t = (a[i] * x[i] + b[i]).tanh();
-        value += t * t;
-        let du = 2.0 * t * (1.0 - t * t);
-        ga[i] = du * x[i];
-        gb[i] = du;
-    }
-    (value, ga, gb)
-}
-
-#[test]
-fn fused_matches_scalar_libm_and_finite_differences() {
-    let mut rng = Rng(11);
-    for n in [1usize, 3, 4, 7, 64, 1001] {
-        let a: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
-        let x: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
-        let b: Vec<f64> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
-        let (value, ga_ref, gb_ref) = tanh_sq_sum_scalar(&a, &x, &b);
-        let forward = fused::tanh_sq_sum(&a, &x, &b);
-        // Start from 1.0 to check that the gradient is added, not stored.
-        let (mut ga, mut gb) = (vec![1.0; n], vec![1.0; n]);
-        let value_grad = fused::tanh_sq_sum_grad(&a, &x, &b, &mut ga, &mut gb);
-        let tol = 1e-13 * (1.0 + value.abs());
-        assert!(
-            (forward - value).abs() <= tol,
-            "n = {n}: {forward} vs {value}"
-        );
-        assert!(
-            (value_grad - value).abs() <= tol,
-            "n = {n}: {value_grad} vs {value}"
-        );
-        for i in 0..n {
-            assert!((ga[i] - 1.0 - ga_ref[i]).abs() <= 1e-14, "n = {n}, ga[{i}]");
-            assert!((gb[i] - 1.0 - gb_ref[i]).abs() <= 1e-14, "n = {n}, gb[{i}]");
-        }
-        // Central differences on a few coordinates.
-        let h = 1e-6;
-        for i in [0, n / 2, n - 1] {
-            let mut ap = a.clone();
-            ap[i] += h;
-            let mut am = a.clone();
-            am[i] -= h;
-            let fd =
-                (fused::tanh_sq_sum(&ap, &x, &b) - fused::tanh_sq_sum(&am, &x, &b)) / (2.0 * h);
-            assert!(
-                (fd - (ga[i] - 1.0)).abs() <= 1e-6,
-                "n = {n}: d/da[{i}] {fd} vs {}",
-                ga[i] - 1.0
-            );
-            let mut bp = b.clone();
-            bp[i] += h;
-            let mut bm = b.clone();
-            bm[i] -= h;
-            let fd =
-                (fused::tanh_sq_sum(&a, &x, &bp) - fused::tanh_sq_sum(&a, &x, &bm)) / (2.0 * h);
-            assert!(
-                (fd - (gb[i] - 1.0)).abs() <= 1e-6,
-                "n = {n}: d/db[{i}] {fd} vs {}",
-                gb[i] - 1.0
-            );
-        }
-    }
-}
-
-#[test]
-#[should_panic(expected = "a: 3, x: 3, b: 2")]
-fn fused_length_mismatch_names_all_lengths() {
-    fused::tanh_sq_sum(&[0.0; 3], &[0.0; 3], &[0.0; 2]);
 }
 
 /// Checks the NaN semantics of `Lanes::min`/`max` that the clamps rely on.
