@@ -25,6 +25,8 @@ pub struct Forward<'f> {
     shapes: Vec<Shape>,
     /// How often each variable is read (empty where the code may not move values).
     uses: Vec<usize>,
+    /// What the reverse pass reads (recording only): never moved.
+    kept: BTreeSet<VarId>,
     /// The values moved by their only read (into a loop's carry, into `index_set`): not
     /// given back to the pool where they were made.
     moved: BTreeSet<VarId>,
@@ -38,9 +40,12 @@ impl<'f> Forward<'f> {
             f,
             record,
             shapes: crate::pass::shape::infer(f),
-            // Only the plain forward moves values: the recorded one may keep them for
-            // the reverse pass.
-            uses: if record { Vec::new() } else { f.use_counts() },
+            uses: f.use_counts(),
+            kept: if record {
+                all_reverse_reads(f, &f.body)
+            } else {
+                BTreeSet::new()
+            },
             moved: BTreeSet::new(),
         }
         .with_moves()
@@ -54,6 +59,7 @@ impl<'f> Forward<'f> {
             record: false,
             shapes: Vec::new(),
             uses: Vec::new(),
+            kept: BTreeSet::new(),
             moved: BTreeSet::new(),
         }
     }
@@ -156,10 +162,13 @@ impl<'f> Forward<'f> {
         &self.moved
     }
 
-    /// Whether the plain forward reads owned `v` exactly once, so that read may move it
+    /// Whether the code reads owned `v` exactly once (and, recording, the reverse pass not at all), so that read may move it
     /// (a vector written by index in a loop: `out[i] = ..` then needs no copy of `out`).
     fn read_once(&self, v: VarId) -> bool {
-        self.uses.get(v) == Some(&1) && !self.f.vars[v].by_ref && !self.f.vars[v].seq
+        self.uses.get(v) == Some(&1)
+            && !self.f.vars[v].by_ref
+            && !self.f.vars[v].seq
+            && !self.kept.contains(&v)
     }
 
     /// Whether `v` is known to be a float.
@@ -434,6 +443,17 @@ fn scalar_value(f: &Func, v: VarId) -> TokenStream {
     } else {
         quote!(#id)
     }
+}
+
+/// What the reverse code of `block` and of every block nested in it reads.
+fn all_reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
+    let mut reads = reverse_reads(f, block);
+    for s in &block.stmts {
+        for b in s.blocks() {
+            reads.extend(all_reverse_reads(f, b));
+        }
+    }
+    reads
 }
 
 fn primal_tokens(v: VarId) -> TokenStream {

@@ -496,7 +496,12 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     // Intermediate values go back to the workspace pool where they are last owned: in the
     // pullback closure if it reads them (it captured them), before it otherwise; the
     // returned value never (unless the closure keeps the original of a clone).
-    let (read, unread): (Vec<usize>, Vec<usize>) = pooled.iter().partition(|v| reads.contains(v));
+    // A value the recorded forward moved (into a loop's carry) is not given back here.
+    let recorded_moved = Forward::new(f, true).moved().clone();
+    let (read, unread): (Vec<usize>, Vec<usize>) = pooled
+        .iter()
+        .filter(|v| !recorded_moved.contains(v))
+        .partition(|v| reads.contains(v));
     let recycle_read = super::recycle_values(read);
     let recycle_unread = super::recycle_values(unread.into_iter().filter(not_ret));
     let recycle_adjoints = super::recycle_adjoints(f);
@@ -550,7 +555,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
             }
         }
     };
-    let recycle_all = super::recycle_values(pooled.iter().copied().filter(not_ret));
+    let recycle_all = super::recycle_values(
+        pooled
+            .iter()
+            .copied()
+            .filter(not_ret)
+            .filter(|v| !recorded_moved.contains(v)),
+    );
     let direct_sig = direct_signature(item, sig, &names);
     // One reverse body, not two: for a scalar result the straight-line VJP is the pullback
     // called at once (inlined, the same code), unless its last statement runs with the
