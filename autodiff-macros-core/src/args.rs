@@ -1,4 +1,5 @@
-//! Parsing of `#[differentiable(...)]` arguments: `wrt(a, b)` and `custom_vjp = path`.
+//! Parsing of `#[differentiable(...)]` arguments: `wrt(a, b)`, `custom_vjp = path`, and the
+//! flags `jvp`, `hvp` and `checkpoint`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -11,6 +12,20 @@ pub struct Args {
     pub wrt: Option<Vec<Ident>>,
     /// `custom_vjp = g_backward`: the user's backward function.
     pub custom_vjp: Option<Path>,
+    /// `jvp`: also emit `name_jvp`, forward mode.
+    pub jvp: Option<Ident>,
+    /// `hvp`: also emit `name_hvp` and `name_hessian`, forward-over-reverse.
+    pub hvp: Option<Ident>,
+    /// `checkpoint`: callers recompute this function's intermediates in their reverse pass
+    /// instead of keeping them.
+    pub checkpoint: Option<Ident>,
+}
+
+impl Args {
+    /// Whether the second-order or forward-mode items are asked for.
+    pub fn wants_dual(&self) -> bool {
+        self.jvp.is_some() || self.hvp.is_some()
+    }
 }
 
 impl Parse for Args {
@@ -38,11 +53,24 @@ impl Parse for Args {
                 }
                 input.parse::<Token![=]>()?;
                 args.custom_vjp = Some(input.parse()?);
+            } else if key == "jvp" || key == "hvp" || key == "checkpoint" {
+                let slot = match key.to_string().as_str() {
+                    "jvp" => &mut args.jvp,
+                    "hvp" => &mut args.hvp,
+                    _ => &mut args.checkpoint,
+                };
+                if slot.is_some() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("`{key}` is given twice"),
+                    ));
+                }
+                *slot = Some(key);
             } else {
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown argument `{key}`; #[differentiable] takes `wrt(a, b)` and `custom_vjp = backward_fn`"
+                        "unknown argument `{key}`; #[differentiable] takes `wrt(a, b)`, `custom_vjp = backward_fn`, `jvp`, `hvp` and `checkpoint`"
                     ),
                 ));
             }

@@ -156,7 +156,11 @@ pub fn differentiable_fn(
             for (_, pass) in PASSES {
                 pass(&mut f);
             }
-            items::generate(&func, s, &f)
+            let mut out = items::generate(&func, s, &f, args.checkpoint.is_some());
+            if args.wants_dual() {
+                out.extend(dual_items(&args, &func, s, &scalars));
+            }
+            out
         }
         (Err(e), _, s) => items::fallback(&stand_in, s.as_ref(), e),
         (Ok(()), _, s) => items::fallback(
@@ -168,4 +172,30 @@ pub fn differentiable_fn(
             ),
         ),
     }
+}
+
+/// `name_jvp`, `name_hvp`, `name_hessian` and, for a function written for `f64` or `f32`,
+/// its dual twin's expansion (see `dual_twin`); or the errors that prevent them.
+fn dual_items(
+    args: &Args,
+    func: &syn::ItemFn,
+    sig: &sig::Signature,
+    scalars: &[proc_macro2::Ident],
+) -> TokenStream {
+    let wrappers = match crate::codegen::dual_items::generate(func, sig, args, scalars) {
+        Ok(w) => w,
+        Err(e) => return e.to_compile_error(),
+    };
+    if !scalars.is_empty() {
+        return wrappers;
+    }
+    let twin = crate::dual_twin::twin(func);
+    let wrt = args.wrt.iter().flatten();
+    let attr = if args.wrt.is_some() {
+        quote::quote!(wrt(#(#wrt),*))
+    } else {
+        quote::quote!()
+    };
+    let twin_items = differentiable_fn(attr, twin, None);
+    quote::quote!(#twin_items #wrappers)
 }

@@ -27,6 +27,7 @@ mod args;
 mod check;
 mod codegen;
 mod derive_tangent;
+mod dual_twin;
 mod errors;
 mod expand;
 mod generics;

@@ -446,8 +446,10 @@ fn owned_call_args(sig: &Signature) -> Vec<TokenStream> {
         .collect()
 }
 
-/// Every item for an ordinary differentiable function.
-pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
+/// Every item for an ordinary differentiable function. With `checkpoint`, the pullback
+/// that callers record keeps only the arguments and recomputes the forward pass when it
+/// runs (`jax.checkpoint`): the same straight-line code computes the gradient either way.
+pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func, checkpoint: bool) -> TokenStream {
     let names = Names::for_sig(&item.sig.ident, Some(sig));
     let ret_var = primal(f.ret);
     let ret_ty = &sig.ret;
@@ -513,11 +515,12 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
         quote!(::autodiff::__private::recycle_value(__ad_dout);)
     };
     let pb_sig = pullback_signature(item, sig, &names);
-    let pullback_fn = if lends_a_local(f, &f.body) {
+    let keeps_arguments = checkpoint || lends_a_local(f, &f.body);
+    let pullback_fn = if keeps_arguments {
         // A callee's pullback borrows a value of this body (`g(&s)`): a closure cannot
         // both own that value and hold the borrow, so this pullback keeps only the
         // arguments and runs the straight-line vector-Jacobian product (forward again,
-        // then reverse) when it is called.
+        // then reverse) when it is called. A `checkpoint` function does this by request.
         let name = &names.name;
         let direct = &names.direct;
         let fish = ItemGenerics::of(&item.sig).turbofish();
@@ -567,7 +570,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func) -> TokenStream {
     // called at once (inlined, the same code), unless its last statement runs with the
     // known cotangent (a fused sum, `cross_entropy`), which only the straight-line form
     // does, or the pullback itself calls the straight-line form (it lends a local).
-    let thin = sig.ret_scalar && !super::runs_last_with_cotangent(f) && !lends_a_local(f, &f.body);
+    let thin = sig.ret_scalar && !super::runs_last_with_cotangent(f) && !keeps_arguments;
     let direct_fn = if thin {
         let pullback = &names.pullback;
         let fish = ItemGenerics::of(&item.sig).turbofish();

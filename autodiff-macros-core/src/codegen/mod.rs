@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod callee;
+pub mod dual_items;
 pub mod forward;
 pub mod fused;
 pub mod graph;
