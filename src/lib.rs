@@ -13,6 +13,7 @@ pub use autodiff_macros::differentiable;
 #[cfg(feature = "safetensors")]
 pub use autodiff_optim::io;
 pub use autodiff_optim::{clip, optim};
+pub use autodiff_runtime::dual::{Dual, DualParts};
 pub use autodiff_runtime::dynamic;
 pub use autodiff_runtime::graph::{Graph, Node, NodeKind};
 pub use autodiff_runtime::nalgebra;
@@ -53,6 +54,7 @@ pub mod prelude {
 /// Implementation details used by the code `#[differentiable]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use autodiff_runtime::dual::{split_eps, split_re, Dual, DualParts};
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
     pub use autodiff_runtime::tangent::{

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod broadcast;
+pub mod dual;
 pub mod dynamic;
 pub mod gradcheck;
 pub mod graph;
@@ -21,6 +22,7 @@ pub mod workspace;
 /// The table of operations both engines are built from (the `autodiff-ops` crate).
 pub use autodiff_ops as op_table;
 pub use broadcast::{Broadcast, MatrixProduct};
+pub use dual::{Dual, DualParts};
 pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;
 pub use nalgebra;

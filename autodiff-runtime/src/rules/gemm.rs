@@ -10,10 +10,16 @@
 //!
 //! nalgebra's `gemm` is not used for the transposed forms: 0.35 has no `A B^T` variant,
 //! and its small-size path mishandles row-strided views.
+//!
+//! Products of [`Dual<f64>`] and [`Dual<f32>`] matrices (forward mode) split each operand
+//! into its value and tangent planes and run the real products on them
+//! ([`dual_planes`]): `C.re += A.re B.re`, `C.eps += A.eps B.re + A.re B.eps`, skipping
+//! a term whose tangent plane is all zero (a constant operand).
 
 use std::any::TypeId;
 
 use super::{FusedKernel, FusedValue, Real};
+use crate::dual::Dual;
 
 /// Below this size in any dimension the column loops beat `matrixmultiply`'s packing.
 pub(crate) const BLOCKED_MIN_DIM: usize = 8;
@@ -25,6 +31,9 @@ pub(crate) fn add_mul<T: Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c
         "add_mul: slice sizes"
     );
     if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    if dual_planes(Form::Ab { m, k, n }, a, b, c) {
         return;
     }
     if blocked(m, k, n, (a, 1, m), (b, 1, k), (c, 1, m)) {
@@ -49,6 +58,9 @@ pub(crate) fn add_mul_bt<T: Real>(m: usize, n: usize, k: usize, g: &[T], b: &[T]
         "add_mul_bt: slice sizes"
     );
     if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    if dual_planes(Form::ABt { m, n, k }, g, b, c) {
         return;
     }
     // b^T is n x k with row stride k and column stride 1.
@@ -148,6 +160,9 @@ pub(crate) fn add_mul_at<T: Real>(m: usize, k: usize, n: usize, a: &[T], g: &[T]
     if m == 0 || n == 0 || k == 0 {
         return;
     }
+    if dual_planes(Form::AtB { m, k, n }, a, g, c) {
+        return;
+    }
     // a^T is k x m with row stride m and column stride 1.
     if blocked(k, m, n, (a, m, 1), (g, 1, m), (c, 1, k)) {
         return;
@@ -197,6 +212,88 @@ impl<T: Real> FusedKernel<T> for AddMulAt<'_, T> {
                 p += width;
             }
         }
+    }
+}
+
+/// Which of the three products, with its dimensions (as the arguments of its function).
+#[derive(Clone, Copy)]
+enum Form {
+    /// [`add_mul`]`(m, k, n, ..)`.
+    Ab { m: usize, k: usize, n: usize },
+    /// [`add_mul_bt`]`(m, n, k, ..)`.
+    ABt { m: usize, n: usize, k: usize },
+    /// [`add_mul_at`]`(m, k, n, ..)`.
+    AtB { m: usize, k: usize, n: usize },
+}
+
+impl Form {
+    /// `c += op(a, b)` on real slices.
+    fn apply<F: Real>(self, a: &[F], b: &[F], c: &mut [F]) {
+        match self {
+            Form::Ab { m, k, n } => add_mul(m, k, n, a, b, c),
+            Form::ABt { m, n, k } => add_mul_bt(m, n, k, a, b, c),
+            Form::AtB { m, k, n } => add_mul_at(m, k, n, a, b, c),
+        }
+    }
+}
+
+/// `c += op(a, b)` through the real products of the value and tangent planes when `T` is
+/// `Dual<f64>` or `Dual<f32>`; returns whether it did.
+fn dual_planes<T: Real>(form: Form, a: &[T], b: &[T], c: &mut [T]) -> bool {
+    let id = TypeId::of::<T>();
+    if id == TypeId::of::<Dual<f64>>() {
+        // SAFETY: `T` is `Dual<f64>` (checked just above): the casts change only the
+        // name of the element type, not the slices' layout or lengths.
+        let (a, b, c) = unsafe { as_duals::<T, f64>(a, b, c) };
+        planes(form, a, b, c);
+        true
+    } else if id == TypeId::of::<Dual<f32>>() {
+        // SAFETY: as above, with `T` = `Dual<f32>`.
+        let (a, b, c) = unsafe { as_duals::<T, f32>(a, b, c) };
+        planes(form, a, b, c);
+        true
+    } else {
+        false
+    }
+}
+
+/// The three slices as slices of `Dual<F>`.
+///
+/// # Safety
+/// `T` must be `Dual<F>`.
+unsafe fn as_duals<'s, T, F>(
+    a: &'s [T],
+    b: &'s [T],
+    c: &'s mut [T],
+) -> (&'s [Dual<F>], &'s [Dual<F>], &'s mut [Dual<F>]) {
+    (
+        std::slice::from_raw_parts(a.as_ptr().cast(), a.len()),
+        std::slice::from_raw_parts(b.as_ptr().cast(), b.len()),
+        std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()),
+    )
+}
+
+/// `c += op(a, b)` on duals as real products of planes:
+/// `c.re += op(a.re, b.re)`, `c.eps += op(a.eps, b.re) + op(a.re, b.eps)`, without the
+/// terms whose tangent plane is all zero.
+fn planes<F: Real>(form: Form, a: &[Dual<F>], b: &[Dual<F>], c: &mut [Dual<F>]) {
+    let re = |x: &[Dual<F>]| x.iter().map(|d| d.re).collect::<Vec<F>>();
+    let eps = |x: &[Dual<F>]| -> Option<Vec<F>> {
+        x.iter()
+            .any(|d| d.eps != F::zero())
+            .then(|| x.iter().map(|d| d.eps).collect())
+    };
+    let (a_re, b_re) = (re(a), re(b));
+    let (mut c_re, mut c_eps) = (re(c), c.iter().map(|d| d.eps).collect::<Vec<F>>());
+    form.apply(&a_re, &b_re, &mut c_re);
+    if let Some(a_eps) = eps(a) {
+        form.apply(&a_eps, &b_re, &mut c_eps);
+    }
+    if let Some(b_eps) = eps(b) {
+        form.apply(&a_re, &b_eps, &mut c_eps);
+    }
+    for ((d, r), e) in c.iter_mut().zip(c_re).zip(c_eps) {
+        *d = Dual::new(r, e);
     }
 }
 
@@ -376,6 +473,135 @@ mod tests {
                     .map(|(x, s)| x + s)
                     .collect::<Vec<_>>(),
             );
+        }
+    }
+
+    /// The triple loop on duals (dual arithmetic, no planes), as the reference of the
+    /// plane products: `c0 + a b` with `a` and `b` given by element functions.
+    fn dual_reference<T: Real>(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: impl Fn(usize, usize) -> T,
+        b: impl Fn(usize, usize) -> T,
+        c0: &[T],
+    ) -> Vec<T> {
+        let mut c = c0.to_vec();
+        for j in 0..n {
+            for i in 0..m {
+                for p in 0..k {
+                    c[i + j * m] += a(i, p) * b(p, j);
+                }
+            }
+        }
+        c
+    }
+
+    fn duals(len: usize, seed: u64, tangent: bool) -> Vec<Dual<f64>> {
+        let re = data(len, seed);
+        let eps = data(len, seed + 100);
+        re.iter()
+            .zip(&eps)
+            .map(|(&r, &e)| Dual::new(r, if tangent { e } else { 0.0 }))
+            .collect()
+    }
+
+    fn close_duals<T: Real>(x: &[Dual<T>], y: &[Dual<T>], tol: f64) {
+        assert_eq!(x.len(), y.len());
+        for (a, b) in x.iter().zip(y) {
+            for (u, v) in [(a.re, b.re), (a.eps, b.eps)] {
+                let (u, v) = (u.to_f64_lossless(), v.to_f64_lossless());
+                assert!((u - v).abs() <= tol * (1.0 + v.abs()), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn dual_products_on_planes_match_the_dual_triple_loop() {
+        let mut sizes = SIZES.to_vec();
+        sizes.push((8, 8, 8));
+        sizes.push((40, 9, 11));
+        for &(m, k, n) in &sizes {
+            for (ta, tb) in [(true, true), (true, false), (false, true), (false, false)] {
+                let a = duals(m * k, 1, ta);
+                let b = duals(k * n, 2, tb);
+                let g = duals(m * n, 4, tb);
+                let start = duals(m * n, 5, true);
+
+                let mut c = start.clone();
+                add_mul(m, k, n, &a, &b, &mut c);
+                let r = dual_reference(m, k, n, |i, p| a[i + p * m], |p, j| b[p + j * k], &start);
+                close_duals(&c, &r, 1e-12);
+
+                // c (m x k) += g (m x n) b^T with b stored k x n.
+                let start2 = duals(m * k, 6, true);
+                let mut c2 = start2.clone();
+                let bt = duals(k * n, 3, tb);
+                add_mul_bt(m, n, k, &g, &bt, &mut c2);
+                let r2 =
+                    dual_reference(m, n, k, |i, j| g[i + j * m], |j, p| bt[p + j * k], &start2);
+                close_duals(&c2, &r2, 1e-12);
+
+                // c (k x n) += a^T (a: m x k) g (m x n).
+                let start3 = duals(k * n, 7, false);
+                let mut c3 = start3.clone();
+                add_mul_at(m, k, n, &a, &g, &mut c3);
+                let r3 = dual_reference(k, m, n, |p, i| a[i + p * m], |i, j| g[i + j * m], &start3);
+                close_duals(&c3, &r3, 1e-12);
+                if !ta && !tb {
+                    // Constant operands: the tangent of `c` is the one it started with.
+                    assert!(c3.iter().zip(&start3).all(|(x, s)| x.eps == s.eps));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dual_f32_and_nested_dual_products_match_the_triple_loop() {
+        for &(m, k, n) in &[(3, 4, 5), (12, 9, 10)] {
+            let a32: Vec<Dual<f32>> = duals(m * k, 1, true)
+                .iter()
+                .map(|d| Dual::new(d.re as f32, d.eps as f32))
+                .collect();
+            let b32: Vec<Dual<f32>> = duals(k * n, 2, true)
+                .iter()
+                .map(|d| Dual::new(d.re as f32, d.eps as f32))
+                .collect();
+            let start = vec![Dual::new(0.5_f32, -0.25); m * n];
+            let mut c = start.clone();
+            add_mul(m, k, n, &a32, &b32, &mut c);
+            let r = dual_reference(
+                m,
+                k,
+                n,
+                |i, p| a32[i + p * m],
+                |p, j| b32[p + j * k],
+                &start,
+            );
+            close_duals(&c, &r, 1e-5);
+
+            // Duals of duals take the generic scalar kernels.
+            let nest = |v: Vec<Dual<f64>>| -> Vec<Dual<Dual<f64>>> {
+                v.into_iter()
+                    .map(|d| Dual::new(d, Dual::new(d.eps, d.re)))
+                    .collect()
+            };
+            let a = nest(duals(m * k, 1, true));
+            let b = nest(duals(k * n, 2, true));
+            let start = nest(duals(m * n, 3, true));
+            let mut c = start.clone();
+            add_mul(m, k, n, &a, &b, &mut c);
+            let r = dual_reference(m, k, n, |i, p| a[i + p * m], |p, j| b[p + j * k], &start);
+            for (x, y) in c.iter().zip(&r) {
+                for (u, v) in [
+                    (x.re.re, y.re.re),
+                    (x.re.eps, y.re.eps),
+                    (x.eps.re, y.eps.re),
+                    (x.eps.eps, y.eps.eps),
+                ] {
+                    assert!((u - v).abs() <= 1e-12 * (1.0 + v.abs()), "{u} vs {v}");
+                }
+            }
         }
     }
 }
