@@ -15,6 +15,7 @@ pub mod graph;
 mod graph_svg;
 pub mod ops;
 pub mod rules;
+pub mod second_order;
 pub mod simd;
 pub mod tangent;
 pub mod workspace;
