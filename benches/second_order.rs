@@ -4,7 +4,14 @@
 //! (`flat`), as 1000 segments of 1000 steps (`kept`), and as 1000 `checkpoint` segments
 //! (`checkpointed`: each segment's forward runs twice). Target checkpointed / flat at
 //! most 2.5 (its memory: `tests/checkpoint.rs`).
+//!
+//! `second_order/{mlp,mlp_small}/*`: the MLP workloads' loss (`workloads/mlp.rs`: X
+//! 64x784, hidden 128, 10 classes; X 150x4, hidden 16, 3 classes) with its four
+//! parameters as parameters of their own: the plain `forward`, `jvp` along a tangent of
+//! every parameter, `grad`, and `hvp`. Targets: jvp / forward at most 2, hvp / grad at
+//! most 4.
 
+use autodiff::nalgebra::{DMatrix, RowDVector};
 use autodiff::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -83,5 +90,55 @@ fn checkpoint(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, checkpoint);
+/// The MLP workloads' loss, parameter by parameter.
+#[differentiable(wrt(w1, b1, w2, b2), jvp, hvp)]
+fn mlp_loss(
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    b2: &RowDVector<f64>,
+    x: &DMatrix<f64>,
+    labels: &[usize],
+) -> f64 {
+    let h = (x * w1 + b1).tanh();
+    let logits = h * w2 + b2;
+    cross_entropy(&logits, labels)
+}
+
+fn bench_mlp(c: &mut Criterion, name: &str, n: usize, d: usize, hidden: usize, classes: usize) {
+    let wave = |k: usize, s: f64| ((k as f64) * s).sin() * 0.1;
+    let w1 = DMatrix::from_fn(d, hidden, |i, j| wave(i * hidden + j, 0.37));
+    let b1 = RowDVector::from_fn(hidden, |_, j| wave(j, 0.11));
+    let w2 = DMatrix::from_fn(hidden, classes, |i, j| wave(i * classes + j, 0.53));
+    let b2 = RowDVector::from_fn(classes, |_, j| wave(j, 0.29));
+    let x = DMatrix::from_fn(n, d, |i, j| wave(i * d + j, 0.71) * 10.0);
+    let labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
+    let v = MlpLossGrad {
+        w1: w1.map(|e| e * 0.5 + 0.01),
+        b1: b1.map(|e| 0.02 - e),
+        w2: w2.map(|e| e * 0.3),
+        b2: b2.map(|e| e + 0.01),
+    };
+    let mut group = c.benchmark_group(format!("second_order/{name}"));
+    group.bench_function("forward", |b| {
+        b.iter(|| mlp_loss(&w1, &b1, &w2, &b2, black_box(&x), &labels))
+    });
+    group.bench_function("jvp", |b| {
+        b.iter(|| mlp_loss_jvp(&w1, &b1, &w2, &b2, black_box(&x), &labels, &v))
+    });
+    group.bench_function("grad", |b| {
+        b.iter(|| mlp_loss_grad(&w1, &b1, &w2, &b2, black_box(&x), &labels))
+    });
+    group.bench_function("hvp", |b| {
+        b.iter(|| mlp_loss_hvp(&w1, &b1, &w2, &b2, black_box(&x), &labels, &v))
+    });
+    group.finish();
+}
+
+fn second_order(c: &mut Criterion) {
+    bench_mlp(c, "mlp", 64, 784, 128, 10);
+    bench_mlp(c, "mlp_small", 150, 4, 16, 3);
+}
+
+criterion_group!(benches, checkpoint, second_order);
 criterion_main!(benches);
