@@ -244,33 +244,35 @@ fn dual_planes<T: Real>(form: Form, a: &[T], b: &[T], c: &mut [T]) -> bool {
     if id == TypeId::of::<Dual<f64>>() {
         // SAFETY: `T` is `Dual<f64>` (checked just above): the casts change only the
         // name of the element type, not the slices' layout or lengths.
-        let (a, b, c) = unsafe { as_duals::<T, f64>(a, b, c) };
-        planes(form, a, b, c);
+        unsafe {
+            planes::<f64>(form, as_duals(a), as_duals(b), as_duals_mut(c));
+        }
         true
     } else if id == TypeId::of::<Dual<f32>>() {
         // SAFETY: as above, with `T` = `Dual<f32>`.
-        let (a, b, c) = unsafe { as_duals::<T, f32>(a, b, c) };
-        planes(form, a, b, c);
+        unsafe {
+            planes::<f32>(form, as_duals(a), as_duals(b), as_duals_mut(c));
+        }
         true
     } else {
         false
     }
 }
 
-/// The three slices as slices of `Dual<F>`.
+/// `x` as a slice of `Dual<F>`.
 ///
 /// # Safety
 /// `T` must be `Dual<F>`.
-unsafe fn as_duals<'s, T, F>(
-    a: &'s [T],
-    b: &'s [T],
-    c: &'s mut [T],
-) -> (&'s [Dual<F>], &'s [Dual<F>], &'s mut [Dual<F>]) {
-    (
-        std::slice::from_raw_parts(a.as_ptr().cast(), a.len()),
-        std::slice::from_raw_parts(b.as_ptr().cast(), b.len()),
-        std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()),
-    )
+unsafe fn as_duals<T, F>(x: &[T]) -> &[Dual<F>] {
+    std::slice::from_raw_parts(x.as_ptr().cast(), x.len())
+}
+
+/// `x` as a mutable slice of `Dual<F>`.
+///
+/// # Safety
+/// `T` must be `Dual<F>`.
+unsafe fn as_duals_mut<T, F>(x: &mut [T]) -> &mut [Dual<F>] {
+    std::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len())
 }
 
 /// `c += op(a, b)` on duals as real products of planes:

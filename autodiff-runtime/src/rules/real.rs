@@ -1,6 +1,8 @@
-//! The floating-point element types the engines differentiate: `f32` and `f64`.
+//! The floating-point element types the engines differentiate: `f32` and `f64`, and the
+//! forward-mode dual numbers over them ([`crate::Dual`]).
 
-/// An IEEE float the engines can differentiate: `f32` or `f64`.
+/// A scalar the engines can differentiate: `f32`, `f64`, or a [`crate::Dual`] of one
+/// (whose generic instantiations compute forward-over-reverse derivatives).
 ///
 /// A type parameter bounded by `Real` stands for the scalar in generic
 /// `#[differentiable]` functions; it is a [`crate::tangent::Tangent`] of itself, so the
