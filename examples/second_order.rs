@@ -72,7 +72,10 @@ fn newton_logistic(x: &DMatrix<f64>, labels: &[usize]) {
     for step in 0..20 {
         let (loss, g, h) = logistic_loss_hessian(&p.w, &p.b, x, labels, lambda);
         let g = flat(&g);
-        println!("  step {step:2}: loss {loss:.12}, |gradient| {:.3e}", g.norm());
+        println!(
+            "  step {step:2}: loss {loss:.12}, |gradient| {:.3e}",
+            g.norm()
+        );
         if g.norm() < 1e-12 {
             break;
         }

@@ -2,8 +2,12 @@
 //! `#[differentiable]`) call: arguments lifted to dual numbers with their tangents,
 //! results split back into values and tangents, and the Hessian assembled column by
 //! column from Hessian-vector products.
+//!
+//! The lifting and splitting are [`DualParts`]'s, in the form the generated code needs:
+//! arguments as written (a slice parameter's tangent is the gradient's `Vec`), and
+//! results split by their lifted type (no type annotation at the call).
 
-use crate::dual::Dual;
+use crate::dual::{Dual, DualParts};
 use crate::rules::Real;
 use crate::tangent::Tangent;
 use nalgebra::allocator::Allocator;
@@ -30,11 +34,11 @@ impl<T: Real> DualArg for T {
     type Tangent = T;
     #[inline]
     fn lift(&self, t: &T) -> Dual<T> {
-        Dual::new(*self, *t)
+        DualParts::lift(self, t)
     }
     #[inline]
     fn lift_constant(&self) -> Dual<T> {
-        Dual::constant(*self)
+        DualParts::lift_constant(self)
     }
 }
 
@@ -52,10 +56,10 @@ where
             self.shape(),
             t.shape()
         );
-        self.zip_map(t, Dual::new)
+        DualParts::lift(self, t)
     }
     fn lift_constant(&self) -> Self::Lifted {
-        self.map(|x| Dual::new(x, T::zero()))
+        DualParts::lift_constant(self)
     }
 }
 
@@ -128,7 +132,7 @@ impl<T: Real> DualSplit for Dual<T> {
     type Parts = T;
     #[inline]
     fn split(self) -> (T, T) {
-        (self.re, self.eps)
+        <T as DualParts<T>>::split(self)
     }
 }
 
@@ -138,21 +142,21 @@ where
 {
     type Parts = OMatrix<T, R, C>;
     fn split(self) -> (Self::Parts, Self::Parts) {
-        (self.map(|d| d.re), self.map(|d| d.eps))
+        <OMatrix<T, R, C> as DualParts<T>>::split(self)
     }
 }
 
 impl<T: Real> DualSplit for Vec<Dual<T>> {
     type Parts = Vec<T>;
     fn split(self) -> (Vec<T>, Vec<T>) {
-        self.into_iter().map(|d| (d.re, d.eps)).unzip()
+        <Vec<T> as DualParts<T>>::split(self)
     }
 }
 
 impl<T: Real, const N: usize> DualSplit for [Dual<T>; N] {
     type Parts = [T; N];
     fn split(self) -> ([T; N], [T; N]) {
-        (self.map(|d| d.re), self.map(|d| d.eps))
+        <[T; N] as DualParts<T>>::split(self)
     }
 }
 
@@ -260,7 +264,7 @@ mod tests {
     #[test]
     fn hessian_columns_are_the_products_with_unit_vectors() {
         // f(x) = x0^2 x1 + x1^3: H = [[2 x1, 2 x0], [2 x0, 6 x1]].
-        let x = DVector::from_vec(vec![1.5, -2.0]);
+        let x: DVector<f64> = DVector::from_vec(vec![1.5, -2.0]);
         let hvp = |v: &DVector<f64>| {
             let h =
                 DMatrix::from_row_slice(2, 2, &[2.0 * x[1], 2.0 * x[0], 2.0 * x[0], 6.0 * x[1]]);
