@@ -113,7 +113,9 @@
 
 mod backward;
 mod display;
+mod double_backward;
 mod error;
+mod grad;
 mod graph;
 mod hook;
 mod matrix_ops;
@@ -126,6 +128,7 @@ mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};
+pub use grad::{grad, grad_create_graph, hvp};
 pub use hook::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use tensor::Tensor;
