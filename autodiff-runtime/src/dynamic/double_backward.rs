@@ -354,3 +354,328 @@ impl Tensor {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every row of the op table: its `Tensor` derivative against the table's own
+    //! formula, and the second derivative a recorded pass gives against central finite
+    //! differences of the first (from `grad`). The rows are enumerated with
+    //! `autodiff_ops::for_each_unary_row!` / `for_each_binary_row!`, so a new row is
+    //! checked here as soon as it exists (and without a rule above, it does not compile).
+
+    use super::*;
+    use crate::dynamic::{grad, grad_create_graph};
+
+    /// Deterministic points in `(lo, hi)`, kept at least 0.3 from 0 when the interval
+    /// allows it (away from the kinks of `abs` and `relu`, the pole of `recip`).
+    fn points(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                let u =
+                    (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64;
+                let v = lo + (hi - lo) * (0.05 + 0.9 * u);
+                if v.abs() < 0.3 && lo < -0.35 && hi > 0.35 {
+                    if v < 0.0 {
+                        v - 0.3
+                    } else {
+                        v + 0.3
+                    }
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    fn matrix(shape: (usize, usize), lo: f64, hi: f64, seed: u64) -> Matrix {
+        Matrix::from_column_slice(shape.0, shape.1, &points(shape.0 * shape.1, lo, hi, seed))
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+    }
+
+    /// Checks the Hessian of `f` at `inputs` (values), element by element: the recorded
+    /// pass's `d/dx_j (df/dx_i)[k]` (as `grad` of `sum(grad_create_graph(f) * e)`)
+    /// against central differences of `grad(f)`; and the recorded first gradient
+    /// against `grad`'s.
+    fn check_hessian(what: &str, inputs: &[Matrix], f: &dyn Fn(&[Tensor]) -> Tensor) {
+        let leaves = |values: &[Matrix]| -> Vec<Tensor> {
+            values
+                .iter()
+                .map(|v| Tensor::from(v.clone()).requires_grad())
+                .collect()
+        };
+        let first = |values: &[Matrix]| -> Vec<Matrix> {
+            let xs = leaves(values);
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            grad(&f(&xs), &refs)
+                .unwrap()
+                .iter()
+                .map(Tensor::value)
+                .collect()
+        };
+        let exact = first(inputs);
+        {
+            let xs = leaves(inputs);
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            let recorded = grad_create_graph(&f(&xs), &refs).unwrap();
+            for (i, (r, e)) in recorded.iter().zip(&exact).enumerate() {
+                for (a, b) in r.value().iter().zip(e.iter()) {
+                    assert!(
+                        close(*a, *b, 1e-12),
+                        "{what}: recorded gradient {i}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+        let h = 1e-5;
+        for (j, xj) in inputs.iter().enumerate() {
+            for l in 0..xj.len() {
+                // Row (j, l) of the Hessian: the gradient of (df/dx_j)[l].
+                let xs = leaves(inputs);
+                let refs: Vec<&Tensor> = xs.iter().collect();
+                let g = grad_create_graph(&f(&xs), &refs).unwrap();
+                let mut e = Matrix::zeros(xj.nrows(), xj.ncols());
+                e[l] = 1.0;
+                let pick = (&g[j] * &Tensor::from(e)).sum();
+                let row: Vec<Matrix> = if pick.requires_grad_flag() {
+                    grad(&pick, &refs)
+                        .unwrap()
+                        .iter()
+                        .map(Tensor::value)
+                        .collect()
+                } else {
+                    inputs
+                        .iter()
+                        .map(|x| Matrix::zeros(x.nrows(), x.ncols()))
+                        .collect()
+                };
+                // By symmetry, row (j, l) is also column (j, l): differences along x_j[l].
+                let shifted = |s: f64| {
+                    let mut values = inputs.to_vec();
+                    values[j][l] += s;
+                    first(&values)
+                };
+                let (plus, minus) = (shifted(h), shifted(-h));
+                for i in 0..inputs.len() {
+                    for k in 0..inputs[i].len() {
+                        let fd = (plus[i][k] - minus[i][k]) / (2.0 * h);
+                        let an = row[i][k];
+                        assert!(
+                            close(an, fd, 1e-6),
+                            "{what}: d2f/dx{j}[{l}]dx{i}[{k}] = {an}, finite differences {fd}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    macro_rules! call_unary {
+        (operator neg, $x:expr) => {
+            -$x
+        };
+        ($syn:ident $name:ident, $x:expr) => {
+            $x.$name()
+        };
+    }
+
+    /// The number of unary rows, counted from the table itself.
+    macro_rules! count_unary_rows {
+        (unary: [$($row:tt),* $(,)?], $($rest:tt)*) => {
+            0 $(+ { let _ = stringify!($row); 1 })*
+        };
+    }
+
+    #[test]
+    fn every_unary_row_has_a_tensor_derivative_equal_to_the_table_s() {
+        let mut rows = 0;
+        macro_rules! check {
+            ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {{
+                rows += 1;
+                let x = matrix((3, 2), $lo, $hi, rows);
+                let y = x.map(|v| $u.f(v));
+                let d = <$u as TensorDerivative>::df_tensor(
+                    $u,
+                    &Tensor::from(x.clone()),
+                    &Tensor::from(y.clone()),
+                );
+                assert_eq!(d.shape(), x.shape(), "{}", $torch);
+                for k in 0..x.len() {
+                    let expected = $u.df(x[k], y[k]);
+                    assert!(
+                        close(d.value()[k], expected, 1e-12),
+                        "{}: Tensor derivative {} at {}, the table's {}",
+                        $torch,
+                        d.value()[k],
+                        x[k],
+                        expected
+                    );
+                }
+            }};
+        }
+        autodiff_ops::for_each_unary_row!(check);
+        assert_eq!(rows, autodiff_ops::for_each_op!(count_unary_rows));
+    }
+
+    #[test]
+    fn every_unary_row_has_second_derivatives_equal_to_finite_differences() {
+        let mut rows = 0u64;
+        macro_rules! check {
+            ($u:ident, $syn:ident $name:ident, $torch:literal, $simd:literal, $lo:literal, $hi:literal) => {{
+                rows += 1;
+                let w = Tensor::from(matrix((2, 2), -1.0, 1.0, 100 + rows));
+                // sum(w f(x)) reads f'' at x; sum(w f(x)^2) also differentiates the
+                // recorded product with the gradient flowing in.
+                let linear = |xs: &[Tensor]| (&call_unary!($syn $name, &xs[0]) * &w).sum();
+                let square = |xs: &[Tensor]| {
+                    let y = call_unary!($syn $name, &xs[0]);
+                    (&(&y * &y) * &w).sum()
+                };
+                let x = matrix((2, 2), $lo, $hi, rows);
+                check_hessian(concat!($torch, " in sum(w f(x))"), &[x.clone()], &linear);
+                check_hessian(concat!($torch, " in sum(w f(x)^2)"), &[x], &square);
+            }};
+        }
+        autodiff_ops::for_each_unary_row!(check);
+        assert!(rows > 20);
+    }
+
+    macro_rules! call_binary {
+        ($b:ident, operator $name:ident, $t:tt, $x:expr, $y:expr) => {
+            std::ops::$b::$name($x, $y)
+        };
+        (Powf, $syn:ident $name:ident, -, $x:expr, $y:expr) => {
+            $x.pow($y)
+        };
+        (Max, $syn:ident $name:ident, -, $x:expr, $y:expr) => {
+            $x.maximum($y)
+        };
+        (Min, $syn:ident $name:ident, -, $x:expr, $y:expr) => {
+            $x.minimum($y)
+        };
+        ($b:ident, $syn:ident $name:ident, $t:ident, $x:expr, $y:expr) => {
+            $x.$t($y)
+        };
+    }
+
+    #[test]
+    fn every_binary_row_has_tensor_partials_equal_to_the_table_s() {
+        let mut rows = 0;
+        macro_rules! check {
+            ($b:ident, $syn:ident $name:ident, $t:tt, $torch:literal, $lo:literal, $hi:literal) => {{
+                rows += 1;
+                let (a, b) = (
+                    matrix((2, 3), $lo, $hi, rows),
+                    matrix((2, 3), $lo, $hi, 50 + rows),
+                );
+                let y = a.zip_map(&b, |a, b| $b.f(a, b));
+                let (ta, tb, ty) = (
+                    Tensor::from(a.clone()),
+                    Tensor::from(b.clone()),
+                    Tensor::from(y.clone()),
+                );
+                let da = <$b as TensorPartials>::da_tensor($b, &ta, &tb, &ty);
+                let db = <$b as TensorPartials>::db_tensor($b, &ta, &tb, &ty);
+                for k in 0..a.len() {
+                    let (ea, eb) = ($b.da(a[k], b[k], y[k]), $b.db(a[k], b[k], y[k]));
+                    // A constant partial is 1x1.
+                    let at = |d: &Tensor| {
+                        if d.len() == 1 {
+                            d.value()[0]
+                        } else {
+                            d.value()[k]
+                        }
+                    };
+                    assert!(
+                        close(at(&da), ea, 1e-12),
+                        "{}: da {} vs {}",
+                        $torch,
+                        at(&da),
+                        ea
+                    );
+                    assert!(
+                        close(at(&db), eb, 1e-12),
+                        "{}: db {} vs {}",
+                        $torch,
+                        at(&db),
+                        eb
+                    );
+                }
+            }};
+        }
+        autodiff_ops::for_each_binary_row!(check);
+        assert!(rows >= 9);
+    }
+
+    #[test]
+    fn every_binary_row_has_second_derivatives_equal_to_finite_differences() {
+        let mut rows = 0u64;
+        macro_rules! check {
+            ($b:ident, $syn:ident $name:ident, $t:tt, $torch:literal, $lo:literal, $hi:literal) => {{
+                rows += 1;
+                // Equal shapes, a row, a column, and a 1x1 against a matrix; both orders.
+                for (sa, sb) in [((2, 2), (2, 2)), ((2, 3), (1, 3)), ((2, 1), (1, 3)), ((1, 1), (2, 2))] {
+                    for (sa, sb) in [(sa, sb), (sb, sa)] {
+                        let w = Tensor::from(matrix((sa.0.max(sb.0), sa.1.max(sb.1)), -1.0, 1.0, 7 + rows));
+                        let linear = |xs: &[Tensor]| (&call_binary!($b, $syn $name, $t, &xs[0], &xs[1]) * &w).sum();
+                        let square = |xs: &[Tensor]| {
+                            let y = call_binary!($b, $syn $name, $t, &xs[0], &xs[1]);
+                            (&(&y * &y) * &w).sum()
+                        };
+                        let a = matrix(sa, $lo, $hi, rows);
+                        let b = matrix(sb, $lo, $hi, 31 + rows);
+                        let what = format!("{} {:?} with {:?}", $torch, sa, sb);
+                        check_hessian(&format!("{what} in sum(w f)"), &[a.clone(), b.clone()], &linear);
+                        check_hessian(&format!("{what} in sum(w f^2)"), &[a, b], &square);
+                    }
+                }
+            }};
+        }
+        autodiff_ops::for_each_binary_row!(check);
+        assert!(rows >= 9);
+    }
+
+    #[test]
+    fn keep_where_zeroes_masked_elements_and_their_gradient_at_every_order() {
+        let x = Tensor::vector(&[2.0, 3.0]).requires_grad();
+        let mask = Matrix::from_column_slice(2, 1, &[1.0, 0.0]);
+        let y = x.powi(3).keep_where(mask);
+        assert_eq!(y.grad_fn(), Some("WhereBackward0"));
+        assert_eq!(y.value().as_slice(), &[8.0, 0.0]);
+        let g = grad_create_graph(&y.sum(), &[&x]).unwrap().remove(0);
+        assert_eq!(g.value().as_slice(), &[12.0, 0.0]);
+        let h = grad(&g.sum(), &[&x]).unwrap().remove(0);
+        assert_eq!(h.value().as_slice(), &[12.0, 0.0]);
+        // Exactly 0 where masked, also over an infinity.
+        let inf = Tensor::vector(&[f64::INFINITY, 1.0]).keep_where(Matrix::from_column_slice(
+            2,
+            1,
+            &[0.0, 1.0],
+        ));
+        assert_eq!(inf.value().as_slice(), &[0.0, 1.0]);
+    }
+
+    #[test]
+    fn sum_to_and_expand_reduce_and_repeat_with_recorded_gradients() {
+        let t = Tensor::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).requires_grad();
+        assert_eq!(sum_to(&t, (1, 3)).value().as_slice(), &[5.0, 7.0, 9.0]);
+        assert_eq!(sum_to(&t, (2, 1)).value().as_slice(), &[6.0, 15.0]);
+        assert_eq!(sum_to(&t, (1, 1)).item(), 21.0);
+        assert_eq!(sum_to(&t, (2, 3)).value(), t.value());
+        let s = Tensor::scalar(2.0).requires_grad();
+        let e = expand(&s, (2, 2));
+        assert_eq!(e.value().as_slice(), &[2.0; 4]);
+        // d/ds sum(expand(s)^2) = 8 s; its derivative 8.
+        let g = grad_create_graph(&(&e * &e).sum(), &[&s])
+            .unwrap()
+            .remove(0);
+        assert_eq!(g.item(), 16.0);
+        assert_eq!(grad(&g, &[&s]).unwrap()[0].item(), 8.0);
+    }
+}
