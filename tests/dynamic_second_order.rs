@@ -171,8 +171,8 @@ const MATRIX: (usize, usize) = (2, 3);
 
 #[test]
 fn seed_x_cubed_has_first_derivative_12_and_second_derivative_12_at_2() {
-    let cubes: [(&str, fn(&Tensor) -> Tensor); 2] =
-        [("powi(3)", |x| x.powi(3)), ("x * x * x", |x| &(x * x) * x)];
+    type Cube = fn(&Tensor) -> Tensor;
+    let cubes: [(&str, Cube); 2] = [("powi(3)", |x| x.powi(3)), ("x * x * x", |x| &(x * x) * x)];
     for (name, cube) in cubes {
         let x = Tensor::scalar(2.0).requires_grad();
         let y = cube(&x);
