@@ -145,7 +145,9 @@
 //! Differences from PyTorch: a value saved by the graph is copied on write (the version
 //! check refuses to use it, as PyTorch does, but it is never overwritten); there are no
 //! views, so in-place updates through a view do not exist; in-place ops take a tensor
-//! operand (`z.add_(&Tensor::scalar(2.0))` for PyTorch's `z.add_(2)`).
+//! operand (`z.add_(&Tensor::scalar(2.0))` for PyTorch's `z.add_(2)`); [`grad`] gives zeros
+//! for an input the output does not depend on, where PyTorch raises an error unless
+//! `allow_unused=True`.
 
 mod backward;
 mod display;
