@@ -19,6 +19,22 @@ pub enum GradError {
         /// The tensor's shape.
         shape: Shape,
     },
+    /// [`grad`](super::grad), [`grad_create_graph`](super::grad_create_graph),
+    /// [`hvp`](super::hvp) or [`Tensor::backward_create_graph`](super::Tensor::backward_create_graph)
+    /// on an output of more than one element.
+    NonScalarOutput {
+        /// The function (`"grad"`, `"backward_create_graph"`).
+        op: &'static str,
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// [`hvp`](super::hvp) given a number of vectors different from the number of inputs.
+    VectorCount {
+        /// How many inputs were given.
+        inputs: usize,
+        /// How many vectors were given.
+        vectors: usize,
+    },
     /// `backward()` on a tensor that neither requires grad nor has a `grad_fn`.
     NoGrad,
     /// An in-place op on a leaf that requires grad, outside `no_grad`.
@@ -105,6 +121,18 @@ impl fmt::Display for GradError {
                  backward_with_grad(seed) with a seed of that shape (often ones), or reduce the \
                  tensor first with sum() or mean()",
                 shape(*s)
+            ),
+            GradError::NonScalarOutput { op, shape: s } => write!(
+                f,
+                "{op} needs an output of one element, but this one has shape {}; reduce it \
+                 first with sum() or mean(), or take (output * seed).sum() for the \
+                 vector-Jacobian product with a seed of that shape",
+                shape(*s)
+            ),
+            GradError::VectorCount { inputs, vectors } => write!(
+                f,
+                "hvp: {vectors} vectors for {inputs} inputs; pass one vector per input, of the \
+                 input's shape"
             ),
             GradError::NoGrad => write!(
                 f,

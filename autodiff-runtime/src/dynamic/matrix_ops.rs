@@ -7,8 +7,11 @@ use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
+use super::double_backward::{
+    cross_entropy_vjp, RecordedMatmul, RecordedMse, RecordedReduce, RecordedUnary,
+};
 use super::error::GradError;
-use super::node::{BackwardFn, GradSink, Saves};
+use super::node::{BackwardFn, GradSink, Recorder, Saves};
 use super::tensor::Tensor;
 use crate::rules::{
     binary, binary_vjp_lhs, binary_vjp_rhs, unary, unary_vjp, BinaryOp, CrossEntropy, LogSoftmax,
@@ -24,13 +27,18 @@ struct UnaryMatrix<Op> {
     y: Rc<Matrix>,
 }
 
-impl<Op: Copy> BackwardFn for UnaryMatrix<Op>
+impl<Op: Copy + RecordedUnary> BackwardFn for UnaryMatrix<Op>
 where
     Matrix: UnaryOp<Op, Output = Matrix>,
 {
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let (x, y) = (&*self.x, &*self.y);
         sink.add_with(0, x.shape(), |gx, _beta| unary_vjp(self.op, x, y, &g, gx));
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (x, y) = (r.input(0, &self.x), r.output(&self.y));
+        [Some(Op::vjp_tensor(self.op, &x, &y, g)), None]
     }
 }
 
@@ -41,7 +49,7 @@ struct UnaryScalar<Op> {
     y: f64,
 }
 
-impl<Op: Copy> BackwardFn for UnaryScalar<Op>
+impl<Op: Copy + RecordedReduce> BackwardFn for UnaryScalar<Op>
 where
     Matrix: UnaryOp<Op, Output = f64>,
 {
@@ -50,6 +58,10 @@ where
         sink.add_with(0, x.shape(), |gx, _beta| {
             unary_vjp(self.op, x, &self.y, &g[0], gx)
         });
+    }
+
+    fn backward_recorded(&self, g: &Tensor, _r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        [Some(Op::vjp_tensor(self.op, self.x.shape(), g)), None]
     }
 }
 
@@ -61,7 +73,7 @@ struct BinaryMatrix<Op> {
     y: Rc<Matrix>,
 }
 
-impl<Op: Copy> BackwardFn for BinaryMatrix<Op>
+impl<Op: Copy + RecordedMatmul> BackwardFn for BinaryMatrix<Op>
 where
     Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
 {
@@ -74,6 +86,14 @@ where
             binary_vjp_rhs(self.op, a, b, y, &g, gb)
         });
     }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (a, b) = (r.input(0, &self.a), r.input(1, &self.b));
+        [
+            r.needs(0).then(|| Op::vjp_a(self.op, &a, &b, g)),
+            r.needs(1).then(|| Op::vjp_b(self.op, &a, &b, g)),
+        ]
+    }
 }
 
 /// Backward of a binary rule between matrices with a scalar result (`mse`).
@@ -84,10 +104,15 @@ struct BinaryScalar<Op> {
     y: f64,
 }
 
-impl<Op: Copy> BackwardFn for BinaryScalar<Op>
+impl<Op: Copy + RecordedMse> BackwardFn for BinaryScalar<Op>
 where
     Matrix: BinaryOp<Op, Matrix, Output = f64>,
 {
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (a, b) = (r.input(0, &self.a), r.input(1, &self.b));
+        Op::vjp(self.op, &a, &b, g, r.needs)
+    }
+
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let (a, b, y, g) = (&*self.a, &*self.b, &self.y, &g[0]);
         sink.add_with(0, a.shape(), |ga, _beta| {
@@ -113,6 +138,11 @@ impl BackwardFn for CrossEntropyBackward {
             binary_vjp_lhs(CrossEntropy, x, &self.labels, &self.y, &g[0], gx)
         });
     }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let x = r.input(0, &self.logits);
+        [Some(cross_entropy_vjp(&x, &self.labels, g)), None]
+    }
 }
 
 fn scalar(y: f64) -> Rc<Matrix> {
@@ -122,7 +152,11 @@ fn scalar(y: f64) -> Rc<Matrix> {
 impl Tensor {
     /// Applies a unary rule with a matrix result, recording its backward, which reads
     /// what `saves` says.
-    fn unary_matrix<Op: OpName + Copy + 'static>(&self, op: Op, saves: Saves) -> Tensor
+    fn unary_matrix<Op: OpName + Copy + RecordedUnary + 'static>(
+        &self,
+        op: Op,
+        saves: Saves,
+    ) -> Tensor
     where
         Matrix: UnaryOp<Op, Output = Matrix>,
     {
@@ -139,7 +173,7 @@ impl Tensor {
 
     /// Applies a unary rule reducing to a scalar (`sum`, `mean`, whose backward reads
     /// only the input's shape), recording its backward.
-    fn unary_scalar<Op: OpName + Copy + 'static>(&self, op: Op) -> Tensor
+    fn unary_scalar<Op: OpName + Copy + RecordedReduce + 'static>(&self, op: Op) -> Tensor
     where
         Matrix: UnaryOp<Op, Output = f64>,
     {

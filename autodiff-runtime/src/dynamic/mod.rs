@@ -102,6 +102,42 @@
 //! # Ok::<(), GradError>(())
 //! ```
 //!
+//! # Gradients as values, and second order
+//!
+//! [`grad`] returns the gradients of a one-element output with respect to chosen
+//! tensors without touching any `.grad()` (`torch.autograd.grad`; zeros for a tensor the
+//! output does not depend on). [`grad_create_graph`] returns them recorded
+//! (`create_graph=True`): they have a `grad_fn` and can be differentiated again, and the
+//! graph stays usable. [`Tensor::backward_create_graph`] is `backward(create_graph=True)`:
+//! the gradients accumulated into `.grad()` are recorded. In those passes every op's
+//! backward runs as `Tensor` ops (written once per op in `double_backward.rs`); a plain
+//! `backward()` or [`grad`] does not, and costs what it did.
+//!
+//! A Hessian-vector product is two lines, the gradient's dot product with `v`
+//! differentiated once more ([`hvp`] does the same):
+//!
+//! ```
+//! use autodiff_runtime::dynamic::{grad, grad_create_graph, Tensor};
+//!
+//! // f(w) = sum(tanh(X w)^2), a Hessian-vector product at w along v.
+//! let x = Tensor::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]);
+//! let w = Tensor::vector(&[0.3, -0.2]).requires_grad();
+//! let v = Tensor::vector(&[1.0, 0.0]);
+//! let f = x.matmul(&w).tanh().powi(2).sum();
+//!
+//! let g = grad_create_graph(&f, &[&w])?;
+//! let hv = grad(&(&g[0] * &v).sum(), &[&w])?;
+//!
+//! // Against finite differences of the gradient along v.
+//! let grad_at = |s: f64| {
+//!     let ws = Tensor::vector(&[0.3 + s, -0.2]).requires_grad();
+//!     grad(&x.matmul(&ws).tanh().powi(2).sum(), &[&ws]).unwrap().remove(0).value()
+//! };
+//! let fd = (grad_at(1e-6) - grad_at(-1e-6)) / 2e-6;
+//! assert!((&hv[0].value() - fd).amax() < 1e-6);
+//! # Ok::<(), autodiff_runtime::dynamic::GradError>(())
+//! ```
+//!
 //! Tensors implement [`Tangent`](crate::tangent::Tangent): the optimizers, clipping and
 //! the training loop drive a `Vec<Tensor>` or a `#[derive(Tangent)]` struct of tensors,
 //! with [`Tensor::grad_or_zeros`] giving the matching gradients.
@@ -109,11 +145,15 @@
 //! Differences from PyTorch: a value saved by the graph is copied on write (the version
 //! check refuses to use it, as PyTorch does, but it is never overwritten); there are no
 //! views, so in-place updates through a view do not exist; in-place ops take a tensor
-//! operand (`z.add_(&Tensor::scalar(2.0))` for PyTorch's `z.add_(2)`).
+//! operand (`z.add_(&Tensor::scalar(2.0))` for PyTorch's `z.add_(2)`); [`grad`] gives zeros
+//! for an input the output does not depend on, where PyTorch raises an error unless
+//! `allow_unused=True`.
 
 mod backward;
 mod display;
+mod double_backward;
 mod error;
+mod grad;
 mod graph;
 mod hook;
 mod matrix_ops;
@@ -126,6 +166,7 @@ mod tangent;
 mod tensor;
 
 pub use error::{GradError, Shape};
+pub use grad::{grad, grad_create_graph, hvp};
 pub use hook::HookHandle;
 pub use no_grad::{is_grad_enabled, no_grad, NoGradGuard};
 pub use tensor::Tensor;

@@ -72,3 +72,24 @@ impl Drop for NoGradGuard {
         set_grad_enabled(self.previous);
     }
 }
+
+/// Sets grad mode until it is dropped, then restores the previous mode: a recorded
+/// backward pass turns it on, as PyTorch's engine sets it to `create_graph`.
+pub(crate) struct GradModeGuard {
+    previous: bool,
+}
+
+impl GradModeGuard {
+    /// Sets grad mode to `enabled` for the current thread.
+    pub(crate) fn set(enabled: bool) -> Self {
+        GradModeGuard {
+            previous: set_grad_enabled(enabled),
+        }
+    }
+}
+
+impl Drop for GradModeGuard {
+    fn drop(&mut self) {
+        set_grad_enabled(self.previous);
+    }
+}

@@ -42,6 +42,47 @@ pub(crate) trait BackwardFn {
     fn saves_values(&self) -> bool {
         true
     }
+
+    /// The same vector-Jacobian products as [`BackwardFn::backward`], computed with
+    /// `Tensor` ops so that they are recorded (`create_graph`): `g` is the gradient of
+    /// the op's output, and [`Recorder`] turns the values the op saved back into
+    /// tensors that lead into the graph. Returns the gradient of each input that
+    /// [`Recorder::needs`] (`None` elsewhere), of that input's shape.
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2];
+}
+
+/// What a recorded (`create_graph`) backward reads the op's values through: as tensors
+/// whose `grad_fn` is the node that computed them (PyTorch's unpacked `SavedVariable`),
+/// so the gradient it computes is differentiable with respect to them.
+pub(crate) struct Recorder<'a> {
+    /// The node whose backward runs.
+    pub(crate) node: &'a Rc<Node>,
+    /// Which inputs take a gradient in this pass.
+    pub(crate) needs: [bool; 2],
+}
+
+impl Recorder<'_> {
+    /// Whether input `i` takes a gradient.
+    #[inline]
+    pub(crate) fn needs(&self, i: usize) -> bool {
+        self.needs[i]
+    }
+
+    /// Input `i`, whose saved value is `value`: the leaf itself when it is a leaf that
+    /// requires grad, a tensor on `value` computed by the input's node when an op
+    /// computed it, else a constant.
+    pub(crate) fn input(&self, i: usize, value: &Rc<DMatrix<f64>>) -> Tensor {
+        match &self.node.inputs[i] {
+            Some(Edge::Leaf(t)) => t.clone(),
+            Some(Edge::Node(node)) => Tensor::on_node(Rc::clone(node), Rc::clone(value)),
+            None => Tensor::leaf(Rc::clone(value)),
+        }
+    }
+
+    /// The op's output, whose saved value is `value`, computed by this node.
+    pub(crate) fn output(&self, value: &Rc<DMatrix<f64>>) -> Tensor {
+        Tensor::on_node(Rc::clone(self.node), Rc::clone(value))
+    }
 }
 
 /// How a backward reads one input of its op.

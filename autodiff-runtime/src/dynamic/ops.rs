@@ -8,8 +8,9 @@ use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
+use super::double_backward::{broadcast_vjp, TensorDerivative, TensorPartials};
 use super::error::{GradError, Shape};
-use super::node::{BackwardFn, GradSink, Read, Saves};
+use super::node::{BackwardFn, GradSink, Read, Recorder, Saves};
 use super::tensor::Tensor;
 #[allow(unused_imports)] // the table's markers, named by the generated methods
 use crate::rules::*;
@@ -48,7 +49,7 @@ struct Elementwise<R> {
     y: Option<Rc<Matrix>>,
 }
 
-impl<R: ElementwiseRule> BackwardFn for Elementwise<R> {
+impl<R: ElementwiseRule + TensorDerivative> BackwardFn for Elementwise<R> {
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let rule = self.rule;
         let saved = self
@@ -59,6 +60,19 @@ impl<R: ElementwiseRule> BackwardFn for Elementwise<R> {
         let x = self.x.as_ref().unwrap_or(saved).as_slice();
         let y = self.y.as_ref().unwrap_or(saved).as_slice();
         sink.add_map(0, g, |k, gk| gk * rule.df(x[k], y[k]));
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        // As above, the value not kept stands in for the one the derivative ignores.
+        let x = self.x.as_ref().map(|x| r.input(0, x));
+        let y = self.y.as_ref().map(|y| r.output(y));
+        let (x, y) = match (x, y) {
+            (Some(x), Some(y)) => (x, y),
+            (Some(x), None) => (x.clone(), x),
+            (None, Some(y)) => (y.clone(), y),
+            (None, None) => unreachable!("an elementwise backward keeps a value"),
+        };
+        [Some(g * &R::df_tensor(self.rule, &x, &y)), None]
     }
 }
 
@@ -76,18 +90,24 @@ impl BackwardFn for Scale {
     fn saves_values(&self) -> bool {
         false
     }
+
+    fn backward_recorded(&self, g: &Tensor, _r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        [Some(g * self.c), None]
+    }
 }
 
 /// Backward of a binary elementwise op between two tensors, through the rules'
 /// broadcasting dispatch (which sums a broadcast operand's gradient back to its shape).
-struct Binary<Op> {
+struct Binary<Op, R> {
     op: Op,
+    /// The scalar rule of `op`, whose [`TensorPartials`] a recorded backward uses.
+    rule: R,
     a: Rc<Matrix>,
     b: Rc<Matrix>,
     y: Rc<Matrix>,
 }
 
-impl<Op: Copy> BackwardFn for Binary<Op>
+impl<Op: Copy, R: TensorPartials> BackwardFn for Binary<Op, R>
 where
     Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
 {
@@ -100,6 +120,17 @@ where
             binary_vjp_rhs(op, a, b, y, &g, gb)
         });
     }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (a, b, y) = (r.input(0, &self.a), r.input(1, &self.b), r.output(&self.y));
+        let rule = self.rule;
+        [
+            r.needs(0)
+                .then(|| broadcast_vjp(g, &R::da_tensor(rule, &a, &b, &y), a.shape())),
+            r.needs(1)
+                .then(|| broadcast_vjp(g, &R::db_tensor(rule, &a, &b, &y), b.shape())),
+        ]
+    }
 }
 
 /// Backward of `tensor op c` for an `f64` constant `c`.
@@ -110,12 +141,19 @@ struct ConstRight<R> {
     y: Rc<Matrix>,
 }
 
-impl<R: BinaryRule> BackwardFn for ConstRight<R> {
+impl<R: BinaryRule + TensorPartials> BackwardFn for ConstRight<R> {
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let (a, y) = (&*self.a, &*self.y);
         sink.add_with(0, a.shape(), |ga, _beta| {
             binary_vjp_lhs(self.rule, a, &self.c, y, &g, ga)
         });
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (a, y) = (r.input(0, &self.a), r.output(&self.y));
+        let b = Tensor::scalar(self.c);
+        let da = R::da_tensor(self.rule, &a, &b, &y);
+        [Some(broadcast_vjp(g, &da, a.shape())), None]
     }
 }
 
@@ -127,12 +165,20 @@ struct ConstLeft<R> {
     y: Rc<Matrix>,
 }
 
-impl<R: BinaryRule> BackwardFn for ConstLeft<R> {
+impl<R: BinaryRule + TensorPartials> BackwardFn for ConstLeft<R> {
     fn backward(&self, g: Matrix, sink: &mut GradSink<'_>) {
         let (b, y) = (&*self.b, &*self.y);
         sink.add_with(0, b.shape(), |gb, _beta| {
             binary_vjp_rhs(self.rule, &self.c, b, y, &g, gb)
         });
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        // The tensor is the node's only input.
+        let (b, y) = (r.input(0, &self.b), r.output(&self.y));
+        let a = Tensor::scalar(self.c);
+        let db = R::db_tensor(self.rule, &a, &b, &y);
+        [Some(broadcast_vjp(g, &db, b.shape())), None]
     }
 }
 
@@ -155,6 +201,14 @@ impl BackwardFn for Linear {
 
     fn saves_values(&self) -> bool {
         false
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let scaled = |c: f64| if c == 1.0 { g.clone() } else { g * c };
+        [
+            r.needs(0).then(|| scaled(self.ca)),
+            r.needs(1).then(|| scaled(self.cb)),
+        ]
     }
 }
 
@@ -218,7 +272,7 @@ fn binary_op<Op, R>(
 ) -> Result<Tensor, GradError>
 where
     Op: Copy + 'static,
-    R: BinaryRule + 'static,
+    R: BinaryRule + TensorPartials + 'static,
     Matrix: BinaryOp<Op, Matrix, Output = Matrix>,
 {
     match (a, b) {
@@ -234,6 +288,7 @@ where
                 |y| {
                     Box::new(Binary {
                         op,
+                        rule,
                         a: av,
                         b: bv,
                         y: Rc::clone(y),
@@ -291,7 +346,7 @@ fn linear<R>(
     b: Operand<'_>,
 ) -> Result<Tensor, GradError>
 where
-    R: ElementwiseBinary + BinaryRule + 'static,
+    R: ElementwiseBinary + BinaryRule + TensorPartials + 'static,
     Matrix: BinaryOp<R, Matrix, Output = Matrix> + BinaryOp<R, f64, Output = Matrix>,
     f64: BinaryOp<R, Matrix, Output = Matrix>,
 {
@@ -381,8 +436,21 @@ macro_rules! tensor_methods {
 autodiff_ops::for_each_op!(tensor_methods);
 
 impl Tensor {
+    /// A copy of this tensor (sharing the value, copied on write), recorded as
+    /// `CloneBackward0` (the gradient passes through): what a recorded backward pass
+    /// stores as a leaf's first gradient, as PyTorch's `AccumulateGrad` does.
+    pub(crate) fn recorded_clone(&self) -> Tensor {
+        Tensor::from_op(
+            self.value_rc(),
+            "CloneBackward0",
+            [Some(self), None],
+            Saves::NOTHING,
+            |_| Box::new(Linear { ca: 1.0, cb: 0.0 }),
+        )
+    }
+
     /// Applies an elementwise rule, recording its backward.
-    fn unary<R: ElementwiseRule + 'static>(&self, rule: R) -> Tensor {
+    fn unary<R: ElementwiseRule + TensorDerivative + 'static>(&self, rule: R) -> Tensor {
         let x = self.value_rc();
         let y = Rc::new(x.map(|v| rule.f(v)));
         let (keep_x, keep_y) = match R::READS {

@@ -48,6 +48,14 @@ impl PtrIndex {
         }
     }
 
+    /// An empty index that has not allocated (a placeholder while one is in use).
+    pub(crate) fn empty() -> Self {
+        PtrIndex {
+            keys: Vec::new(),
+            map: None,
+        }
+    }
+
     /// The number given to `key`, if it was seen.
     pub(crate) fn get(&self, key: *const ()) -> Option<usize> {
         match &self.map {

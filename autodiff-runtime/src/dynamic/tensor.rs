@@ -9,7 +9,7 @@ use super::backward::run_backward;
 use super::error::GradError;
 use super::hook::{HookEntry, HookHandle};
 use super::no_grad::is_grad_enabled;
-use super::node::{BackwardFn, Edge, GradSink, Node, SavedVersion, Saves, SAVED_OUTPUT};
+use super::node::{BackwardFn, Edge, GradSink, Node, Recorder, SavedVersion, Saves, SAVED_OUTPUT};
 use super::storage::Storage;
 
 /// The state behind a [`Tensor`] handle, besides its value.
@@ -74,6 +74,20 @@ impl Tensor {
                 hooks: Vec::new(),
             })),
             storage,
+        }
+    }
+
+    /// A tensor holding `value` whose `grad_fn` is `node`: how a recorded backward sees
+    /// a value that node computed (the gradient flows into `node`).
+    pub(crate) fn on_node(node: Rc<Node>, value: Rc<DMatrix<f64>>) -> Tensor {
+        Tensor {
+            data: Rc::new(RefCell::new(TensorData {
+                requires_grad: true,
+                grad_fn: Some(node),
+                grad: None,
+                hooks: Vec::new(),
+            })),
+            storage: Storage::new(value),
         }
     }
 
@@ -655,6 +669,14 @@ impl BackwardFn for CopyGrad {
         // `add_with` leaves a gradient that is there unchanged, or starts one of zeros.
         sink.add_with(0, self.shape, |_, _| {});
         sink.add_scaled(1, 1.0, g);
+    }
+
+    fn backward_recorded(&self, g: &Tensor, r: &Recorder<'_>) -> [Option<Tensor>; 2] {
+        let (rows, cols) = self.shape;
+        [
+            r.needs(0).then(|| Tensor::zeros(rows, cols)),
+            r.needs(1).then(|| g.clone()),
+        ]
     }
 
     fn saves_values(&self) -> bool {
