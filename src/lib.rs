@@ -58,7 +58,7 @@ pub mod __private {
     pub use autodiff_runtime::graph::Graph;
     pub use autodiff_runtime::rules::*;
     pub use autodiff_runtime::second_order::{
-        dual_constant, dual_lift, dual_split, hessian_columns,
+        dual_constant, dual_lift, dual_split, hessian_columns, DualArg, DualSplit, DualStruct,
     };
     pub use autodiff_runtime::tangent::{
         child_path as tangent_child_path, fields_accumulate, fields_adjoint_zero, fields_finish,

@@ -259,3 +259,48 @@ fn hvp_through_a_call_of_a_generic_function() {
         );
     }
 }
+
+/// The MLP as users write it: a `#[derive(Tangent)]` struct of parameters.
+#[derive(Debug, Clone, Tangent)]
+struct Mlp {
+    w1: DMatrix<f64>,
+    b1: RowDVector<f64>,
+    w2: DMatrix<f64>,
+}
+
+#[differentiable(wrt(m), jvp, hvp)]
+fn struct_loss(m: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let hidden = (x * &m.w1 + &m.b1).tanh();
+    cross_entropy(&(hidden * &m.w2), labels)
+}
+
+#[test]
+fn a_struct_parameter_gives_the_same_second_order_as_its_fields() {
+    let (w1, b1, w2, x, labels) = mlp_inputs();
+    let m = Mlp {
+        w1: w1.clone(),
+        b1: b1.clone(),
+        w2: w2.clone(),
+    };
+    let v = Mlp {
+        w1: DMatrix::from_fn(3, 4, |i, j| (i as f64 - j as f64) * 0.1),
+        b1: RowDVector::from_fn(4, |_, j| 0.2 - 0.05 * j as f64),
+        w2: DMatrix::from_fn(4, 2, |i, j| 0.1 * (i + j) as f64 - 0.2),
+    };
+    let (value, g, hv) = struct_loss_hvp(&m, &x, &labels, &StructLossGrad { m: v.clone() });
+    let fields_v = MlpLossGrad {
+        w1: v.w1.clone(),
+        b1: v.b1.clone(),
+        w2: v.w2.clone(),
+    };
+    let (value_f, g_f, hv_f) = mlp_loss_hvp(&w1, &b1, &w2, &x, &labels, &fields_v);
+    assert_eq!(value.to_bits(), value_f.to_bits());
+    assert_eq!((g.m.w1, g.m.b1, g.m.w2), (g_f.w1, g_f.b1, g_f.w2));
+    assert_eq!((hv.m.w1, hv.m.b1, hv.m.w2), (hv_f.w1, hv_f.b1, hv_f.w2));
+    let (_, d) = struct_loss_jvp(&m, &x, &labels, &StructLossGrad { m: v });
+    let (_, d_f) = mlp_loss_jvp(&w1, &b1, &w2, &x, &labels, &fields_v);
+    assert_eq!(d.to_bits(), d_f.to_bits());
+    let (_, _, h) = struct_loss_hessian(&m, &x, &labels);
+    let (_, _, h_f) = mlp_loss_hessian(&w1, &b1, &w2, &x, &labels);
+    assert_eq!(h, h_f);
+}

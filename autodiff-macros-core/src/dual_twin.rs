@@ -27,8 +27,18 @@ pub fn twin_ident(name: &Ident) -> Ident {
     format_ident!("__ad_dual_{}", name.unraw())
 }
 
-/// The twin of `item`, a function written for `f64` or `f32`.
-pub fn twin(item: &syn::ItemFn) -> syn::ItemFn {
+/// `ty` with every `f64`/`f32` the scalar `__AdS` (for the fields of a struct's twin).
+pub fn scalar_type(ty: &syn::Type) -> syn::Type {
+    let scalar = Ident::new(SCALAR, Span::call_site());
+    let mut ty = ty.clone();
+    Rewrite { scalar: &scalar }.visit_type_mut(&mut ty);
+    ty
+}
+
+/// The twin of `item`, a function written for `f64` or `f32`. The parameters named in
+/// `structs` (differentiated `#[derive(Tangent)]` structs) take the struct's own twin,
+/// `<Mlp as DualStruct<__AdS>>::Twin`.
+pub fn twin(item: &syn::ItemFn, structs: &[Ident]) -> syn::ItemFn {
     let mut twin = item.clone();
     twin.sig.ident = twin_ident(&item.sig.ident);
     twin.vis = syn::Visibility::Inherited;
@@ -42,11 +52,30 @@ pub fn twin(item: &syn::ItemFn) -> syn::ItemFn {
         .insert(0, syn::parse_quote!(#scalar: ::autodiff::Real));
     let mut r = Rewrite { scalar: &scalar };
     for input in twin.sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(pt) = input {
+            let named = matches!(&*pt.pat, syn::Pat::Ident(pi) if structs.contains(&pi.ident));
+            if named {
+                struct_twin(&mut pt.ty, &scalar);
+                continue;
+            }
+        }
         r.visit_fn_arg_mut(input);
     }
     r.visit_return_type_mut(&mut twin.sig.output);
     r.visit_block_mut(&mut twin.block);
     twin
+}
+
+/// `Mlp` (or `&Mlp`) as `<Mlp as DualStruct<__AdS>>::Twin` (behind the same reference).
+fn struct_twin(ty: &mut syn::Type, scalar: &Ident) {
+    match ty {
+        syn::Type::Reference(r) => struct_twin(&mut r.elem, scalar),
+        syn::Type::Paren(p) => struct_twin(&mut p.elem, scalar),
+        t => {
+            let span = t.span();
+            *t = syn::parse_quote_spanned!(span=> <#t as ::autodiff::__private::DualStruct<#scalar>>::Twin);
+        }
+    }
 }
 
 /// The float type a non-generic function is written for: `f32` if a parameter or the
@@ -187,7 +216,7 @@ mod tests {
                 a * b * s + w.sum()
             }
         };
-        let t = twin(&item).to_token_stream().to_string();
+        let t = twin(&item, &[]).to_token_stream().to_string();
         assert!(
             t.contains("fn __ad_dual_f < __AdS : :: autodiff :: Real >"),
             "{t}"

@@ -189,7 +189,13 @@ fn dual_items(
     if !scalars.is_empty() {
         return wrappers;
     }
-    let twin = crate::dual_twin::twin(func);
+    let structs: Vec<proc_macro2::Ident> = sig
+        .params
+        .iter()
+        .filter(|p| p.wrt && p.kind == sig::Kind::Struct)
+        .map(|p| p.ident.clone())
+        .collect();
+    let twin = crate::dual_twin::twin(func, &structs);
     let wrt = args.wrt.iter().flatten();
     let attr = if args.wrt.is_some() {
         quote::quote!(wrt(#(#wrt),*))

@@ -26,6 +26,7 @@
 mod args;
 mod check;
 mod codegen;
+mod derive_dual;
 mod derive_tangent;
 mod dual_twin;
 mod errors;
@@ -77,7 +78,12 @@ pub fn relower_loops_on_growth(on: bool) {
 /// Expands `#[derive(Tangent)]` on `input`. Never panics.
 pub fn derive_tangent(input: TokenStream) -> TokenStream {
     match syn::parse2::<syn::DeriveInput>(input) {
-        Ok(input) => derive_tangent::expand(input).unwrap_or_else(syn::Error::into_compile_error),
+        Ok(input) => {
+            let twin = derive_dual::twin_items(&input);
+            let tangent =
+                derive_tangent::expand(input).unwrap_or_else(syn::Error::into_compile_error);
+            quote::quote!(#tangent #twin)
+        }
         Err(e) => e.into_compile_error(),
     }
 }

@@ -140,6 +140,8 @@ pub fn classify(ty: &Type) -> Kind {
                 Kind::Struct
             }
         }
+        // `<Mlp as DualStruct<S>>::Twin`: a struct's dual twin (see `dual_twin`).
+        Type::Path(p) if p.qself.is_some() => Kind::Struct,
         Type::Paren(p) => classify(&p.elem),
         Type::Group(g) => classify(&g.elem),
         _ => Kind::Constant,

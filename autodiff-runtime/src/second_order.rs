@@ -108,6 +108,19 @@ impl<T: Real, const N: usize> DualArg for [T; N] {
     }
 }
 
+/// The dual twin of a `#[derive(Tangent)]` struct: the same fields on the scalar `S`
+/// (`DMatrix<f64>` as `DMatrix<S>`), which `jvp` and `hvp` functions run on at
+/// `S = Dual<f64>`. The derive implements it for a struct whose fields (all but
+/// `#[tangent(skip)]` ones) are written with `f64` or `f32`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no dual twin, so a `jvp` or `hvp` function cannot differentiate it",
+    note = "`#[derive(Tangent)]` gives a twin to a struct whose every differentiated field is written with `f64` or `f32` (`DMatrix<f64>`, `Vec<f64>`, `f64`); pass the fields of other structs as parameters of their own"
+)]
+pub trait DualStruct<S: Real> {
+    /// The struct on `S`.
+    type Twin: Tangent<Scalar = S> + Clone + std::fmt::Debug;
+}
+
 /// `x` with tangent `t`: see [`DualArg::lift`].
 #[inline]
 pub fn dual_lift<A: DualArg + ?Sized>(x: &A, t: &A::Tangent) -> A::Lifted {

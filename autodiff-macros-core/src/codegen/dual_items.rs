@@ -165,8 +165,8 @@ pub fn generate(
     Ok(out)
 }
 
-/// What makes the dual items impossible: a method, a custom VJP, a differentiated struct,
-/// `hvp` on a function whose result is not a scalar.
+/// What makes the dual items impossible: a method, a custom VJP, `hvp` on a function
+/// whose result is not a scalar.
 fn check(item: &syn::ItemFn, sig: &Signature, args: &Args) -> Result<(), syn::Error> {
     let flag = args.hvp.as_ref().or(args.jvp.as_ref()).expect("asked for");
     if sig.method.is_some() || item.sig.receiver().is_some() {
@@ -189,19 +189,6 @@ fn check(item: &syn::ItemFn, sig: &Signature, args: &Args) -> Result<(), syn::Er
             ));
         }
     }
-    for p in sig
-        .params
-        .iter()
-        .filter(|p| p.wrt && p.kind == Kind::Struct)
-    {
-        return Err(syn::Error::new_spanned(
-            &p.ty,
-            format!(
-                "`{flag}` cannot differentiate the struct parameter `{}` yet (its fields would need dual numbers): pass its fields as parameters, or leave it out of `wrt(..)`",
-                p.ident
-            ),
-        ));
-    }
     Ok(())
 }
 
@@ -212,7 +199,7 @@ fn lifted_args(sig: &Signature, tangent: &Ident) -> (Vec<TokenStream>, Vec<Token
     let mut passed = Vec::new();
     for p in &sig.params {
         let id = &p.ident;
-        if matches!(p.kind, Kind::Constant | Kind::Struct) {
+        if p.kind == Kind::Constant || (p.kind == Kind::Struct && !p.wrt) {
             passed.push(quote!(#id));
             continue;
         }
