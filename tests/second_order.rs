@@ -304,3 +304,41 @@ fn a_struct_parameter_gives_the_same_second_order_as_its_fields() {
     let (_, _, h_f) = mlp_loss_hessian(&w1, &b1, &w2, &x, &labels);
     assert_eq!(h, h_f);
 }
+
+/// The static `hvp` and the tape's (`autodiff::dynamic::hvp`: recorded gradients
+/// differentiated again) on the same MLP.
+#[test]
+fn static_hvp_equals_the_tape_hvp() {
+    use autodiff::dynamic::{self, Tensor};
+    let (w1, b1, w2, x, labels) = mlp_inputs();
+    let v = MlpLossGrad {
+        w1: DMatrix::from_fn(3, 4, |i, j| (i as f64 - j as f64) * 0.1),
+        b1: RowDVector::from_fn(4, |_, j| 0.2 - 0.05 * j as f64),
+        w2: DMatrix::from_fn(4, 2, |i, j| 0.1 * (i + j) as f64 - 0.2),
+    };
+    let (value, g, hv) = mlp_loss_hvp(&w1, &b1, &w2, &x, &labels, &v);
+    let row = |r: &RowDVector<f64>| DMatrix::from_row_slice(1, r.len(), r.as_slice());
+    let tw1 = Tensor::from(w1.clone()).requires_grad();
+    let tb1 = Tensor::from(row(&b1)).requires_grad();
+    let tw2 = Tensor::from(w2.clone()).requires_grad();
+    let tx = Tensor::from(x.clone());
+    let loss = (&tx.matmul(&tw1) + &tb1).tanh().matmul(&tw2).cross_entropy(&labels);
+    assert!((loss.item() - value).abs() < 1e-14);
+    let (vw1, vb1, vw2) = (
+        Tensor::from(v.w1.clone()),
+        Tensor::from(row(&v.b1)),
+        Tensor::from(v.w2.clone()),
+    );
+    let tape = dynamic::hvp(&loss, &[&tw1, &tb1, &tw2], &[&vw1, &vb1, &vw2]).unwrap();
+    assert!((tape[0].value() - &hv.w1).amax() < 1e-13);
+    assert!((tape[1].value() - row(&hv.b1)).amax() < 1e-13);
+    assert!((tape[2].value() - &hv.w2).amax() < 1e-13);
+    let first = dynamic::grad(&loss, &[&tw1]).unwrap();
+    assert!((first[0].value() - &g.w1).amax() < 1e-14);
+    // The seed's x^3 on the tape: 12 and 12.
+    let x = Tensor::scalar(2.0).requires_grad();
+    let y = x.powi(3);
+    let dy = dynamic::grad_create_graph(&y, &[&x]).unwrap();
+    let d2y = dynamic::grad(&dy[0], &[&x]).unwrap();
+    assert_eq!((dy[0].item(), d2y[0].item()), (12.0, 12.0));
+}

@@ -15,8 +15,9 @@
 //!
 //! A field whose type mentions `f64`/`f32` gets the scalar in its place; a
 //! `#[tangent(skip)]` field keeps its type and is cloned. Only structs whose every other
-//! field is written with a float get a twin (a nested struct or a `Tensor` field may have
-//! none); generic structs (over `T: Real`) and tuple structs get none.
+//! field is a float, a nalgebra matrix of floats, or an array or `Vec` of those get a twin
+//! (a nested struct or a `Tensor` field may have none); generic structs (over `T: Real`)
+//! and tuple structs get none.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -34,14 +35,10 @@ pub fn twin_items(input: &DeriveInput) -> TokenStream {
     if !input.generics.params.is_empty() {
         return quote!();
     }
-    // Every differentiated field written with a float: other fields (a nested struct, a
+    // Every differentiated field one the runtime lifts: other fields (a nested struct, a
     // `Tensor`) may have no twin.
     let skipped = |f: &syn::Field| f.attrs.iter().any(|a| a.path().is_ident("tangent"));
-    if named
-        .named
-        .iter()
-        .any(|f| !skipped(f) && !mentions_float(&f.ty))
-    {
+    if named.named.iter().any(|f| !skipped(f) && !twinnable(&f.ty)) {
         return quote!();
     }
     let Some(float) = float_of(named.named.iter().filter(|f| !skipped(f)).map(|f| &f.ty)) else {
@@ -81,7 +78,13 @@ pub fn twin_items(input: &DeriveInput) -> TokenStream {
                 quote!(let (#re, #eps) = (::core::clone::Clone::clone(&self.#name), self.#name);),
             );
         } else {
-            lifts.push(quote!(#name: #p::dual_lift(&self.#name, &t.#name)));
+            // A sequence's tangent is a slice.
+            let t = if is_sequence(&f.ty) {
+                quote!(&t.#name[..])
+            } else {
+                quote!(&t.#name)
+            };
+            lifts.push(quote!(#name: #p::dual_lift(&self.#name, #t)));
             constants.push(quote!(#name: #p::dual_constant(&self.#name)));
             splits.push(quote!(let (#re, #eps) = #p::dual_split(self.#name);));
         }
@@ -140,6 +143,41 @@ pub fn twin_items(input: &DeriveInput) -> TokenStream {
                 (#ident { #(#re_fields),* }, #ident { #(#eps_fields),* })
             }
         }
+    }
+}
+
+/// Whether the runtime can lift `ty` to dual numbers: a float, a nalgebra matrix of
+/// floats, or an array or `Vec` of those.
+fn twinnable(ty: &Type) -> bool {
+    fn leaf(ty: &Type) -> bool {
+        mentions_float(ty)
+            && matches!(
+                crate::sig::classify(ty),
+                crate::sig::Kind::Scalar | crate::sig::Kind::Matrix
+            )
+    }
+    match ty {
+        Type::Array(a) => leaf(&a.elem),
+        Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(s) if s.ident == "Vec" => match &s.arguments {
+                syn::PathArguments::AngleBracketed(a) => {
+                    a.args.len() == 1
+                        && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if leaf(t))
+                }
+                _ => false,
+            },
+            _ => leaf(ty),
+        },
+        _ => false,
+    }
+}
+
+/// Whether `ty` is an array or a `Vec`.
+fn is_sequence(ty: &Type) -> bool {
+    match ty {
+        Type::Array(_) => true,
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        _ => false,
     }
 }
 

@@ -63,7 +63,7 @@ where
     }
 }
 
-fn lift_slice<T: Real>(x: &[T], t: &[T]) -> Vec<Dual<T>> {
+fn lift_slice<P: DualArg<Tangent = P>>(x: &[P], t: &[P]) -> Vec<P::Lifted> {
     assert_eq!(
         x.len(),
         t.len(),
@@ -71,40 +71,45 @@ fn lift_slice<T: Real>(x: &[T], t: &[T]) -> Vec<Dual<T>> {
         x.len(),
         t.len()
     );
-    x.iter().zip(t).map(|(&x, &t)| Dual::new(x, t)).collect()
+    x.iter().zip(t).map(|(x, t)| x.lift(t)).collect()
 }
 
-impl<T: Real> DualArg for [T] {
-    type Lifted = Vec<Dual<T>>;
-    type Tangent = [T];
-    fn lift(&self, t: &[T]) -> Vec<Dual<T>> {
+impl<P: DualArg<Tangent = P>> DualArg for [P] {
+    type Lifted = Vec<P::Lifted>;
+    type Tangent = [P];
+    fn lift(&self, t: &[P]) -> Vec<P::Lifted> {
         lift_slice(self, t)
     }
-    fn lift_constant(&self) -> Vec<Dual<T>> {
-        self.iter().map(|&x| Dual::new(x, T::zero())).collect()
+    fn lift_constant(&self) -> Vec<P::Lifted> {
+        self.iter().map(P::lift_constant).collect()
     }
 }
 
-impl<T: Real> DualArg for Vec<T> {
-    type Lifted = Vec<Dual<T>>;
-    type Tangent = [T];
-    fn lift(&self, t: &[T]) -> Vec<Dual<T>> {
+impl<P: DualArg<Tangent = P>> DualArg for Vec<P> {
+    type Lifted = Vec<P::Lifted>;
+    type Tangent = [P];
+    fn lift(&self, t: &[P]) -> Vec<P::Lifted> {
         lift_slice(self, t)
     }
-    fn lift_constant(&self) -> Vec<Dual<T>> {
+    fn lift_constant(&self) -> Vec<P::Lifted> {
         self[..].lift_constant()
     }
 }
 
-impl<T: Real, const N: usize> DualArg for [T; N] {
-    type Lifted = [Dual<T>; N];
-    type Tangent = [T];
-    fn lift(&self, t: &[T]) -> [Dual<T>; N] {
-        let v = lift_slice(self, t);
-        std::array::from_fn(|i| v[i])
+impl<P: DualArg<Tangent = P>, const N: usize> DualArg for [P; N] {
+    type Lifted = [P::Lifted; N];
+    type Tangent = [P];
+    fn lift(&self, t: &[P]) -> [P::Lifted; N] {
+        assert_eq!(
+            t.len(),
+            N,
+            "the tangent of an array of {N} elements has {}: give a tangent of the parameter's length",
+            t.len()
+        );
+        std::array::from_fn(|i| self[i].lift(&t[i]))
     }
-    fn lift_constant(&self) -> [Dual<T>; N] {
-        self.map(|x| Dual::new(x, T::zero()))
+    fn lift_constant(&self) -> [P::Lifted; N] {
+        std::array::from_fn(|i| self[i].lift_constant())
     }
 }
 
@@ -159,17 +164,22 @@ where
     }
 }
 
-impl<T: Real> DualSplit for Vec<Dual<T>> {
-    type Parts = Vec<T>;
-    fn split(self) -> (Vec<T>, Vec<T>) {
-        <Vec<T> as DualParts<T>>::split(self)
+impl<P: DualSplit> DualSplit for Vec<P> {
+    type Parts = Vec<P::Parts>;
+    fn split(self) -> (Vec<P::Parts>, Vec<P::Parts>) {
+        self.into_iter().map(P::split).unzip()
     }
 }
 
-impl<T: Real, const N: usize> DualSplit for [Dual<T>; N] {
-    type Parts = [T; N];
-    fn split(self) -> ([T; N], [T; N]) {
-        <[T; N] as DualParts<T>>::split(self)
+impl<P: DualSplit, const N: usize> DualSplit for [P; N] {
+    type Parts = [P::Parts; N];
+    fn split(self) -> ([P::Parts; N], [P::Parts; N]) {
+        let (re, eps): (Vec<P::Parts>, Vec<P::Parts>) = self.into_iter().map(P::split).unzip();
+        let array = |v: Vec<P::Parts>| -> [P::Parts; N] {
+            v.try_into()
+                .unwrap_or_else(|_| unreachable!("N elements split into N parts"))
+        };
+        (array(re), array(eps))
     }
 }
 
