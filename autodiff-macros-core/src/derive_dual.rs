@@ -1,14 +1,14 @@
 //! The dual twin of a `#[derive(Tangent)]` struct, so that `jvp` and `hvp` functions can
 //! differentiate it: the same fields generic over the scalar (`DMatrix<f64>` becomes
-//! `DMatrix<__AdS>`), found from the struct through `DualStruct`, with the lifting of a
+//! `DMatrix<DualScalar>`), found from the struct through `DualStruct`, with the lifting of a
 //! value and its tangent into the twin at `Dual<f64>` and the splitting back.
 //!
 //! ```text
 //! #[derive(Clone, Tangent)]
 //! struct Mlp { w1: DMatrix<f64>, b1: RowDVector<f64>, #[tangent(skip)] act: Act }
 //! // adds:
-//! struct __AdDualMlp<__AdS: Real> { w1: DMatrix<__AdS>, b1: RowDVector<__AdS>, act: Act }
-//! impl<__AdS: Real> DualStruct<__AdS> for Mlp { type Twin = __AdDualMlp<__AdS>; }
+//! struct __AdDualMlp<DualScalar: Real> { w1: DMatrix<DualScalar>, b1: RowDVector<DualScalar>, act: Act }
+//! impl<DualScalar: Real> DualStruct<DualScalar> for Mlp { type Twin = __AdDualMlp<DualScalar>; }
 //! impl DualArg for Mlp { type Lifted = __AdDualMlp<Dual<f64>>; .. }
 //! impl DualSplit for __AdDualMlp<Dual<f64>> { type Parts = Mlp; .. }
 //! ```
@@ -186,8 +186,8 @@ fn mentions_float(ty: &Type) -> bool {
     float_of(std::iter::once(ty)).is_some()
 }
 
-/// `"f32"` if the types mention `f32` and not `f64`, `"f64"` if they mention `f64`,
-/// `None` if neither.
+/// `"f32"` or `"f64"`: the one float type the types mention; `None` if they mention
+/// neither or both.
 fn float_of<'a>(types: impl Iterator<Item = &'a Type>) -> Option<&'static str> {
     #[derive(Default)]
     struct Seen {
@@ -205,8 +205,9 @@ fn float_of<'a>(types: impl Iterator<Item = &'a Type>) -> Option<&'static str> {
         seen.visit_type(t);
     }
     match (seen.f64, seen.f32) {
-        (true, _) => Some("f64"),
+        (true, false) => Some("f64"),
         (false, true) => Some("f32"),
+        // Both: the struct is refused by the `Tangent` derive already; neither: no floats.
         _ => None,
     }
 }

@@ -1,14 +1,14 @@
 //! The dual twin of a function written for `f64` or `f32`: the same function generic over
-//! a scalar `__AdS: Real`, so that forward mode (`jvp`) and forward-over-reverse
+//! a scalar `DualScalar: Real`, so that forward mode (`jvp`) and forward-over-reverse
 //! (`hvp`) can run its code, and the code of its gradient, on dual numbers
 //! (`autodiff::Dual`), which carry a tangent next to every value.
 //!
-//! The rewrite is on syntax: every type written `f64` (or `f32`) becomes `__AdS` (in
+//! The rewrite is on syntax: every type written `f64` (or `f32`) becomes `DualScalar` (in
 //! parameters, the result, annotations, turbofishes and closures); `f64::max(a, b)`
-//! becomes `__AdS::max(a, b)` (which `generics::rewrite_body` turns into `a.max(b)`);
+//! becomes `DualScalar::max(a, b)` (which `generics::rewrite_body` turns into `a.max(b)`);
 //! a constant or a conversion of the float type (`f64::EPSILON`, `std::f64::consts::PI`,
 //! `n as f64`, `f64::from(k)`) becomes a constant of the scalar
-//! (`<__AdS as Real>::c(n as f64)`); suffixed literals (`2.0f64`) lose their suffix and
+//! (`<DualScalar as Real>::c(n as f64)`); suffixed literals (`2.0f64`) lose their suffix and
 //! become values of the scalar like every other literal. A function generic over `Real`
 //! already is its own twin.
 
@@ -19,7 +19,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, Ident};
 
 /// The name of the twin's scalar type parameter.
-pub const SCALAR: &str = "__AdS";
+pub const SCALAR: &str = "DualScalar";
 
 /// The twin's name: `__ad_dual_name`.
 pub fn twin_ident(name: &Ident) -> Ident {
@@ -27,7 +27,7 @@ pub fn twin_ident(name: &Ident) -> Ident {
     format_ident!("__ad_dual_{}", name.unraw())
 }
 
-/// `ty` with every `f64`/`f32` the scalar `__AdS` (for the fields of a struct's twin).
+/// `ty` with every `f64`/`f32` the scalar `DualScalar` (for the fields of a struct's twin).
 pub fn scalar_type(ty: &syn::Type) -> syn::Type {
     let scalar = Ident::new(SCALAR, Span::call_site());
     let mut ty = ty.clone();
@@ -37,7 +37,7 @@ pub fn scalar_type(ty: &syn::Type) -> syn::Type {
 
 /// The twin of `item`, a function written for `f64` or `f32`. The parameters named in
 /// `structs` (differentiated `#[derive(Tangent)]` structs) take the struct's own twin,
-/// `<Mlp as DualStruct<__AdS>>::Twin`.
+/// `<Mlp as DualStruct<DualScalar>>::Twin`.
 pub fn twin(item: &syn::ItemFn, structs: &[Ident]) -> syn::ItemFn {
     let mut twin = item.clone();
     twin.sig.ident = twin_ident(&item.sig.ident);
@@ -66,7 +66,7 @@ pub fn twin(item: &syn::ItemFn, structs: &[Ident]) -> syn::ItemFn {
     twin
 }
 
-/// `Mlp` (or `&Mlp`) as `<Mlp as DualStruct<__AdS>>::Twin` (behind the same reference).
+/// `Mlp` (or `&Mlp`) as `<Mlp as DualStruct<DualScalar>>::Twin` (behind the same reference).
 fn struct_twin(ty: &mut syn::Type, scalar: &Ident) {
     match ty {
         syn::Type::Reference(r) => struct_twin(&mut r.elem, scalar),
@@ -119,7 +119,7 @@ fn mentions_float(p: &syn::Path) -> bool {
 }
 
 impl Rewrite<'_> {
-    /// `<__AdS as Real>::c(e)`: a constant of the scalar from an `f64` value.
+    /// `<DualScalar as Real>::c(e)`: a constant of the scalar from an `f64` value.
     fn constant(&self, e: Expr, span: Span) -> Expr {
         let s = self.scalar;
         let float = Ident::new("f64", span);
@@ -218,26 +218,26 @@ mod tests {
         };
         let t = twin(&item, &[]).to_token_stream().to_string();
         assert!(
-            t.contains("fn __ad_dual_f < __AdS : :: autodiff :: Real >"),
+            t.contains("fn __ad_dual_f < DualScalar : :: autodiff :: Real >"),
             "{t}"
         );
-        assert!(t.contains("x : __AdS"), "{t}");
-        assert!(t.contains("DMatrix < __AdS >"), "{t}");
-        assert!(t.contains("& [__AdS]"), "{t}");
-        assert!(t.contains("-> __AdS"), "{t}");
-        assert!(t.contains("let a : __AdS"), "{t}");
+        assert!(t.contains("x : DualScalar"), "{t}");
+        assert!(t.contains("DMatrix < DualScalar >"), "{t}");
+        assert!(t.contains("& [DualScalar]"), "{t}");
+        assert!(t.contains("-> DualScalar"), "{t}");
+        assert!(t.contains("let a : DualScalar"), "{t}");
         assert!(
-            t.contains("< __AdS as :: autodiff :: Real > :: c ((n) as f64)"),
+            t.contains("< DualScalar as :: autodiff :: Real > :: c ((n) as f64)"),
             "{t}"
         );
-        assert!(t.contains("__AdS :: max (x , 2.0)"), "{t}");
+        assert!(t.contains("DualScalar :: max (x , 2.0)"), "{t}");
         assert!(t.contains(":: c ((f64 :: EPSILON) as f64)"), "{t}");
         assert!(
             t.contains(":: c ((std :: f64 :: consts :: PI) as f64)"),
             "{t}"
         );
-        assert!(t.contains("sum :: < __AdS >"), "{t}");
-        assert!(t.contains("e : & __AdS"), "{t}");
+        assert!(t.contains("sum :: < DualScalar >"), "{t}");
+        assert!(t.contains("e : & DualScalar"), "{t}");
         assert!(!t.contains("pub fn"), "{t}");
     }
 

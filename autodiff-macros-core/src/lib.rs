@@ -82,7 +82,12 @@ pub fn derive_tangent(input: TokenStream) -> TokenStream {
             let twin = derive_dual::twin_items(&input);
             let tangent =
                 derive_tangent::expand(input).unwrap_or_else(syn::Error::into_compile_error);
-            quote::quote!(#tangent #twin)
+            // A refused struct gets its errors only, not the twin's consequences of them.
+            if tangent.to_string().contains("compile_error") {
+                tangent
+            } else {
+                quote::quote!(#tangent #twin)
+            }
         }
         Err(e) => e.into_compile_error(),
     }

@@ -185,7 +185,10 @@ fn check(item: &syn::ItemFn, sig: &Signature, args: &Args) -> Result<(), syn::Er
         if !sig.ret_scalar {
             return Err(syn::Error::new_spanned(
                 &sig.ret,
-                format!("`hvp` needs a scalar result (`f64`, `f32` or the scalar type parameter), as `{h}`'s Hessian is of a scalar function; this result is `{}`", sig.ret.to_token_stream()),
+                format!(
+                    "`{h}` needs a scalar result (`f64`, `f32` or the scalar type parameter): a Hessian is of a scalar function, and this one returns `{}`; keep `jvp` for it, or differentiate a scalar loss",
+                    sig.ret.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace("< ", "<")
+                ),
             ));
         }
     }

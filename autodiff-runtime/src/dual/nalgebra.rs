@@ -23,6 +23,7 @@ impl<T: Real> SimdValue for Dual<T> {
     fn extract(&self, _: usize) -> Self {
         *self
     }
+    // SAFETY: one lane: every index is in bounds, and the body reads no memory through it.
     #[inline(always)]
     unsafe fn extract_unchecked(&self, _: usize) -> Self {
         *self
@@ -31,6 +32,7 @@ impl<T: Real> SimdValue for Dual<T> {
     fn replace(&mut self, _: usize, val: Self) {
         *self = val
     }
+    // SAFETY: one lane: every index is in bounds, and the body writes only `self`.
     #[inline(always)]
     unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
         *self = val
