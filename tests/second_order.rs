@@ -105,13 +105,16 @@ fn mlp_loss(
     cross_entropy(&(hidden * w2), labels)
 }
 
-fn mlp_inputs() -> (
+/// The MLP's parameters, inputs and labels.
+type MlpInputs = (
     DMatrix<f64>,
     RowDVector<f64>,
     DMatrix<f64>,
     DMatrix<f64>,
     Vec<usize>,
-) {
+);
+
+fn mlp_inputs() -> MlpInputs {
     let w1 = DMatrix::from_fn(3, 4, |i, j| ((i * 4 + j) as f64 * 0.37).sin() * 0.5);
     let b1 = RowDVector::from_fn(4, |_, j| 0.1 * j as f64 - 0.15);
     let w2 = DMatrix::from_fn(4, 2, |i, j| ((i * 2 + j) as f64 * 0.91).cos() * 0.4);
