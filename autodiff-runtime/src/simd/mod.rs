@@ -65,6 +65,7 @@ mod detect;
 mod exp;
 mod lanes;
 mod ln;
+mod math_f32;
 mod sigmoid;
 mod slice;
 mod softplus;
@@ -75,7 +76,8 @@ mod tests;
 
 pub use detect::{has_avx2_fma, simd_level, SimdLevel};
 pub use exp::{exp, exp_m1};
-pub use lanes::Lanes;
+pub use lanes::{FloatLanes, LaneElem, Lanes};
+pub(crate) use lanes::MAX_LANES;
 pub use ln::{ln, ln_1p};
 pub use sigmoid::sigmoid;
 pub use slice::*;
@@ -85,6 +87,8 @@ pub use tanh::tanh;
 /// The portable four-lane vector ([`wide::f64x4`]), re-exported so that users of the vector
 /// API need no direct dependency on `wide`.
 pub use wide::f64x4;
+/// The portable eight-lane `f32` vector ([`wide::f32x8`]), re-exported likewise.
+pub use wide::f32x8;
 
 /// A fused loop written once for any lane type; run it with [`dispatch`].
 ///
@@ -108,4 +112,27 @@ pub fn dispatch<K: Kernel>(kernel: K) -> K::Output {
         return unsafe { avx2::run(kernel) };
     }
     kernel.run::<wide::f64x4>()
+}
+
+/// A fused loop over `f32` data written once for any eight-lane `f32` type; run it with
+/// [`dispatch_f32`]. The `f32` counterpart of [`Kernel`] (mark `run` `#[inline(always)]`
+/// for the same reason).
+pub trait KernelF32 {
+    /// What the loop returns.
+    type Output;
+    /// The loop body, generic over the lane type.
+    fn run<V: FloatLanes<Elem = f32>>(self) -> Self::Output;
+}
+
+/// Runs `kernel` on the best `f32` lane type for this CPU (see [`simd_level`]): AVX2+FMA
+/// lanes when the CPU has them, [`wide::f32x8`] elsewhere.
+#[inline]
+pub fn dispatch_f32<K: KernelF32>(kernel: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: `has_avx2_fma` returned true, so the CPU supports the `avx2` and `fma`
+        // target features that `avx2::run_f32` is compiled with.
+        return unsafe { avx2::run_f32(kernel) };
+    }
+    kernel.run::<wide::f32x8>()
 }
