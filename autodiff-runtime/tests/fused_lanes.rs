@@ -242,9 +242,23 @@ fn check_binary32<V: FloatLanes<Elem = f32>, R: BinaryRule + std::fmt::Debug>(ru
         rule.db_lanes(a, b, y).store(&mut db);
         for i in 0..8 {
             let ys = rule.f(ca[i], cb[i]);
-            assert_eq!(ulps32(ya[i], ys), 0, "{rule:?}.f_lanes({}, {})", ca[i], cb[i]);
-            assert_eq!(ulps32(da[i], rule.da(ca[i], cb[i], ys)), 0, "{rule:?}.da_lanes");
-            assert_eq!(ulps32(db[i], rule.db(ca[i], cb[i], ys)), 0, "{rule:?}.db_lanes");
+            assert_eq!(
+                ulps32(ya[i], ys),
+                0,
+                "{rule:?}.f_lanes({}, {})",
+                ca[i],
+                cb[i]
+            );
+            assert_eq!(
+                ulps32(da[i], rule.da(ca[i], cb[i], ys)),
+                0,
+                "{rule:?}.da_lanes"
+            );
+            assert_eq!(
+                ulps32(db[i], rule.db(ca[i], cb[i], ys)),
+                0,
+                "{rule:?}.db_lanes"
+            );
         }
     }
 }

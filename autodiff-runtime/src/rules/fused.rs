@@ -23,8 +23,8 @@
 // Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
 #![allow(clippy::assign_op_pattern)]
 
-use super::matrix::{ensure_shape, ensure_shape_for_overwrite};
 use super::lanes::MAX_LANES;
+use super::matrix::{ensure_shape, ensure_shape_for_overwrite};
 use super::{Add, BinaryOp, FusedKernel, FusedValue, Real};
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};

@@ -209,9 +209,7 @@ pub(super) fn ln_1p<V: FloatLanes<Elem = f32>>(x: V) -> V {
 
     let inf = c::<V>(f32::INFINITY);
     let regular = x.gt(-one).bitand(x.lt(inf));
-    let special = x
-        .eq(-one)
-        .select(-inf, x.eq(inf).select(inf, c(f32::NAN)));
+    let special = x.eq(-one).select(-inf, x.eq(inf).select(inf, c(f32::NAN)));
     // x = +-0 returns x itself, keeping the sign of zero.
     x.eq(c(0.0)).select(x, regular.select(y, special))
 }

@@ -76,19 +76,19 @@ mod tests;
 
 pub use detect::{has_avx2_fma, simd_level, SimdLevel};
 pub use exp::{exp, exp_m1};
-pub use lanes::{FloatLanes, LaneElem, Lanes};
 pub(crate) use lanes::MAX_LANES;
+pub use lanes::{FloatLanes, LaneElem, Lanes};
 pub use ln::{ln, ln_1p};
 pub use sigmoid::sigmoid;
 pub use slice::*;
 pub(crate) use slice::{lanes_in_place_f32, lanes_in_place_f64, LaneFn};
 pub use softplus::softplus;
 pub use tanh::tanh;
+/// The portable eight-lane `f32` vector ([`wide::f32x8`]), re-exported likewise.
+pub use wide::f32x8;
 /// The portable four-lane vector ([`wide::f64x4`]), re-exported so that users of the vector
 /// API need no direct dependency on `wide`.
 pub use wide::f64x4;
-/// The portable eight-lane `f32` vector ([`wide::f32x8`]), re-exported likewise.
-pub use wide::f32x8;
 
 /// A fused loop written once for any lane type; run it with [`dispatch`].
 ///

@@ -301,7 +301,11 @@ impl KernelF32 for MapF32Lanes<'_> {
     type Output = ();
     #[inline(always)]
     fn run<V: FloatLanes<Elem = f32>>(self) {
-        for (xc, oc) in self.x.chunks_exact(V::LANES).zip(self.out.chunks_exact_mut(V::LANES)) {
+        for (xc, oc) in self
+            .x
+            .chunks_exact(V::LANES)
+            .zip(self.out.chunks_exact_mut(V::LANES))
+        {
             self.f.apply(V::load(xc)).store(oc);
         }
     }
@@ -453,31 +457,84 @@ fn special_values_f32() {
     let cases: [(F32Fn, &[(f32, f32)]); 7] = [
         (
             F32Fn::Exp,
-            &[(0.0, 1.0), (-0.0, 1.0), (100.0, inf), (-110.0, 0.0), (inf, inf), (-inf, 0.0), (nan, nan)],
+            &[
+                (0.0, 1.0),
+                (-0.0, 1.0),
+                (100.0, inf),
+                (-110.0, 0.0),
+                (inf, inf),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::ExpM1,
-            &[(0.0, 0.0), (-0.0, -0.0), (100.0, inf), (-100.0, -1.0), (inf, inf), (-inf, -1.0), (nan, nan)],
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (100.0, inf),
+                (-100.0, -1.0),
+                (inf, inf),
+                (-inf, -1.0),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::Ln,
-            &[(1.0, 0.0), (0.0, -inf), (-0.0, -inf), (-1.0, nan), (inf, inf), (-inf, nan), (nan, nan)],
+            &[
+                (1.0, 0.0),
+                (0.0, -inf),
+                (-0.0, -inf),
+                (-1.0, nan),
+                (inf, inf),
+                (-inf, nan),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::Ln1p,
-            &[(0.0, 0.0), (-0.0, -0.0), (-1.0, -inf), (-2.0, nan), (inf, inf), (-inf, nan), (nan, nan)],
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (-1.0, -inf),
+                (-2.0, nan),
+                (inf, inf),
+                (-inf, nan),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::Tanh,
-            &[(0.0, 0.0), (-0.0, -0.0), (20.0, 1.0), (-20.0, -1.0), (inf, 1.0), (-inf, -1.0), (nan, nan)],
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (20.0, 1.0),
+                (-20.0, -1.0),
+                (inf, 1.0),
+                (-inf, -1.0),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::Sigmoid,
-            &[(0.0, 0.5), (200.0, 1.0), (-200.0, 0.0), (inf, 1.0), (-inf, 0.0), (nan, nan)],
+            &[
+                (0.0, 0.5),
+                (200.0, 1.0),
+                (-200.0, 0.0),
+                (inf, 1.0),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
         ),
         (
             F32Fn::Softplus,
-            &[(200.0, 200.0), (-200.0, 0.0), (inf, inf), (-inf, 0.0), (nan, nan)],
+            &[
+                (200.0, 200.0),
+                (-200.0, 0.0),
+                (inf, inf),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
         ),
     ];
     for (f, cases) in cases {
@@ -501,7 +558,10 @@ fn special_values_f32() {
                 } else {
                     got == expected && got.is_sign_negative() == expected.is_sign_negative()
                 };
-                assert!(same, "{f:?}({x:e}) [path {path}] = {got:e}, expected {expected:e}");
+                assert!(
+                    same,
+                    "{f:?}({x:e}) [path {path}] = {got:e}, expected {expected:e}"
+                );
             }
         }
     }
