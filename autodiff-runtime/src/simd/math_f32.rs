@@ -32,8 +32,8 @@ fn c<V: FloatLanes<Elem = f32>>(v: f32) -> V {
 
 /// `log2(e)`.
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
-/// Cephes' `C1`: `ln 2` rounded to 9 significant bits, so `n * C1` is exact.
-const LN2_C1: f32 = 0.693_359_375;
+/// Cephes' `C1 = 0.693359375`: `ln 2` rounded to 9 significant bits, so `n * C1` is exact.
+const LN2_C1: f32 = f32::from_bits(0x3F31_8000);
 /// Cephes' `C2 = ln 2 - C1`.
 const LN2_C2: f32 = -2.121_944_4e-4;
 /// `1.5 * 2^23`: adding and subtracting it rounds an `f32` of magnitude below `2^22` to
