@@ -10,6 +10,12 @@
 //! arithmetic from the cost of allocating (and first touching) 16 MB per call.
 //! `static_workspace` is `elementwise_grad_with`, which keeps its buffers (the gradients
 //! included) in an `autodiff::Workspace` across calls, as `handwritten` does.
+//!
+//! `static_f32` / `static_f32_workspace` / `static_f32_forward` are `static` /
+//! `static_workspace` / `static_forward` on the same inputs
+//! rounded to `f32` (`elementwise_f32`): the fused loop on eight `f32` lanes instead of
+//! four `f64`, half the bytes. Their throughput is reported in `f64` bytes like the rest,
+//! so the times compare directly.
 
 #[path = "workloads/elementwise.rs"]
 mod workload;
@@ -19,8 +25,9 @@ use autodiff::nalgebra::DVector;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use workload::{
-    elementwise, elementwise_copy, elementwise_grad, elementwise_grad_with,
-    elementwise_handwritten, elementwise_handwritten_forward, elementwise_handwritten_simd, inputs,
+    elementwise, elementwise_copy, elementwise_f32, elementwise_f32_grad,
+    elementwise_f32_grad_with, elementwise_grad, elementwise_grad_with, elementwise_handwritten,
+    elementwise_handwritten_forward, elementwise_handwritten_simd, inputs, inputs_f32,
     DynamicElementwise,
 };
 
@@ -106,6 +113,25 @@ fn bench_elementwise(c: &mut Criterion) {
     });
     g.bench_function("static_forward", |bch| {
         bch.iter(|| elementwise(black_box(&a), black_box(&b), black_box(&x)))
+    });
+    let (a32, b32, x32) = inputs_f32(N, 7);
+    g.bench_function("static_f32", |bch| {
+        bch.iter(|| elementwise_f32_grad(black_box(&a32), black_box(&b32), black_box(&x32)))
+    });
+    let mut static_ws_f32 = autodiff::Workspace::new();
+    g.bench_function("static_f32_workspace", |bch| {
+        bch.iter(|| {
+            elementwise_f32_grad_with(
+                &mut static_ws_f32,
+                black_box(&a32),
+                black_box(&b32),
+                black_box(&x32),
+            )
+            .0
+        })
+    });
+    g.bench_function("static_f32_forward", |bch| {
+        bch.iter(|| elementwise_f32(black_box(&a32), black_box(&b32), black_box(&x32)))
     });
     g.bench_function("dynamic", |bch| {
         bch.iter(|| black_box(&dynamic).loss_grad().expect("backward"))

@@ -327,6 +327,23 @@ proptest! {
         prop_assert!(slice_error(g.a.as_slice(), &sa) <= TOL);
         prop_assert!(slice_error(g.b.as_slice(), &sb) <= TOL);
     }
+
+    /// The workload on `f32` inputs (fused on eight `f32` lanes) against the `f64`
+    /// gradient of the same rounded inputs: agreement to `f32` precision.
+    #[test]
+    fn elementwise_f32_agrees_with_f64(n in 1usize..64, seed in any::<u64>()) {
+        let (a, b, x) = elementwise::inputs_f32(n, seed);
+        let (v, g) = elementwise::elementwise_f32_grad(&a, &b, &x);
+        prop_assert_eq!(v, elementwise::elementwise_f32(&a, &b, &x));
+        let wide = |m: &autodiff::nalgebra::DVector<f32>| m.map(f64::from);
+        let (v64, g64) = elementwise::elementwise_grad(&wide(&a), &wide(&b), &wide(&x));
+        let tol = 1e-5 * (1.0 + n as f64);
+        prop_assert!((f64::from(v) - v64).abs() <= tol, "value {} vs {}", v, v64);
+        for (g32, g64) in [(&g.a, &g64.a), (&g.b, &g64.b)] {
+            let g32: Vec<f64> = g32.iter().map(|&v| f64::from(v)).collect();
+            prop_assert!(slice_error(&g32, g64.as_slice()) <= 1e-5);
+        }
+    }
 }
 
 /// Every leaf of two parameter sets, flattened in the same order.

@@ -5,9 +5,10 @@
 //!
 //! - `unary`: elementwise functions `y = f(x)`. Each row carries the formula `f`, the
 //!   derivative `df(x, y)` (it may read the input `x`, the output `y`, or both: `reads`
-//!   says which, so a tape keeps only that), and optionally the same pair on four vector
-//!   lanes (`lanes`: the vector math of the runtime's `simd` module, or arithmetic that
-//!   rounds as the scalar formula does; without it a fused loop applies `f` lane by lane).
+//!   says which, so a tape keeps only that), and optionally the same pair on vector
+//!   lanes, four `f64` or eight `f32` (`lanes`: the vector math of the runtime's `simd`
+//!   module, or arithmetic that rounds as the scalar formula does; without it a fused
+//!   loop applies `f` lane by lane).
 //!   `simd: true` sends whole buffers through the vectorized kernel built from `lanes`.
 //!   Every unary row written as a method or function is also a `Tensor` method.
 //! - `binary`: elementwise functions of two arguments `y = f(a, b)` with both partials
@@ -79,7 +80,7 @@ macro_rules! for_each_op {
                 { Sqrt, method sqrt, "SqrtBackward0", reads Output, fuses true, simd false, smooth (0.2, 5.0),
                   "`sqrt x`; derivative `1/(2 sqrt x)` (infinite at 0, as in PyTorch).",
                   |x| num_traits::Float::sqrt(x), |x, y| T::c(0.5) / y,
-                  lanes |x| x.map(f64::sqrt), |x, y| V::splat(0.5) / y },
+                  lanes |x| x.sqrt(), |x, y| V::splat(0.5) / y },
                 { Cbrt, method cbrt, "CbrtBackward0", reads Output, fuses true, simd false, smooth (-3.0, 3.0),
                   "`x^(1/3)` (real, negative for negative `x`); derivative `1/(3 y^2)` (infinite at 0).",
                   |x| num_traits::Float::cbrt(x), |x, y| T::one() / (T::c(3.0) * y * y) },

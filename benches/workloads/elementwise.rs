@@ -17,6 +17,14 @@ pub fn elementwise(a: &DVector<f64>, b: &DVector<f64>, x: &DVector<f64>) -> f64 
     z.powi(2).sum()
 }
 
+/// [`elementwise`] on `f32` data: the same chain, fused the same way, on eight `f32` lanes
+/// per vector (four `f64` for [`elementwise`]).
+#[differentiable(wrt(a, b))]
+pub fn elementwise_f32(a: &DVector<f32>, b: &DVector<f32>, x: &DVector<f32>) -> f32 {
+    let z = (a.component_mul(x) + b).tanh();
+    z.powi(2).sum()
+}
+
 /// The hand-written gradient: one pass over the inputs with `f64::tanh` (scalar libm),
 /// writing both gradients into buffers the caller owns; returns the value.
 ///
@@ -206,4 +214,14 @@ pub fn inputs(n: usize, seed: u64) -> (DVector<f64>, DVector<f64>, DVector<f64>)
     let b = DVector::from_fn(n, |_, _| next());
     let x = DVector::from_fn(n, |_, _| next());
     (a, b, x)
+}
+
+/// [`inputs`] rounded to `f32`.
+pub fn inputs_f32(n: usize, seed: u64) -> (DVector<f32>, DVector<f32>, DVector<f32>) {
+    let (a, b, x) = inputs(n, seed);
+    (
+        a.map(|v| v as f32),
+        b.map(|v| v as f32),
+        x.map(|v| v as f32),
+    )
 }

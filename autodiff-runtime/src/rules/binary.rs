@@ -1,18 +1,20 @@
 //! Binary scalar rules: `y = f(a, b)` with `dy/da` and `dy/db`.
 
 use super::Real;
-use crate::simd::Lanes;
+use crate::simd::{FloatLanes, MAX_LANES};
 
 /// Applies a scalar function of three arguments lane by lane.
 #[inline(always)]
-fn lanes3<V: Lanes>(a: V, b: V, c: V, f: impl Fn(f64, f64, f64) -> f64) -> V {
-    let (a, b, c) = (a.to_array(), b.to_array(), c.to_array());
-    V::from_array([
-        f(a[0], b[0], c[0]),
-        f(a[1], b[1], c[1]),
-        f(a[2], b[2], c[2]),
-        f(a[3], b[3], c[3]),
-    ])
+fn lanes3<V: FloatLanes>(a: V, b: V, c: V, f: impl Fn(V::Elem, V::Elem, V::Elem) -> V::Elem) -> V {
+    let zero = <V::Elem as num_traits::Zero>::zero();
+    let (mut x, mut y, mut z) = ([zero; MAX_LANES], [zero; MAX_LANES], [zero; MAX_LANES]);
+    a.store(&mut x);
+    b.store(&mut y);
+    c.store(&mut z);
+    for i in 0..V::LANES {
+        x[i] = f(x[i], y[i], z[i]);
+    }
+    V::load(&x)
 }
 
 /// A scalar function of two arguments and its partial derivatives.
@@ -31,20 +33,20 @@ pub trait BinaryRule: Copy {
     fn da<T: Real>(self, a: T, b: T, y: T) -> T;
     /// `df/db`, given `a`, `b` and `y = f(a, b)`.
     fn db<T: Real>(self, a: T, b: T, y: T) -> T;
-    /// `f` on four `f64` lanes, for fused loops (default: [`Self::f`] lane by lane;
+    /// `f` on lanes (four `f64` or eight `f32`), for fused loops (default: [`Self::f`] lane by lane;
     /// arithmetic rules write the same formula on lanes, which rounds identically).
     #[inline(always)]
-    fn f_lanes<V: Lanes>(self, a: V, b: V) -> V {
+    fn f_lanes<V: FloatLanes>(self, a: V, b: V) -> V {
         a.zip_map(b, |a, b| self.f(a, b))
     }
-    /// `df/da` on four lanes (default: [`Self::da`] lane by lane).
+    /// `df/da` on lanes (default: [`Self::da`] lane by lane).
     #[inline(always)]
-    fn da_lanes<V: Lanes>(self, a: V, b: V, y: V) -> V {
+    fn da_lanes<V: FloatLanes>(self, a: V, b: V, y: V) -> V {
         lanes3(a, b, y, |a, b, y| self.da(a, b, y))
     }
-    /// `df/db` on four lanes (default: [`Self::db`] lane by lane).
+    /// `df/db` on lanes (default: [`Self::db`] lane by lane).
     #[inline(always)]
-    fn db_lanes<V: Lanes>(self, a: V, b: V, y: V) -> V {
+    fn db_lanes<V: FloatLanes>(self, a: V, b: V, y: V) -> V {
         lanes3(a, b, y, |a, b, y| self.db(a, b, y))
     }
 }

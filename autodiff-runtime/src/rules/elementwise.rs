@@ -1,7 +1,7 @@
 //! Unary elementwise rules: `y = f(x)` and `dy/dx = df(x, y)`.
 
 use super::Real;
-use crate::simd::{self, Lanes};
+use crate::simd::{self, FloatLanes};
 
 /// A unary elementwise function and its derivative.
 ///
@@ -19,16 +19,17 @@ pub trait ElementwiseRule: Copy {
     const SIMD: bool = false;
     /// What `df` reads besides the gradient (the row's `reads`): a tape keeps only that.
     const READS: autodiff_ops::Reads = autodiff_ops::Reads::Both;
-    /// `f` on four `f64` lanes at once, for fused loops. The default applies [`Self::f`]
-    /// lane by lane; rules override it with the vector math of [`crate::simd`] or with
-    /// the same formula written on lanes, which rounds exactly as the scalar one.
+    /// `f` on lanes (four `f64` or eight `f32`) at once, for fused loops. The default
+    /// applies [`Self::f`] lane by lane; rules override it with the vector math of
+    /// [`crate::simd`] or with the same formula written on lanes, which rounds exactly as
+    /// the scalar one.
     #[inline(always)]
-    fn f_lanes<V: Lanes>(self, x: V) -> V {
+    fn f_lanes<V: FloatLanes>(self, x: V) -> V {
         x.map(|v| self.f(v))
     }
-    /// `f'` on four `f64` lanes, given `x` and `y = f(x)` (default: [`Self::df`] lane by lane).
+    /// `f'` on lanes, given `x` and `y = f(x)` (default: [`Self::df`] lane by lane).
     #[inline(always)]
-    fn df_lanes<V: Lanes>(self, x: V, y: V) -> V {
+    fn df_lanes<V: FloatLanes>(self, x: V, y: V) -> V {
         x.zip_map(y, |x, y| self.df(x, y))
     }
     /// `x[i] = f(x[i])` for every element: one vectorized pass of [`Self::f_lanes`] where
@@ -89,12 +90,12 @@ macro_rules! rules_from_table {
                 }
                 $(
                     #[inline(always)]
-                    fn f_lanes<V: Lanes>(self, $lx: V) -> V {
+                    fn f_lanes<V: FloatLanes>(self, $lx: V) -> V {
                         $lf
                     }
                     #[inline(always)]
                     #[allow(unused_variables)]
-                    fn df_lanes<V: Lanes>(self, $ldx: V, $ly: V) -> V {
+                    fn df_lanes<V: FloatLanes>(self, $ldx: V, $ly: V) -> V {
                         $ldf
                     }
                 )?
@@ -128,17 +129,17 @@ macro_rules! rules_from_table {
                 }
                 $(
                     #[inline(always)]
-                    fn f_lanes<V: Lanes>(self, $la: V, $lb: V) -> V {
+                    fn f_lanes<V: FloatLanes>(self, $la: V, $lb: V) -> V {
                         $lbf
                     }
                     #[inline(always)]
                     #[allow(unused_variables)]
-                    fn da_lanes<V: Lanes>(self, $lda_a: V, $lda_b: V, $lda_y: V) -> V {
+                    fn da_lanes<V: FloatLanes>(self, $lda_a: V, $lda_b: V, $lda_y: V) -> V {
                         $lda
                     }
                     #[inline(always)]
                     #[allow(unused_variables)]
-                    fn db_lanes<V: Lanes>(self, $ldb_a: V, $ldb_b: V, $ldb_y: V) -> V {
+                    fn db_lanes<V: FloatLanes>(self, $ldb_a: V, $ldb_b: V, $ldb_y: V) -> V {
                         $ldb
                     }
                 )?
@@ -189,7 +190,7 @@ impl ElementwiseRule for PowI {
         }
     }
     #[inline(always)]
-    fn f_lanes<V: Lanes>(self, x: V) -> V {
+    fn f_lanes<V: FloatLanes>(self, x: V) -> V {
         // `powi` of small exponents is repeated multiplication: the same rounding as
         // the scalar `powi` for 2 and 3 (checked against it in the tests).
         match self.0 {
@@ -199,7 +200,7 @@ impl ElementwiseRule for PowI {
         }
     }
     #[inline(always)]
-    fn df_lanes<V: Lanes>(self, x: V, y: V) -> V {
+    fn df_lanes<V: FloatLanes>(self, x: V, y: V) -> V {
         match self.0 {
             0 => V::splat(0.0),
             1 => V::splat(1.0),

@@ -5,10 +5,10 @@
 //!
 //! The macro writes the chain's scalar code once, as a method generic over
 //! [`FusedValue`] ([`FusedMap::eval`] forward, [`FusedVjp::vjp`] reverse); these drivers
-//! run it over whole matrices, four `f64` elements at a time on the vector math of
-//! [`crate::simd`] (AVX2+FMA when the CPU has them, chosen at run time), or one `f32`
-//! element at a time. The last, partial group of four is padded with the last element
-//! of each input, so every element goes through the same vector code.
+//! run it over whole matrices, four `f64` or eight `f32` elements at a time on the vector
+//! math of [`crate::simd`] (AVX2+FMA when the CPU has them, chosen at run time). The last,
+//! partial group is padded with the last element of each input, so every element goes
+//! through the same vector code.
 //!
 //! Inputs broadcast like the ops they replace: a matrix of the output's shape is read
 //! element by element, a `1 x n` row along the rows, an `m x 1` column along the
@@ -17,12 +17,13 @@
 //!
 //! Rounding: every element is computed exactly as the unfused ops compute it (the same
 //! formulas, the same vector kernels), except sums: `fused_sum` and the reverse
-//! accumulation into a broadcast input add four partial sums, as a vectorised `sum`
+//! accumulation into a broadcast input add one partial sum per lane, as a vectorised `sum`
 //! does, instead of adding left to right.
 
 // Lane types implement `+` but not `+=` (the AVX2 type has only what `Lanes` needs).
 #![allow(clippy::assign_op_pattern)]
 
+use super::lanes::MAX_LANES;
 use super::matrix::{ensure_shape, ensure_shape_for_overwrite};
 use super::{Add, BinaryOp, FusedKernel, FusedValue, Real};
 use nalgebra::allocator::Allocator;
@@ -424,7 +425,7 @@ enum Src<'a, T> {
 }
 
 /// The sources of one column as the loops read them, without branching: source `k`
-/// gives elements `at * step[k] ..`, where a splat is four copies of its value read with
+/// gives elements `at * step[k] ..`, where a splat is `MAX_LANES` copies of its value read with
 /// step 0. The full groups are read through a [`Cursor`], the last, partial one here.
 struct Streams<'s, T, const M: usize> {
     data: [&'s [T]; M],
@@ -440,13 +441,13 @@ impl<'s, T: Real, const M: usize> Streams<'s, T, M> {
     /// # Panics
     /// If a contiguous source is shorter than `len`.
     #[inline(always)]
-    fn new(src: &[Src<'s, T>; M], splat: &'s mut [[T; 4]; M], len: usize) -> Self {
+    fn new(src: &[Src<'s, T>; M], splat: &'s mut [[T; MAX_LANES]; M], len: usize) -> Self {
         for (b, s) in splat.iter_mut().zip(src) {
             if let Src::Splat(v) = *s {
-                *b = [v; 4];
+                *b = [v; MAX_LANES];
             }
         }
-        let splat: &'s [[T; 4]; M] = splat;
+        let splat: &'s [[T; MAX_LANES]; M] = splat;
         let data = std::array::from_fn(|k| match src[k] {
             Src::Contig(d) => {
                 assert!(
@@ -502,10 +503,10 @@ impl<'s, V: FusedValue, const M: usize> Cursor<'s, V, M> {
     /// The full groups of the column `src` ([`Streams::full`]).
     ///
     /// # Panics
-    /// If `V::LANES > 4`.
+    /// If `V::LANES > MAX_LANES`.
     #[inline(always)]
     fn new(src: &Streams<'s, V::Elem, M>) -> Self {
-        assert!(V::LANES <= 4);
+        assert!(V::LANES <= MAX_LANES);
         let full = src.full::<V>();
         let mut ptr = [std::ptr::null(); M];
         let mut step = [0; M];
@@ -534,7 +535,7 @@ impl<'s, V: FusedValue, const M: usize> Cursor<'s, V, M> {
             // (checked by `Streams::new`; `full` is derived from `src.len` in `new`), and
             // this is its group number
             // `full / LANES - left - 1`, so its `LANES` elements lie inside; a splat's
-            // pointer stays on its four (>= LANES) elements.
+            // pointer stays on its `MAX_LANES` (>= LANES) elements.
             *v = V::load_elems(unsafe { std::slice::from_raw_parts(self.ptr[k], V::LANES) });
             self.ptr[k] = self.ptr[k].wrapping_add(self.step[k]);
         }
@@ -574,7 +575,7 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for MapLoop<'_, '_,
         let (len, count) = self.plan.columns();
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
-            let mut splat = [[T::zero(); 4]; N];
+            let mut splat = [[T::zero(); MAX_LANES]; N];
             let src = Streams::new(&src, &mut splat, len);
             let out = &mut self.out[j * len..][..len];
             let full = src.full::<V>();
@@ -608,7 +609,7 @@ impl<T: Real, B: FusedMap<N>, const N: usize> FusedKernel<T> for SumLoop<'_, T, 
         let mut tail = T::zero();
         for j in 0..count {
             let src = column(&self.ins, &self.plan, j, len);
-            let mut splat = [[T::zero(); 4]; N];
+            let mut splat = [[T::zero(); MAX_LANES]; N];
             let src = Streams::new(&src, &mut splat, len);
             let full = src.full::<V>();
             let mut groups = Cursor::<V, N>::new(&src);
@@ -774,7 +775,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, const N: usize> FusedKernel<T>
         let mut value_tail = T::zero();
         for j in 0..count {
             let src = column(&ins, &plan, j, len);
-            let mut splat = [[T::zero(); 4]; N];
+            let mut splat = [[T::zero(); MAX_LANES]; N];
             let src = Streams::new(&src, &mut splat, len);
             let seeds = seeds.column(j, len);
             let mut row = [zero; N];
@@ -886,7 +887,7 @@ struct StreamColumn<'c, V: FusedValue, P, const N: usize> {
     /// The inputs.
     src: Cursor<'c, V, N>,
     /// Each differentiated input's adjoint: the next group to write, the group to read
-    /// and add to (the adjoint itself, or four zeros for a fresh adjoint, which is
+    /// and add to (the adjoint itself, or `MAX_LANES` zeros for a fresh adjoint, which is
     /// stored without being read), and how far the read pointer advances. Null for an
     /// input without one.
     sink: [Sink<V::Elem>; N],
@@ -900,17 +901,17 @@ struct StreamColumn<'c, V: FusedValue, P, const N: usize> {
 
 impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N> {
     /// The full groups of a column ([`Streams::full`]): read from `src`, written into
-    /// `out` (each exactly that many elements; `true` to add into it, else the four
+    /// `out` (each exactly that many elements; `true` to add into it, else the
     /// `zeros` are read instead).
     ///
     /// # Panics
-    /// If a length is wrong, `V::LANES > 4`, or an adjoint is there or missing against
+    /// If a length is wrong, `V::LANES > MAX_LANES`, or an adjoint is there or missing against
     /// what `P` says.
     #[inline(always)]
     fn new(
         src: &Streams<'c, V::Elem, N>,
         out: [AdjColumn<'c, V::Elem>; N],
-        zeros: &'c [V::Elem; 4],
+        zeros: &'c [V::Elem; MAX_LANES],
     ) -> Self {
         let full = src.full::<V>();
         let src = Cursor::new(src);
@@ -974,8 +975,8 @@ impl<'c, V: FusedValue, P: Presence<N>, const N: usize> StreamColumn<'c, V, P, N
                 // `P` agrees with which are present); the write pointer is on the group
                 // just loaded, inside the `full`
                 // elements of its column (checked in `new`; `pending` pairs each store
-                // with one load); the read pointer is on that group too, or on the four
-                // zeros (>= LANES).
+                // with one load); the read pointer is on that group too, or on the
+                // `MAX_LANES` zeros (>= LANES).
                 unsafe {
                     let base = V::load_elems(std::slice::from_raw_parts(*read, V::LANES));
                     (base + d).store_elems(std::slice::from_raw_parts_mut(*write, V::LANES));
@@ -1006,7 +1007,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> Fused
         let mut value_tail = T::zero();
         for j in 0..count {
             let src = column(&ins, &plan, j, len);
-            let mut splat = [[T::zero(); 4]; N];
+            let mut splat = [[T::zero(); MAX_LANES]; N];
             let src = Streams::new(&src, &mut splat, len);
             let seeds = seeds.column(j, len);
             // Per input: this column of its adjoint, and whether to add into it (else
@@ -1022,7 +1023,7 @@ impl<T: Real, S: Seeds<T>, B: FusedVjp<N>, P: Presence<N>, const N: usize> Fused
                     *t = Some((tail, !*fresh));
                 }
             }
-            let zeros = [T::zero(); 4];
+            let zeros = [T::zero(); MAX_LANES];
             let mut groups = StreamColumn::<V, P, N>::new(&src, heads, &zeros);
             let mut at = 0;
             while let Some(e) = groups.load() {

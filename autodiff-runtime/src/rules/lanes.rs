@@ -1,11 +1,11 @@
-//! Values a fused elementwise loop computes with: one scalar (`f32`, `f64`) or four `f64`
-//! lanes ([`crate::simd::Lanes`]).
+//! Values a fused elementwise loop computes with: one scalar (`f32`, `f64`), four `f64`
+//! lanes or eight `f32` lanes ([`crate::simd::FloatLanes`]).
 //!
 //! `#[differentiable]` writes the scalar code of a fused chain once, as a method generic
 //! over `V: FusedValue`, with the same `unary(Tanh, &x)` / `binary_vjp_lhs(Mul, ..)` calls
 //! as everywhere else. The runtime instantiates it with four-lane vectors for `f64` data
-//! (AVX2+FMA when the CPU has them, chosen at run time) and with the scalar type for
-//! `f32`. On lanes every rule runs its `f_lanes` / `df_lanes` formula: the vector math of
+//! and eight-lane vectors for `f32` data (AVX2+FMA when the CPU has them, chosen at run
+//! time). On lanes every rule runs its `f_lanes` / `df_lanes` formula: the vector math of
 //! [`crate::simd`] for `exp`, `ln`, `tanh`, `sigmoid`, ...; for arithmetic the scalar
 //! formula written on lanes, which rounds exactly as the scalar one.
 
@@ -13,7 +13,8 @@
 #![allow(clippy::assign_op_pattern)]
 
 use super::{Adjoint, BinaryOp, BinaryRule, ElementwiseRule, Real, UnaryOp};
-use crate::simd::Lanes;
+use crate::simd::FloatLanes;
+pub(crate) use crate::simd::MAX_LANES;
 
 /// The op `y = rule(x)` in a fused loop's reverse code when `y` was saved by the forward
 /// loop: `binary(Saved(rule), &x, &y)` returns `y` without recomputing it, and its
@@ -31,7 +32,7 @@ macro_rules! fused_value {
         param: [$({ $p:ident, $($prest:tt)* }),* $(,)?],
         structural: [$($srest:tt)*],
     ) => {
-        /// A value a fused loop computes with: a scalar, or four `f64` lanes.
+        /// A value a fused loop computes with: a scalar, four `f64` lanes or eight `f32` lanes.
         ///
         /// Its supertraits are the ops a fused chain may contain (the fusion pass of
         /// `#[differentiable]` admits exactly these), each returning the same type, so
@@ -49,7 +50,7 @@ macro_rules! fused_value {
         {
             /// The element type of the matrices the loop reads and writes.
             type Elem: Real;
-            /// How many elements one value holds (1 or 4).
+            /// How many elements one value holds (1, 4 or 8; at most `MAX_LANES`).
             const LANES: usize;
             /// Every lane equal to `v`.
             fn splat_elem(v: Self::Elem) -> Self;
@@ -179,7 +180,7 @@ macro_rules! lane_fused_value {
         impl Adjoint for $l {
             #[inline(always)]
             fn adjoint_zero() -> Self {
-                <$l as Lanes>::splat(-0.0)
+                <$l as FloatLanes>::splat(-0.0)
             }
             #[inline(always)]
             fn accumulate(&mut self, other: &Self) {
@@ -187,7 +188,7 @@ macro_rules! lane_fused_value {
             }
             #[inline(always)]
             fn finish(self, _primal: &Self) -> Self {
-                self + <$l as Lanes>::splat(0.0)
+                self + <$l as FloatLanes>::splat(0.0)
             }
             #[inline(always)]
             fn finish_contributed(self, _primal: &Self) -> Self {
@@ -196,43 +197,47 @@ macro_rules! lane_fused_value {
         }
 
         impl FusedValue for $l {
-            type Elem = f64;
-            const LANES: usize = 4;
+            type Elem = <$l as FloatLanes>::Elem;
+            const LANES: usize = <$l as FloatLanes>::LANES;
             #[inline(always)]
-            fn splat_elem(v: f64) -> Self {
-                <$l as Lanes>::splat(v)
+            fn splat_elem(v: Self::Elem) -> Self {
+                <$l as FloatLanes>::splat_elem(v)
             }
             #[inline(always)]
-            fn load_elems(s: &[f64]) -> Self {
-                <$l as Lanes>::load(s)
+            fn load_elems(s: &[Self::Elem]) -> Self {
+                <$l as FloatLanes>::load(s)
             }
             #[inline(always)]
-            fn store_elems(self, s: &mut [f64]) {
-                <$l as Lanes>::store(self, s)
+            fn store_elems(self, s: &mut [Self::Elem]) {
+                <$l as FloatLanes>::store(self, s)
             }
             #[inline(always)]
-            fn load_partial(s: &[f64]) -> Self {
+            fn load_partial(s: &[Self::Elem]) -> Self {
                 let last = s[s.len() - 1];
-                let mut a = [last; 4];
+                let mut a = [last; MAX_LANES];
                 a[..s.len()].copy_from_slice(s);
-                <$l as Lanes>::from_array(a)
+                <$l as FloatLanes>::load(&a)
             }
             #[inline(always)]
-            fn store_partial(self, s: &mut [f64]) {
-                let n = s.len().min(4);
-                s[..n].copy_from_slice(&self.to_array()[..n]);
+            fn store_partial(self, s: &mut [Self::Elem]) {
+                let mut a = [<Self::Elem as num_traits::Zero>::zero(); MAX_LANES];
+                <$l as FloatLanes>::store(self, &mut a);
+                let n = s.len().min(<$l as FloatLanes>::LANES);
+                s[..n].copy_from_slice(&a[..n]);
             }
             #[inline(always)]
-            fn sum_first(self, n: usize) -> f64 {
-                self.to_array()[..n.min(4)].iter().sum()
+            fn sum_first(self, n: usize) -> Self::Elem {
+                let mut a = [<Self::Elem as num_traits::Zero>::zero(); MAX_LANES];
+                <$l as FloatLanes>::store(self, &mut a);
+                a[..n.min(<$l as FloatLanes>::LANES)].iter().copied().sum()
             }
             #[inline(always)]
-            fn sum_lanes(self) -> f64 {
-                <$l as Lanes>::reduce_sum(self)
+            fn sum_lanes(self) -> Self::Elem {
+                <$l as FloatLanes>::reduce_sum(self)
             }
             #[inline(always)]
             fn mul_add_elems(self, a: Self, b: Self) -> Self {
-                <$l as Lanes>::mul_add(self, a, b)
+                <$l as FloatLanes>::mul_add(self, a, b)
             }
         }
     };
@@ -240,7 +245,9 @@ macro_rules! lane_fused_value {
 lane_fused_value!(wide::f64x4);
 #[cfg(target_arch = "x86_64")]
 lane_fused_value!(crate::simd::avx2::Avx2F64x4);
-
+lane_fused_value!(wide::f32x8);
+#[cfg(target_arch = "x86_64")]
+lane_fused_value!(crate::simd::avx2::Avx2F32x8);
 /// A loop over fused values, written once for every [`FusedValue`] type of element `T`;
 /// [`Real::fused_dispatch`] runs it on the best one.
 pub trait FusedKernel<T: Real> {
@@ -268,8 +275,8 @@ pub(crate) fn dispatch_f64<K: FusedKernel<f64>>(kernel: K) -> K::Output {
     kernel.run::<wide::f64x4>()
 }
 
-/// Runs `kernel` with the AVX2+FMA lane type (the second of the two places that
-/// instantiate code with it; see the soundness notes of `simd/avx2.rs`).
+/// Runs `kernel` with the AVX2+FMA lane type (one of the four places that instantiate
+/// code with the AVX2 types; see the soundness notes of `simd/avx2.rs`).
 ///
 /// # Safety
 /// The CPU must support the `avx2` and `fma` target features this function is compiled
@@ -278,4 +285,30 @@ pub(crate) fn dispatch_f64<K: FusedKernel<f64>>(kernel: K) -> K::Output {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<K: FusedKernel<f64>>(kernel: K) -> K::Output {
     kernel.run::<crate::simd::avx2::Avx2F64x4>()
+}
+
+/// Runs a [`FusedKernel`] over `f32` on the best eight-lane type for this CPU, as
+/// [`dispatch_f64`] does for `f64`: AVX2+FMA lanes when the CPU has them (detected at run
+/// time, once), [`wide::f32x8`] elsewhere.
+#[inline]
+pub(crate) fn dispatch_f32<K: FusedKernel<f32>>(kernel: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: `has_avx2_fma` returned true, so the CPU supports the `avx2` and `fma`
+        // target features that `run_avx2_f32` is compiled with.
+        return unsafe { run_avx2_f32(kernel) };
+    }
+    kernel.run::<wide::f32x8>()
+}
+
+/// Runs `kernel` with the AVX2+FMA `f32` lane type (see the soundness notes of
+/// `simd/avx2.rs`).
+///
+/// # Safety
+/// The CPU must support the `avx2` and `fma` target features this function is compiled
+/// with.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2_f32<K: FusedKernel<f32>>(kernel: K) -> K::Output {
+    kernel.run::<crate::simd::avx2::Avx2F32x8>()
 }

@@ -30,18 +30,20 @@ pub trait Real:
     fn c(value: f64) -> Self;
     /// Converts to `f64`.
     fn to_f64_lossless(self) -> f64;
-    /// Applies `rule`'s lane formula (`f_lanes`) to every element, in place, four lanes at
-    /// a time on the best lane type (`f32` computes in `f64` and rounds once).
+    /// Applies `rule`'s lane formula (`f_lanes`) to every element, in place, on the best
+    /// lane type: four `f64` or eight `f32` lanes at a time (the `f32` vector math for
+    /// `f32`, within a few `f32` ulp of the scalar functions).
     fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]);
     /// Runs a fused loop on the best value type for this element type: four `f64` lanes
-    /// (AVX2+FMA when the CPU has them, chosen at run time) for `f64`, the scalar for `f32`.
+    /// for `f64`, eight `f32` lanes for `f32` (AVX2+FMA when the CPU has them, chosen at
+    /// run time).
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output;
 }
 
 impl Real for f32 {
     #[inline(always)]
     fn fused_dispatch<K: super::FusedKernel<Self>>(kernel: K) -> K::Output {
-        kernel.run::<f32>()
+        super::lanes::dispatch_f32(kernel)
     }
     fn lanes_in_place<R: super::ElementwiseRule>(rule: R, x: &mut [Self]) {
         crate::simd::lanes_in_place_f32(RuleLanes(rule), x)
@@ -80,7 +82,7 @@ struct RuleLanes<R>(R);
 
 impl<R: super::ElementwiseRule> crate::simd::LaneFn for RuleLanes<R> {
     #[inline(always)]
-    fn apply<V: crate::simd::Lanes>(self, v: V) -> V {
+    fn apply<V: crate::simd::FloatLanes>(self, v: V) -> V {
         self.0.f_lanes(v)
     }
 }

@@ -1,4 +1,4 @@
-//! `exp` and `exp_m1` on four lanes.
+//! `exp` and `exp_m1` on four `f64` lanes (the `f32` kernels are in `math_f32.rs`).
 //!
 //! Range reduction `x = n ln 2 + r`, `|r| <= ln(2)/2`, with `ln 2` split Cody-Waite style
 //! (fdlibm's `ln2_hi` has 21 trailing zero bits, so `n * ln2_hi` is exact even without
@@ -6,7 +6,7 @@
 //! `exp_m1`, which keeps `n = 0` up to `|x| < ln 2`); the result scaled by `2^n` through
 //! the exponent bits, for `exp` in two factors so that subnormal results are rounded once.
 
-use super::Lanes;
+use super::{FloatLanes, LaneElem};
 
 /// `log2(e)`.
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
@@ -67,13 +67,13 @@ const EXPM1_FIT: [f64; 13] = [
 
 /// Rounds `v` (|v| < 2^51) to the nearest integer (ties to even).
 #[inline(always)]
-fn round_int<V: Lanes>(v: V) -> V {
+fn round_int<V: FloatLanes<Elem = f64>>(v: V) -> V {
     (v + V::splat(SHIFTER)) - V::splat(SHIFTER)
 }
 
 /// Splits `x` (already clamped) into `n` (integer-valued) and `r = x - n ln 2`.
 #[inline(always)]
-fn reduce<V: Lanes>(x: V) -> (V, V) {
+fn reduce<V: FloatLanes<Elem = f64>>(x: V) -> (V, V) {
     let n = round_int(x * V::splat(LOG2_E));
     let r = (-n).mul_add(V::splat(LN2_HI), x);
     let r = (-n).mul_add(V::splat(LN2_LO), r);
@@ -84,13 +84,13 @@ fn reduce<V: Lanes>(x: V) -> (V, V) {
 /// Estrin's scheme, whose dependency chain is logarithmic in the degree (Horner's rule
 /// would make each vector wait on a dozen fused multiply-adds in a row).
 #[inline(always)]
-fn expm1_reduced<V: Lanes>(r: V, p: &[f64]) -> V {
+fn expm1_reduced<V: FloatLanes<Elem = f64>>(r: V, p: &[f64]) -> V {
     (r * r).mul_add(estrin(r, p), r)
 }
 
 /// `c[0] + c[1] r + c[2] r^2 + ...` by Estrin's scheme (at most 16 coefficients).
 #[inline(always)]
-pub(super) fn estrin<V: Lanes>(r: V, c: &[f64]) -> V {
+pub(super) fn estrin<V: FloatLanes>(r: V, c: &[f64]) -> V {
     let mut terms = [V::splat(0.0); 16];
     let mut len = c.len().div_ceil(2);
     for (i, t) in terms.iter_mut().enumerate().take(len) {
@@ -118,7 +118,7 @@ pub(super) fn estrin<V: Lanes>(r: V, c: &[f64]) -> V {
 /// `(n, e^r - 1)` with `x = n ln 2 + r`, for `x` in `[-45, 710]` (no NaN): `n = 0` for
 /// `|x| < ln 2`.
 #[inline(always)]
-fn expm1_parts<V: Lanes>(x: V) -> (V, V) {
+fn expm1_parts<V: FloatLanes<Elem = f64>>(x: V) -> (V, V) {
     let (n, r) = reduce(x);
     // For |x| < ln 2 take n = 0: with n = +-1 there, 2^n q and 2^n - 1 have opposite
     // signs and their sum would lose up to 2 bits (x = 0.4 gives 1 - 0.5...).
@@ -130,18 +130,26 @@ fn expm1_parts<V: Lanes>(x: V) -> (V, V) {
 /// `e^x - 1` for `x` in `[0, 40]`: the part of [`exp_m1`] that [`super::tanh`] needs, without
 /// the handling of overflow, `-0.0` and NaN.
 #[inline(always)]
-pub(super) fn exp_m1_moderate<V: Lanes>(x: V) -> V {
+pub(super) fn exp_m1_moderate<V: FloatLanes<Elem = f64>>(x: V) -> V {
     let (n, q) = expm1_parts(x);
     let s = n.pow2i();
     s.mul_add(q, s - V::splat(1.0))
 }
 
-/// `e^x` on each lane, within 1 ulp of the correctly rounded result in tests.
+/// `e^x` on each lane, within 1 ulp of the correctly rounded result in tests (`f32`
+/// lanes: see the module docs).
 ///
-/// `exp(x)` overflows to `+inf` above `709.78`, is subnormal below `-708.4` and `0`
-/// below `-745.13`; `exp(+inf) = +inf`, `exp(-inf) = 0`, `exp(NaN) = NaN`.
+/// `exp(x)` overflows to `+inf` above `709.78` (`88.72` for `f32`), is subnormal below
+/// `-708.4` (`-87.34`) and `0` below `-745.13` (`-103.97`); `exp(+inf) = +inf`,
+/// `exp(-inf) = 0`, `exp(NaN) = NaN`.
 #[inline(always)]
-pub fn exp<V: Lanes>(x: V) -> V {
+pub fn exp<V: FloatLanes>(x: V) -> V {
+    <V::Elem as LaneElem>::lanes_exp(x)
+}
+
+/// [`exp`] on `f64` lanes.
+#[inline(always)]
+pub(super) fn exp_f64<V: FloatLanes<Elem = f64>>(x: V) -> V {
     // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
     let xc = V::splat(EXP_CLAMP).min(V::splat(-EXP_CLAMP).max(x));
     let (n, r) = reduce(xc);
@@ -155,10 +163,17 @@ pub fn exp<V: Lanes>(x: V) -> V {
 
 /// `e^x - 1` on each lane, accurate near 0 (`exp_m1(1e-300) = 1e-300`).
 ///
-/// `exp_m1(-0.0) = -0.0`, `exp_m1(x) = -1` below `-37.5`, `+inf` above `709.78`;
-/// `exp_m1(+inf) = +inf`, `exp_m1(-inf) = -1`, `exp_m1(NaN) = NaN`.
+/// `exp_m1(-0.0) = -0.0`, `exp_m1(x) = -1` below `-37.5` (`-17.4` for `f32`), `+inf`
+/// above `709.78` (`88.72`); `exp_m1(+inf) = +inf`, `exp_m1(-inf) = -1`,
+/// `exp_m1(NaN) = NaN`.
 #[inline(always)]
-pub fn exp_m1<V: Lanes>(x: V) -> V {
+pub fn exp_m1<V: FloatLanes>(x: V) -> V {
+    <V::Elem as LaneElem>::lanes_exp_m1(x)
+}
+
+/// [`exp_m1`] on `f64` lanes.
+#[inline(always)]
+pub(super) fn exp_m1_f64<V: FloatLanes<Elem = f64>>(x: V) -> V {
     // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
     let xc = V::splat(EXP_M1_HIGH).min(V::splat(EXP_M1_LOW).max(x));
     let (n, q) = expm1_parts(xc);

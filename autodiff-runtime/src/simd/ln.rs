@@ -1,4 +1,4 @@
-//! `ln` and `ln_1p` on four lanes.
+//! `ln` and `ln_1p` on four `f64` lanes (the `f32` kernels are in `math_f32.rs`).
 //!
 //! `ln` follows fdlibm's `e_log.c`: `x = 2^k (1 + f)` with `1 + f` in `[sqrt(2)/2,
 //! sqrt(2))`, `s = f / (2 + f)`, `ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2))` with fdlibm's
@@ -6,7 +6,7 @@
 //! inputs are first scaled by `2^52`.
 
 use super::exp::{LN2_HI, LN2_LO};
-use super::Lanes;
+use super::{FloatLanes, LaneElem};
 
 /// fdlibm's `Lg1..Lg7` (6.666666666666735130e-01, ..., 1.479819860511658591e-01), bit
 /// for bit: `R(z) = Lg1 z + Lg2 z^2 + ... + Lg7 z^7`.
@@ -24,7 +24,7 @@ const TWO_52: f64 = 4_503_599_627_370_496.0;
 
 /// Splits positive normal `x` into `x = 2^k m` with `m` in `[sqrt(2)/2, sqrt(2))`.
 #[inline(always)]
-fn reduce<V: Lanes>(x: V) -> (V, V) {
+fn reduce<V: FloatLanes<Elem = f64>>(x: V) -> (V, V) {
     let (m, k) = x.split_exponent();
     let big = m.gt(V::splat(std::f64::consts::SQRT_2));
     (
@@ -36,7 +36,7 @@ fn reduce<V: Lanes>(x: V) -> (V, V) {
 /// `k ln 2 + ln(1 + f)` for `1 + f` in `[sqrt(2)/2, sqrt(2)]` (fdlibm's `__ieee754_log`
 /// after its reduction).
 #[inline(always)]
-fn kernel<V: Lanes>(f: V, k: V) -> V {
+fn kernel<V: FloatLanes<Elem = f64>>(f: V, k: V) -> V {
     let s = f / (V::splat(2.0) + f);
     let z = s * s;
     let w = z * z;
@@ -54,12 +54,19 @@ fn kernel<V: Lanes>(f: V, k: V) -> V {
     k.mul_add(V::splat(LN2_HI), -((hfsq - inner) - f))
 }
 
-/// `ln x` on each lane, within 1 ulp of the correctly rounded result in tests.
+/// `ln x` on each lane, within 1 ulp of the correctly rounded result in tests (`f32`
+/// lanes: see the module docs).
 ///
 /// `ln(+0) = ln(-0) = -inf`, `ln(x < 0) = NaN`, `ln(+inf) = +inf`, `ln(NaN) = NaN`;
 /// subnormal inputs give their finite logarithms (`ln(5e-324) = -744.44`).
 #[inline(always)]
-pub fn ln<V: Lanes>(x: V) -> V {
+pub fn ln<V: FloatLanes>(x: V) -> V {
+    <V::Elem as LaneElem>::lanes_ln(x)
+}
+
+/// [`ln`] on `f64` lanes.
+#[inline(always)]
+pub(super) fn ln_f64<V: FloatLanes<Elem = f64>>(x: V) -> V {
     let subnormal = x.lt(V::splat(f64::MIN_POSITIVE));
     let (m, k) = reduce(subnormal.select(x * V::splat(TWO_52), x));
     let k = k - subnormal.bitand(V::splat(52.0));
@@ -81,7 +88,13 @@ pub fn ln<V: Lanes>(x: V) -> V {
 /// `ln_1p(-1) = -inf`, `ln_1p(x < -1) = NaN`, `ln_1p(+inf) = +inf`,
 /// `ln_1p(-0.0) = -0.0`, `ln_1p(NaN) = NaN`.
 #[inline(always)]
-pub fn ln_1p<V: Lanes>(x: V) -> V {
+pub fn ln_1p<V: FloatLanes>(x: V) -> V {
+    <V::Elem as LaneElem>::lanes_ln_1p(x)
+}
+
+/// [`ln_1p`] on `f64` lanes.
+#[inline(always)]
+pub(super) fn ln_1p_f64<V: FloatLanes<Elem = f64>>(x: V) -> V {
     let one = V::splat(1.0);
     let u = x + one; // at least 2^-53 (normal) for x > -1
     let (m, k) = reduce(u);

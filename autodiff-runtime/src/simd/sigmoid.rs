@@ -1,6 +1,6 @@
-//! `sigmoid` on four lanes.
+//! `sigmoid` on float lanes (either precision).
 
-use super::{exp, Lanes};
+use super::{exp, FloatLanes};
 
 /// `1 / (1 + e^-x)` on each lane, without overflow for any `x`.
 ///
@@ -8,7 +8,7 @@ use super::{exp, Lanes};
 /// `x < 0`, the same split as the scalar rule [`crate::rules::Sigmoid`].
 /// `sigmoid(-1000) = 0`, `sigmoid(1000) = 1`, `sigmoid(+-inf) = 1, 0`, `sigmoid(NaN) = NaN`.
 #[inline(always)]
-pub fn sigmoid<V: Lanes>(x: V) -> V {
+pub fn sigmoid<V: FloatLanes>(x: V) -> V {
     let one = V::splat(1.0);
     let e = exp(-x.abs());
     let numerator = x.lt(V::splat(0.0)).select(e, one);

@@ -1,11 +1,14 @@
 //! Slice kernels: each vector function applied over a slice, four lanes at a time.
 
-use super::{dispatch, exp, exp_m1, ln, ln_1p, sigmoid, softplus, tanh, Kernel, Lanes};
+use super::{
+    dispatch, dispatch_f32, exp, exp_m1, ln, ln_1p, sigmoid, softplus, tanh, FloatLanes, Kernel,
+    KernelF32, Lanes,
+};
 
 /// A lanewise function the slice drivers apply.
 pub(crate) trait LaneFn: Copy {
-    /// The function on four lanes.
-    fn apply<V: Lanes>(self, v: V) -> V;
+    /// The function on lanes of either precision.
+    fn apply<V: FloatLanes>(self, v: V) -> V;
 }
 
 #[track_caller]
@@ -124,15 +127,43 @@ impl<F: LaneFn> Kernel for MapF32InPlace<'_, F> {
     }
 }
 
+/// `x[i] = f(x[i])` on eight `f32` lanes at a time, computed in `f32`.
+struct MapF32x8InPlace<'a, F> {
+    f: F,
+    x: &'a mut [f32],
+}
+
+impl<F: LaneFn> KernelF32 for MapF32x8InPlace<'_, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FloatLanes<Elem = f32>>(self) {
+        let Self { f, x } = self;
+        let mut chunks = x.chunks_exact_mut(V::LANES);
+        for c in &mut chunks {
+            f.apply(V::load(c)).store(c);
+        }
+        let tail = chunks.into_remainder();
+        if !tail.is_empty() {
+            let n = tail.len();
+            let mut buf = [0.0f32; super::MAX_LANES];
+            buf[..n].copy_from_slice(tail);
+            let mut out = [0.0f32; super::MAX_LANES];
+            f.apply(V::load(&buf)).store(&mut out);
+            tail.copy_from_slice(&out[..n]);
+        }
+    }
+}
+
 /// `x[i] = f(x[i])` in place, four lanes at a time on the best lane type: the one
 /// generic kernel behind every rule's vectorized buffer pass.
 pub(crate) fn lanes_in_place_f64<F: LaneFn>(f: F, x: &mut [f64]) {
     dispatch(MapF64InPlace { f, x })
 }
 
-/// `x[i] = f(x[i])` in place for `f32` slices, computed in `f64` and rounded once.
+/// `x[i] = f(x[i])` in place for `f32` slices, eight lanes at a time on the best `f32`
+/// lane type, computed in `f32` (the `f32` vector math).
 pub(crate) fn lanes_in_place_f32<F: LaneFn>(f: F, x: &mut [f32]) {
-    dispatch(MapF32InPlace { f, x })
+    dispatch_f32(MapF32x8InPlace { f, x })
 }
 
 macro_rules! slice_fns {
@@ -145,7 +176,7 @@ macro_rules! slice_fns {
 
         impl LaneFn for $lane_fn {
             #[inline(always)]
-            fn apply<V: Lanes>(self, v: V) -> V {
+            fn apply<V: FloatLanes>(self, v: V) -> V {
                 $vector(v)
             }
         }

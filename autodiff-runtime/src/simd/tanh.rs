@@ -1,7 +1,7 @@
-//! `tanh` on four lanes.
+//! `tanh` on four `f64` lanes (the `f32` kernel is in `math_f32.rs`).
 
 use super::exp::exp_m1_moderate;
-use super::Lanes;
+use super::{FloatLanes, LaneElem};
 
 /// Above this `|x|`, `tanh(x)` rounds to `+-1` (`1 - tanh(20) < 2^-56`); clamping here
 /// also keeps `e^{2|x|}` finite.
@@ -16,7 +16,13 @@ const TANH_CLAMP: f64 = 20.0;
 /// inputs come back unchanged.
 /// `tanh(+-inf) = +-1`, `tanh(-0.0) = -0.0`, `tanh(NaN) = NaN`.
 #[inline(always)]
-pub fn tanh<V: Lanes>(x: V) -> V {
+pub fn tanh<V: FloatLanes>(x: V) -> V {
+    <V::Elem as LaneElem>::lanes_tanh(x)
+}
+
+/// [`tanh`] on `f64` lanes.
+#[inline(always)]
+pub(super) fn tanh_f64<V: FloatLanes<Elem = f64>>(x: V) -> V {
     let two = V::splat(2.0);
     // NaN passes the clamp (see `Lanes::min`) and propagates to the result.
     let a = V::splat(TANH_CLAMP).min(x.abs());

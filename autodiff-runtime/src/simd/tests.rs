@@ -262,6 +262,332 @@ fn f32_accuracy() {
     }
 }
 
+/// The vector functions as one [`LaneFn`], to run the `f32` kernels through both `f32`
+/// lane types.
+#[derive(Clone, Copy, Debug)]
+enum F32Fn {
+    Exp,
+    ExpM1,
+    Ln,
+    Ln1p,
+    Tanh,
+    Sigmoid,
+    Softplus,
+}
+
+impl LaneFn for F32Fn {
+    #[inline(always)]
+    fn apply<V: FloatLanes>(self, v: V) -> V {
+        match self {
+            F32Fn::Exp => exp(v),
+            F32Fn::ExpM1 => exp_m1(v),
+            F32Fn::Ln => ln(v),
+            F32Fn::Ln1p => ln_1p(v),
+            F32Fn::Tanh => tanh(v),
+            F32Fn::Sigmoid => sigmoid(v),
+            F32Fn::Softplus => softplus(v),
+        }
+    }
+}
+
+/// `out[i] = f(x[i])` on `f32` lanes (`x.len()` a multiple of eight).
+struct MapF32Lanes<'a> {
+    f: F32Fn,
+    x: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl KernelF32 for MapF32Lanes<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: FloatLanes<Elem = f32>>(self) {
+        for (xc, oc) in self
+            .x
+            .chunks_exact(V::LANES)
+            .zip(self.out.chunks_exact_mut(V::LANES))
+        {
+            self.f.apply(V::load(xc)).store(oc);
+        }
+    }
+}
+
+/// How many inputs each `f32` accuracy test checks, per lane type. The crate's tests are
+/// compiled with `opt-level = 3` (see the workspace `Cargo.toml`), where 10^7 inputs take
+/// about a second per function and path.
+const SAMPLES_F32: usize = 10_000_000;
+
+/// Checks an `f32` vector function against the correctly rounded result (`reference`,
+/// computed in `f64`, rounded to `f32`) over [`SAMPLES_F32`] inputs from `sample`, on
+/// the dispatched `f32` lane type (AVX2+FMA when the CPU has it) and on `wide::f32x8`;
+/// returns the worst error per path.
+fn check_accuracy_f32(
+    f: F32Fn,
+    reference: fn(f64) -> f64,
+    sample: fn(&mut Rng) -> f64,
+) -> [u64; 2] {
+    let name = format!("{f:?}");
+    let mut rng = Rng(0xF32 ^ (name.len() as u64 * 0x9876_5431));
+    let mut x = vec![0.0f32; BLOCK];
+    let mut expected = vec![0.0f32; BLOCK];
+    let mut got = vec![0.0f32; BLOCK];
+    let mut worst = [(0u64, 0.0f32); 2];
+    for _ in 0..SAMPLES_F32.div_ceil(BLOCK) {
+        for (xi, ei) in x.iter_mut().zip(expected.iter_mut()) {
+            *xi = sample(&mut rng) as f32;
+            *ei = reference(f64::from(*xi)) as f32;
+        }
+        for (path, w) in worst.iter_mut().enumerate() {
+            let kernel = MapF32Lanes {
+                f,
+                x: &x,
+                out: &mut got,
+            };
+            if path == 0 {
+                dispatch_f32(kernel);
+            } else {
+                kernel.run::<wide::f32x8>();
+            }
+            for (i, (&g, &e)) in got.iter().zip(&expected).enumerate() {
+                let d = ulp_diff_f32(g, e);
+                if d > w.0 {
+                    *w = (d, x[i]);
+                }
+            }
+        }
+    }
+    for (path, (d, at)) in [format!("{:?}", simd_level()), "wide::f32x8".into()]
+        .iter()
+        .zip(worst)
+    {
+        println!("{name} f32 lanes [{path}]: max error {d} ulp (at x = {at:e})");
+        assert!(
+            d <= MAX_ULP,
+            "{name} f32 lanes [{path}]: error {d} ulp at x = {at:e}, expected {:e}",
+            reference(f64::from(at)) as f32
+        );
+    }
+    worst.map(|w| w.0)
+}
+
+/// Any `f32` bit pattern, widened.
+fn any_bits_f32(r: &mut Rng) -> f64 {
+    f64::from(f32::from_bits(r.next_u64() as u32))
+}
+
+#[test]
+fn exp_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Exp, f64::exp, |r| match r.next_u64() % 5 {
+        0 => r.uniform(-110.0, 92.0),
+        1 => r.uniform(-104.0, -87.0), // subnormal results
+        2 => r.log_uniform(-149.0, 7.0, true),
+        3 => r.uniform(-1.0, 1.0),
+        _ => any_bits_f32(r),
+    });
+}
+
+#[test]
+fn exp_m1_f32_accuracy() {
+    check_accuracy_f32(F32Fn::ExpM1, f64::exp_m1, |r| match r.next_u64() % 4 {
+        0 => r.uniform(-25.0, 92.0),
+        1 => r.log_uniform(-149.0, 7.0, true),
+        2 => r.uniform(-1.0, 1.0),
+        _ => any_bits_f32(r),
+    });
+}
+
+#[test]
+fn ln_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Ln, f64::ln, |r| match r.next_u64() % 4 {
+        0 => r.log_uniform(-149.0, 128.0, false),
+        1 => r.uniform(0.5, 2.0), // around 1, where ln is small
+        2 => r.uniform(0.0, 1e-37),
+        _ => any_bits_f32(r),
+    });
+}
+
+#[test]
+fn ln_1p_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Ln1p, f64::ln_1p, |r| match r.next_u64() % 4 {
+        0 => r.uniform(-1.0, 1.0),
+        1 => r.log_uniform(-149.0, 0.0, true),
+        2 => r.log_uniform(0.0, 128.0, false),
+        _ => any_bits_f32(r),
+    });
+}
+
+#[test]
+fn tanh_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Tanh, f64::tanh, |r| match r.next_u64() % 4 {
+        0 => r.uniform(-12.0, 12.0),
+        1 => r.log_uniform(-149.0, 5.0, true),
+        2 => r.uniform(-1.0, 1.0),
+        _ => any_bits_f32(r),
+    });
+}
+
+#[test]
+fn sigmoid_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Sigmoid, sigmoid_reference, |r| {
+        match r.next_u64() % 4 {
+            0 => r.uniform(-110.0, 110.0),
+            1 => r.log_uniform(-149.0, 7.0, true),
+            2 => r.uniform(-20.0, 20.0),
+            _ => any_bits_f32(r),
+        }
+    });
+}
+
+#[test]
+fn softplus_f32_accuracy() {
+    check_accuracy_f32(F32Fn::Softplus, softplus_reference, |r| {
+        match r.next_u64() % 4 {
+            0 => r.uniform(-110.0, 110.0),
+            1 => r.log_uniform(-149.0, 7.0, true),
+            2 => r.uniform(-20.0, 20.0),
+            _ => any_bits_f32(r),
+        }
+    });
+}
+
+/// The `f32` kernels' special values, exactly (same sign of zero; any NaN), on both `f32`
+/// lane types.
+#[test]
+fn special_values_f32() {
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    let cases: [(F32Fn, &[(f32, f32)]); 7] = [
+        (
+            F32Fn::Exp,
+            &[
+                (0.0, 1.0),
+                (-0.0, 1.0),
+                (100.0, inf),
+                (-110.0, 0.0),
+                (inf, inf),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::ExpM1,
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (100.0, inf),
+                (-100.0, -1.0),
+                (inf, inf),
+                (-inf, -1.0),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::Ln,
+            &[
+                (1.0, 0.0),
+                (0.0, -inf),
+                (-0.0, -inf),
+                (-1.0, nan),
+                (inf, inf),
+                (-inf, nan),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::Ln1p,
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (-1.0, -inf),
+                (-2.0, nan),
+                (inf, inf),
+                (-inf, nan),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::Tanh,
+            &[
+                (0.0, 0.0),
+                (-0.0, -0.0),
+                (20.0, 1.0),
+                (-20.0, -1.0),
+                (inf, 1.0),
+                (-inf, -1.0),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::Sigmoid,
+            &[
+                (0.0, 0.5),
+                (200.0, 1.0),
+                (-200.0, 0.0),
+                (inf, 1.0),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
+        ),
+        (
+            F32Fn::Softplus,
+            &[
+                (200.0, 200.0),
+                (-200.0, 0.0),
+                (inf, inf),
+                (-inf, 0.0),
+                (nan, nan),
+            ],
+        ),
+    ];
+    for (f, cases) in cases {
+        for &(x, expected) in cases {
+            let input = [x; 8];
+            for path in 0..2 {
+                let mut out = [0.0f32; 8];
+                let kernel = MapF32Lanes {
+                    f,
+                    x: &input,
+                    out: &mut out,
+                };
+                if path == 0 {
+                    dispatch_f32(kernel);
+                } else {
+                    kernel.run::<wide::f32x8>();
+                }
+                let got = out[0];
+                let same = if expected.is_nan() {
+                    got.is_nan()
+                } else {
+                    got == expected && got.is_sign_negative() == expected.is_sign_negative()
+                };
+                assert!(
+                    same,
+                    "{f:?}({x:e}) [path {path}] = {got:e}, expected {expected:e}"
+                );
+            }
+        }
+    }
+}
+
+/// `lanes_in_place_f32` (the rules' buffer pass) agrees with the lane kernels for every
+/// length, the partial last group included.
+#[test]
+fn f32_in_place_matches_lanes_for_every_length() {
+    let mut rng = Rng(11);
+    for n in 0..20 {
+        let x: Vec<f32> = (0..n).map(|_| rng.uniform(-5.0, 5.0) as f32).collect();
+        let mut in_place = x.clone();
+        lanes_in_place_f32(F32Fn::Tanh, &mut in_place);
+        for i in 0..n {
+            let mut out = [0.0f32; 8];
+            dispatch_f32(MapF32Lanes {
+                f: F32Fn::Tanh,
+                x: &[x[i]; 8],
+                out: &mut out,
+            });
+            assert_eq!(in_place[i].to_bits(), out[0].to_bits(), "n = {n}, i = {i}");
+        }
+    }
+}
+
 /// Applies `f` to one value through a slice kernel (dispatched) and through
 /// `wide::f64x4`, and checks both give `expected` exactly (same sign of zero; any NaN).
 fn check_special(
