@@ -19,12 +19,14 @@ use std::sync::OnceLock;
 pub const NUM_THREADS_ENV: &str = "AUTODIFF_NUM_THREADS";
 
 /// Elements per thread below which an elementwise loop is not split: with fewer, starting
-/// a thread costs more than it saves (measured with `benches/threads.rs`, see the
-/// README's Performance section).
-pub const PARALLEL_MIN_ELEMS: usize = 32 * 1024;
+/// a thread costs more than it saves. Set from `cargo bench -p autodiff-benches --bench
+/// threads` (`threads/threshold`), conservatively: on a machine whose cores are busy a
+/// second thread waits for one, and below this size that costs more than it saves.
+pub const PARALLEL_MIN_ELEMS: usize = 64 * 1024;
 
-/// Multiply-adds (`m k n`) per thread below which a matrix product is not split.
-pub const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// Multiply-adds (`m k n`) per thread below which a matrix product is not split: the
+/// MLP's 64x784x128 products (6.4 million) stay on one thread, a 256x256x256 one splits.
+pub const PARALLEL_MIN_MACS: usize = 1 << 22;
 
 /// The thread count set by [`set_num_threads`]; 0 until it or [`num_threads`] runs.
 static SETTING: AtomicUsize = AtomicUsize::new(0);
