@@ -23,8 +23,9 @@ pub use autodiff_runtime::op_table;
 pub use autodiff_runtime::rules;
 pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
+pub use autodiff_runtime::threads::{num_threads, set_num_threads};
 pub use autodiff_runtime::workspace::Workspace;
-pub use autodiff_runtime::{broadcast, gradcheck, tangent, workspace};
+pub use autodiff_runtime::{broadcast, gradcheck, tangent, threads, workspace};
 /// Datasets: CSV loading, shuffling, batching, standardizing (the default feature `train`).
 #[cfg(feature = "train")]
 pub use autodiff_train::data;

@@ -18,6 +18,7 @@ pub mod rules;
 pub mod second_order;
 pub mod simd;
 pub mod tangent;
+pub mod threads;
 pub mod workspace;
 
 /// The table of operations both engines are built from (the `autodiff-ops` crate).
@@ -28,4 +29,5 @@ pub use gradcheck::{gradcheck, GradcheckError};
 pub use graph::Graph;
 pub use nalgebra;
 pub use tangent::Tangent;
+pub use threads::{num_threads, set_num_threads};
 pub use workspace::Workspace;

@@ -7,7 +7,10 @@ use crate::simd::{self, FloatLanes};
 ///
 /// `df` receives both the input and the output, so rules whose derivative is cheapest
 /// in terms of the output (`exp`, `tanh`, `sigmoid`) reuse it instead of recomputing.
-pub trait ElementwiseRule: Copy {
+///
+/// `Send + Sync` because long loops over a rule run on several threads
+/// ([`crate::threads`]).
+pub trait ElementwiseRule: Copy + Send + Sync {
     /// The name of PyTorch's backward node for this op (`"ExpBackward0"`).
     const TORCH_NAME: &'static str;
     /// `f(x)`.
@@ -33,13 +36,14 @@ pub trait ElementwiseRule: Copy {
         x.zip_map(y, |x, y| self.df(x, y))
     }
     /// `x[i] = f(x[i])` for every element: one vectorized pass of [`Self::f_lanes`] where
-    /// the rule is [`Self::SIMD`], else a scalar loop.
+    /// the rule is [`Self::SIMD`], else a scalar loop; long slices split across threads
+    /// ([`crate::threads`]), which changes no element.
     #[inline]
     fn f_in_place<T: Real>(self, x: &mut [T]) {
         if Self::SIMD {
             T::lanes_in_place(self, x)
         } else {
-            x.iter_mut().for_each(|v| *v = self.f(*v))
+            crate::threads::for_chunks_mut(x, 1, |_, x| x.iter_mut().for_each(|v| *v = self.f(*v)))
         }
     }
 }

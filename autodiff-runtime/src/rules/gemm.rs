@@ -6,7 +6,9 @@
 //! Products with every dimension at least [`BLOCKED_MIN_DIM`] go to `matrixmultiply`
 //! (the cache-blocked kernel nalgebra itself uses) with explicit strides; smaller ones
 //! use column loops (axpy or dot over contiguous columns) that LLVM vectorises. Nothing
-//! here allocates except `matrixmultiply`'s own packing buffers.
+//! here allocates except `matrixmultiply`'s own packing buffers (and, for a product
+//! split across threads, the list of parts). Only the `matrixmultiply` path uses threads
+//! (see [`blocked`]); the column loops are for products with a small dimension.
 //!
 //! nalgebra's `gemm` is not used for the transposed forms: 0.35 has no `A B^T` variant,
 //! and its small-size path mishandles row-strided views.
@@ -304,9 +306,20 @@ fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
     (rows - 1) * rs + (cols - 1) * cs + 1
 }
 
+/// The output columns of one thread's part of a split product are a multiple of this
+/// (a multiple of every `matrixmultiply` kernel's tile width), so every column falls in
+/// the same kind of tile as in the unsplit product.
+const COLUMN_ALIGN: usize = 16;
+
 /// `c += a b` through `matrixmultiply` when the sizes are large and `T` is `f32` or
 /// `f64`; returns whether it did. Each operand is `(slice, row stride, column stride)`;
 /// `a` is `m x k`, `b` is `k x n`, `c` is `m x n`, all dimensions non-zero.
+///
+/// A product of more than [`crate::threads::PARALLEL_MIN_MACS`] multiply-adds per thread
+/// splits `c`'s columns (and `b`'s) into contiguous runs, one per thread. Each element of
+/// `c` is still one dot product of a row of `a` and a column of `b`, summed by the same
+/// kernel in the same order (`matrixmultiply` blocks the inner dimension `k` the same way
+/// whatever `n` is), so the result is the same for every thread count.
 fn blocked<T: Real>(
     m: usize,
     k: usize,
@@ -318,6 +331,51 @@ fn blocked<T: Real>(
     if m < BLOCKED_MIN_DIM || k < BLOCKED_MIN_DIM || n < BLOCKED_MIN_DIM {
         return false;
     }
+    let is = |id: TypeId| TypeId::of::<T>() == id;
+    if !is(TypeId::of::<f64>()) && !is(TypeId::of::<f32>()) {
+        return false;
+    }
+    let (c, c_rs, c_cs) = c;
+    let work = m.saturating_mul(k).saturating_mul(n);
+    let threads = crate::threads::threads_for(work, crate::threads::PARALLEL_MIN_MACS)
+        .min(n / COLUMN_ALIGN)
+        .max(1);
+    // Contiguous columns (the only layout the callers pass for `c`) split into disjoint
+    // runs of elements.
+    if threads == 1 || c_rs != 1 || c_cs < m {
+        matrixmultiply_call(m, k, n, a, b, (c, c_rs, c_cs));
+        return true;
+    }
+    let width = n.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = c;
+    for j0 in (0..n).step_by(width) {
+        let cols = width.min(n - j0);
+        let (head, tail) = if j0 + cols < n {
+            std::mem::take(&mut rest).split_at_mut(cols * c_cs)
+        } else {
+            (std::mem::take(&mut rest), &mut [][..])
+        };
+        rest = tail;
+        parts.push((cols, &b.0[j0 * b.2..], head));
+    }
+    let threads = parts.len();
+    crate::threads::run_pieces(parts, threads, |(cols, bs, cs)| {
+        matrixmultiply_call(m, k, cols, a, (bs, b.1, b.2), (cs, 1, c_cs))
+    });
+    true
+}
+
+/// `c += a b` through `matrixmultiply` for `T` = `f32` or `f64` (operands as in
+/// [`blocked`]); does nothing for another `T`.
+fn matrixmultiply_call<T: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (&[T], usize, usize),
+    b: (&[T], usize, usize),
+    c: (&mut [T], usize, usize),
+) {
     // The kernel reads a[i rs + p cs] for i < m, p < k (and likewise b and c): these
     // asserts are what makes the calls below sound.
     assert!(
@@ -356,7 +414,6 @@ fn blocked<T: Real>(
                 c.2 as isize,
             );
         }
-        true
     } else if is(TypeId::of::<f32>()) {
         // SAFETY: as above, with `T` = `f32`.
         unsafe {
@@ -377,9 +434,6 @@ fn blocked<T: Real>(
                 c.2 as isize,
             );
         }
-        true
-    } else {
-        false
     }
 }
 
@@ -605,5 +659,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Splitting the output columns across threads changes no bit: 1, 2 and 3 threads
+    /// (column runs of 150, 80 + 70 and 64 + 64 + 22 here, the last not a multiple of
+    /// the alignment) give the same products, for all three forms and both types.
+    #[test]
+    fn products_are_bit_identical_for_one_two_and_three_threads() {
+        let _guard = crate::threads::TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (m, k, n) = (300, 200, 150);
+        let a = data(m * k, 1);
+        let b = data(k * n, 2);
+        let g = data(m * n, 3);
+        let run = |threads: usize| {
+            crate::threads::set_num_threads(threads);
+            let spawned = crate::threads::threads_spawned();
+            let mut c = data(m * n, 4);
+            add_mul(m, k, n, &a, &b, &mut c);
+            let mut c_bt = data(m * k, 5);
+            add_mul_bt(m, n, k, &g, &b, &mut c_bt);
+            let mut c_at = data(k * n, 6);
+            add_mul_at(m, k, n, &a, &g, &mut c_at);
+            let af: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+            let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+            let mut cf = vec![0.5f32; m * n];
+            add_mul(m, k, n, &af, &bf, &mut cf);
+            let used = crate::threads::threads_spawned() - spawned;
+            (c, c_bt, c_at, cf, used)
+        };
+        let one = run(1);
+        assert_eq!(one.4, 0, "one thread starts no thread");
+        for threads in [2, 3] {
+            let many = run(threads);
+            assert!(many.4 > 0, "{threads} threads start threads");
+            assert!(one
+                .0
+                .iter()
+                .zip(&many.0)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(one
+                .1
+                .iter()
+                .zip(&many.1)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(one
+                .2
+                .iter()
+                .zip(&many.2)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(one
+                .3
+                .iter()
+                .zip(&many.3)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+        crate::threads::set_num_threads(0);
+        // And the split products are right.
+        let r = reference(m, k, n, |i, p| a[i + p * m], |p, j| b[p + j * k]);
+        let start = data(m * n, 4);
+        close(
+            &one.0,
+            &r.iter().zip(&start).map(|(x, s)| x + s).collect::<Vec<_>>(),
+        );
     }
 }

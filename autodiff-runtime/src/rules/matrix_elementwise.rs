@@ -23,7 +23,8 @@ where
         y
     }
 
-    /// `gx += g .* df(x, y)`; an empty `g` (the symbolic zero) adds nothing.
+    /// `gx += g .* df(x, y)`; an empty `g` (the symbolic zero) adds nothing. Long
+    /// matrices split across threads ([`crate::threads`]), which changes no element.
     fn vjp(&self, op: Op, y: &Self, g: &Self, gx: &mut Self) {
         if g.is_empty() {
             return;
@@ -31,9 +32,13 @@ where
         check_cotangent(Op::TORCH_NAME, g.shape(), self.shape());
         check_cotangent(Op::TORCH_NAME, y.shape(), self.shape());
         ensure_shape(gx, self.nrows(), self.ncols());
-        let x = self.as_slice().iter().zip(y.as_slice()).zip(g.as_slice());
-        for (gx, ((&x, &y), &g)) in gx.as_mut_slice().iter_mut().zip(x) {
-            *gx += g * op.df(x, y);
-        }
+        let (x, y, g) = (self.as_slice(), y.as_slice(), g.as_slice());
+        crate::threads::for_chunks_mut(gx.as_mut_slice(), 1, |at, gx| {
+            let r = at..at + gx.len();
+            let x = x[r.clone()].iter().zip(&y[r.clone()]).zip(&g[r]);
+            for (gx, ((&x, &y), &g)) in gx.iter_mut().zip(x) {
+                *gx += g * op.df(x, y);
+            }
+        });
     }
 }

@@ -1,4 +1,7 @@
-//! Slice kernels: each vector function applied over a slice, four lanes at a time.
+//! Slice kernels: each vector function applied over a slice, four lanes at a time; long
+//! slices split across threads ([`crate::threads`]), which changes no element.
+
+use crate::threads::for_chunks_mut;
 
 use super::{
     dispatch, dispatch_f32, exp, exp_m1, ln, ln_1p, sigmoid, softplus, tanh, FloatLanes, Kernel,
@@ -6,7 +9,7 @@ use super::{
 };
 
 /// A lanewise function the slice drivers apply.
-pub(crate) trait LaneFn: Copy {
+pub(crate) trait LaneFn: Copy + Send + Sync {
     /// The function on lanes of either precision.
     fn apply<V: FloatLanes>(self, v: V) -> V;
 }
@@ -156,14 +159,18 @@ impl<F: LaneFn> KernelF32 for MapF32x8InPlace<'_, F> {
 
 /// `x[i] = f(x[i])` in place, four lanes at a time on the best lane type: the one
 /// generic kernel behind every rule's vectorized buffer pass.
+///
+/// Slices of [`crate::threads::PARALLEL_MIN_ELEMS`] elements per thread or more are split
+/// across threads (at multiples of four elements, so every element is computed as on one
+/// thread).
 pub(crate) fn lanes_in_place_f64<F: LaneFn>(f: F, x: &mut [f64]) {
-    dispatch(MapF64InPlace { f, x })
+    for_chunks_mut(x, 4, |_, x| dispatch(MapF64InPlace { f, x }))
 }
 
 /// `x[i] = f(x[i])` in place for `f32` slices, eight lanes at a time on the best `f32`
 /// lane type, computed in `f32` (the `f32` vector math).
 pub(crate) fn lanes_in_place_f32<F: LaneFn>(f: F, x: &mut [f32]) {
-    dispatch_f32(MapF32x8InPlace { f, x })
+    for_chunks_mut(x, 8, |_, x| dispatch_f32(MapF32x8InPlace { f, x }))
 }
 
 macro_rules! slice_fns {
@@ -188,12 +195,14 @@ macro_rules! slice_fns {
         #[track_caller]
         pub fn $slice(x: &[f64], out: &mut [f64]) {
             check_len(stringify!($slice), x.len(), out.len());
-            dispatch(MapF64 { f: $lane_fn, x, out })
+            for_chunks_mut(out, 4, |at, out| {
+                dispatch(MapF64 { f: $lane_fn, x: &x[at..at + out.len()], out })
+            })
         }
 
         #[doc = concat!("`x[i] = ", $math, "` in place, vectorized (see [`", stringify!($vector), "`]).")]
         pub fn $in_place(x: &mut [f64]) {
-            dispatch(MapF64InPlace { f: $lane_fn, x })
+            lanes_in_place_f64($lane_fn, x)
         }
 
         #[doc = concat!("`out[i] = ", $math, "` for `f32` slices: computed in `f64`, rounded once to `f32`.")]
@@ -203,12 +212,14 @@ macro_rules! slice_fns {
         #[track_caller]
         pub fn $slice_f32(x: &[f32], out: &mut [f32]) {
             check_len(stringify!($slice_f32), x.len(), out.len());
-            dispatch(MapF32 { f: $lane_fn, x, out })
+            for_chunks_mut(out, 4, |at, out| {
+                dispatch(MapF32 { f: $lane_fn, x: &x[at..at + out.len()], out })
+            })
         }
 
         #[doc = concat!("`x[i] = ", $math, "` in place for `f32` slices (computed in `f64`).")]
         pub fn $in_place_f32(x: &mut [f32]) {
-            dispatch(MapF32InPlace { f: $lane_fn, x })
+            for_chunks_mut(x, 4, |_, x| dispatch(MapF32InPlace { f: $lane_fn, x }))
         }
     )*};
 }
