@@ -349,3 +349,96 @@ fn static_hvp_equals_the_tape_hvp() {
     let d2y = dynamic::grad(&dy[0], &[&x]).unwrap();
     assert_eq!((dy[0].item(), d2y[0].item()), (12.0, 12.0));
 }
+
+/// `while`, `match`, an early `return`, a `Vec` by value and a tuple result, in forward
+/// mode.
+#[differentiable(wrt(x, w), jvp)]
+fn trajectory(x: f64, w: Vec<f64>, mode: u8) -> (f64, f64) {
+    let mut s = x;
+    let mut t = 0.0;
+    let mut i = 0;
+    while i < w.len() {
+        s = match mode {
+            0 => s * w[i] + 0.5,
+            _ => (s * w[i]).sin(),
+        };
+        t += s * s;
+        i += 1;
+    }
+    if t > 1e6 {
+        return (s, 0.0);
+    }
+    (s, t.sqrt())
+}
+
+#[test]
+fn jvp_through_while_match_and_a_tuple_result_matches_finite_differences() {
+    let w = vec![0.9, -1.1, 0.7, 1.3];
+    let t = TrajectoryGrad {
+        x: 0.4,
+        w: vec![0.1, 0.0, -0.2, 0.3],
+    };
+    for mode in [0u8, 1] {
+        let at = |h: f64| {
+            let wh: Vec<f64> = w.iter().zip(&t.w).map(|(a, b)| a + h * b).collect();
+            trajectory(0.8 + h * t.x, wh, mode)
+        };
+        let ((y0, y1), (d0, d1)) = trajectory_jvp(0.8, w.clone(), mode, &t);
+        assert_eq!((y0, y1), trajectory(0.8, w.clone(), mode));
+        let h = 1e-6;
+        let (p, m) = (at(h), at(-h));
+        let (f0, f1) = ((p.0 - m.0) / (2.0 * h), (p.1 - m.1) / (2.0 * h));
+        assert!((d0 - f0).abs() < 1e-7 * f0.abs().max(1.0), "{d0} vs {f0}");
+        assert!((d1 - f1).abs() < 1e-7 * f1.abs().max(1.0), "{d1} vs {f1}");
+    }
+}
+
+/// A float that is not differentiated is a constant of the dual computation.
+#[differentiable(wrt(x), hvp)]
+fn scaled(x: f64, k: f64) -> f64 {
+    (k * x).exp() + k * x * x
+}
+
+#[test]
+fn a_parameter_outside_wrt_is_a_constant_of_the_hessian() {
+    let (x, k) = (0.3, 1.7);
+    let (_, g, h) = scaled_hessian(x, k);
+    assert!((g.x - (k * (k * x).exp() + 2.0 * k * x)).abs() < 1e-14);
+    let want = k * k * (k * x).exp() + 2.0 * k;
+    assert!(
+        (h[(0, 0)] - want).abs() < 1e-13 * want,
+        "{} vs {want}",
+        h[(0, 0)]
+    );
+    assert_eq!(h.shape(), (1, 1));
+}
+
+/// A generic `checkpoint` function called from an `hvp` function: the Hessian is the
+/// same with and without checkpointing.
+#[differentiable(checkpoint)]
+fn chunk<T: Real>(a: T, b: T) -> T {
+    (a * b).sin() + a * a
+}
+
+#[differentiable]
+fn chunk_kept<T: Real>(a: T, b: T) -> T {
+    (a * b).sin() + a * a
+}
+
+#[differentiable(hvp)]
+fn two_chunks(a: f64, b: f64) -> f64 {
+    chunk(chunk(a, b), b) * b
+}
+
+#[differentiable(hvp)]
+fn two_chunks_kept(a: f64, b: f64) -> f64 {
+    chunk_kept(chunk_kept(a, b), b) * b
+}
+
+#[test]
+fn checkpointed_calls_give_the_same_hessian() {
+    let (_, g, h) = two_chunks_hessian(0.6, -0.9);
+    let (_, gk, hk) = two_chunks_kept_hessian(0.6, -0.9);
+    assert_eq!((g.a, g.b), (gk.a, gk.b));
+    assert_eq!(h, hk);
+}
