@@ -11,13 +11,14 @@
 //! every parameter, `grad`, and `hvp`. Targets: jvp / forward at most 2, hvp / grad at
 //! most 4.
 //!
-//! One run on a quiet 2-core machine (2026-12-04): checkpointed / flat 0.72 (56 / 78 ms;
-//! kept segments 91 ms); mlp jvp / forward 3.98 (2.66 ms / 669 us), hvp / grad 3.74
-//! (5.53 / 1.48 ms); mlp_small jvp / forward 3.0, hvp / grad 3.4. The jvp misses its
-//! target: a profile gives 48% to the two real products (the forward has one), 18% to
-//! splitting dual matrices into value and tangent planes around each product and 9% to
-//! lifting the parameters into dual matrices; dual numbers stored as separate value and
-//! tangent matrices would remove the last two.
+//! Quiet 2-core machine, 2026-12-04, one run per group: checkpointed / flat 0.71 (53.5 /
+//! 75.5 ms; kept segments 82.3 ms); mlp jvp / forward 3.4 (1.72 ms / 510 us), hvp / grad
+//! 5.3 (5.63 / 1.07 ms); mlp_small jvp / forward 3.3 (62.7 / 18.9 us), hvp / grad 3.9
+//! (124.8 / 32.4 us). On mlp both miss their targets. A profile of mlp/jvp gives about
+//! half the time to the real products (two where the forward has one), and the rest to
+//! the dual matrices themselves: lifting the parameters, scanning for zero tangent
+//! planes, allocating fresh dual buffers (the workspace pools only f32/f64 ones). Dual
+//! numbers kept as separate value and tangent matrices would leave the products.
 
 use autodiff::nalgebra::{DMatrix, RowDVector};
 use autodiff::prelude::*;

@@ -44,7 +44,11 @@ mod tests;
 pub use parts::{split_eps, split_re, DualParts};
 
 /// A dual number `re + eps ε` (`ε² = 0`): a value and its directional derivative.
+///
+/// Laid out as `[re, eps]` (`repr(C)`), so a slice of duals is a slice of scalars with
+/// the values at even and the tangents at odd positions (the products read it so).
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 pub struct Dual<T> {
     /// The value.
     pub re: T,

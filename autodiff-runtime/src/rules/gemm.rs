@@ -281,6 +281,9 @@ unsafe fn as_duals_mut<T, F>(x: &mut [T]) -> &mut [Dual<F>] {
 /// `c.re += op(a.re, b.re)`, `c.eps += op(a.eps, b.re) + op(a.re, b.eps)`, without the
 /// terms whose tangent plane is all zero.
 fn planes<F: Real>(form: Form, a: &[Dual<F>], b: &[Dual<F>], c: &mut [Dual<F>]) {
+    if interleaved(form, a, b, c) {
+        return;
+    }
     let re = |x: &[Dual<F>]| x.iter().map(|d| d.re).collect::<Vec<F>>();
     let eps = |x: &[Dual<F>]| -> Option<Vec<F>> {
         x.iter()
@@ -299,6 +302,67 @@ fn planes<F: Real>(form: Form, a: &[Dual<F>], b: &[Dual<F>], c: &mut [Dual<F>]) 
     for ((d, r), e) in c.iter_mut().zip(c_re).zip(c_eps) {
         *d = Dual::new(r, e);
     }
+}
+
+/// `c += op(a, b)` on duals as [`planes`] computes it, but through `matrixmultiply` on the
+/// duals' own storage (values at even, tangents at odd positions: strides doubled), with
+/// no copy into planes; returns whether it did (every dimension large enough for
+/// [`blocked`]).
+fn interleaved<F: Real>(form: Form, a: &[Dual<F>], b: &[Dual<F>], c: &mut [Dual<F>]) -> bool {
+    // The product's dimensions and each operand's (row, column) strides in duals.
+    let (m, k, n, sa, sb, sc) = match form {
+        Form::Ab { m, k, n } => (m, k, n, (1, m), (1, k), (1, m)),
+        Form::ABt { m, n, k } => (m, n, k, (1, m), (k, 1), (1, m)),
+        Form::AtB { m, k, n } => (k, m, n, (m, 1), (1, m), (1, k)),
+    };
+    if m < BLOCKED_MIN_DIM || k < BLOCKED_MIN_DIM || n < BLOCKED_MIN_DIM {
+        return false;
+    }
+    let tangent = |x: &[Dual<F>]| x.iter().any(|d| d.eps != F::zero());
+    let (a_tangent, b_tangent) = (tangent(a), tangent(b));
+    let (af, bf) = (scalars(a), scalars(b));
+    let cf = scalars_mut(c);
+    let twice = |(r, c): (usize, usize)| (2 * r, 2 * c);
+    let ((ar, ac), (br, bc), (cr, cc)) = (twice(sa), twice(sb), twice(sc));
+    // c.re += a.re b.re; c.eps += a.eps b.re + a.re b.eps (the order of `planes`).
+    let done = blocked(m, k, n, (af, ar, ac), (bf, br, bc), (&mut cf[..], cr, cc));
+    debug_assert!(done, "large f32/f64 products go to matrixmultiply");
+    if a_tangent {
+        blocked(
+            m,
+            k,
+            n,
+            (&af[1..], ar, ac),
+            (bf, br, bc),
+            (&mut cf[1..], cr, cc),
+        );
+    }
+    if b_tangent {
+        blocked(
+            m,
+            k,
+            n,
+            (af, ar, ac),
+            (&bf[1..], br, bc),
+            (&mut cf[1..], cr, cc),
+        );
+    }
+    true
+}
+
+/// The scalars of `x`: `[x[0].re, x[0].eps, x[1].re, ..]`.
+fn scalars<F>(x: &[Dual<F>]) -> &[F] {
+    // SAFETY: `Dual<F>` is `repr(C)` with two fields of type `F`, so it has the size and
+    // alignment of `[F; 2]` and no padding: `len` duals are `2 len` initialised `F`s at
+    // the same address, borrowed for the same lifetime.
+    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<F>(), 2 * x.len()) }
+}
+
+/// [`scalars`], mutably.
+fn scalars_mut<F>(x: &mut [Dual<F>]) -> &mut [F] {
+    // SAFETY: as in `scalars`; the unique borrow of `x` becomes the unique borrow of its
+    // scalars, and every bit pattern of `F` (a float) is a valid value of a field.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<F>(), 2 * x.len()) }
 }
 
 /// One past the largest index of a `rows x cols` strided matrix (both non-zero).
