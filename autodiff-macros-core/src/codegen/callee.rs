@@ -268,7 +268,12 @@ fn collect<'f>(f: &'f Func, block: &'f Block, out: &mut Vec<Call<'f>>) {
                 let wrt: Vec<TokenStream> = (0..e.args.len())
                     .filter(|&k| f.vars[e.args[k]].varied)
                     .map(|k| {
-                        let arg_span = f.vars[e.args[k]].span;
+                        // An expression written in the call is spanned where it is
+                        // written; a named variable where it was defined, which may be
+                        // another statement (another call of the same callee): point at
+                        // this call instead.
+                        let arg = &f.vars[e.args[k]];
+                        let arg_span = if arg.name.is_some() { e.span } else { arg.span };
                         let idx = syn::Index {
                             index: k as u32,
                             span: arg_span,
