@@ -20,69 +20,15 @@
 //! planes, allocating fresh dual buffers (the workspace pools only f32/f64 ones). Dual
 //! numbers kept as separate value and tangent matrices would leave the products.
 
+#[path = "workloads/segments.rs"]
+#[allow(dead_code)]
+mod segments;
+
 use autodiff::nalgebra::{DMatrix, RowDVector};
 use autodiff::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion};
+use segments::{final_angle_flat_grad, final_angle_grad, final_angle_kept_grad};
 use std::hint::black_box;
-
-/// `steps` pendulum steps from `(theta, omega)`.
-#[differentiable(wrt(theta, omega, g), checkpoint)]
-fn segment(theta: f64, omega: f64, g: f64, dt: f64, steps: usize) -> (f64, f64) {
-    let mut th = theta;
-    let mut om = omega;
-    for _ in 0..steps {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    (th, om)
-}
-
-/// [`segment`] without `checkpoint`.
-#[differentiable(wrt(theta, omega, g))]
-fn segment_kept(theta: f64, omega: f64, g: f64, dt: f64, steps: usize) -> (f64, f64) {
-    let mut th = theta;
-    let mut om = omega;
-    for _ in 0..steps {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    (th, om)
-}
-
-#[differentiable(wrt(theta0, g))]
-fn final_angle(theta0: f64, g: f64, dt: f64, segments: usize, steps: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..segments {
-        let (a, b) = segment(th, om, g, dt, steps);
-        th = a;
-        om = b;
-    }
-    th * th
-}
-
-#[differentiable(wrt(theta0, g))]
-fn final_angle_kept(theta0: f64, g: f64, dt: f64, segments: usize, steps: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..segments {
-        let (a, b) = segment_kept(th, om, g, dt, steps);
-        th = a;
-        om = b;
-    }
-    th * th
-}
-
-#[differentiable(wrt(theta0, g))]
-fn final_angle_flat(theta0: f64, g: f64, dt: f64, n: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..n {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    th * th
-}
 
 fn checkpoint(c: &mut Criterion) {
     let mut group = c.benchmark_group("checkpoint");

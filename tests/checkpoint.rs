@@ -9,8 +9,13 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+#[path = "../benches/workloads/segments.rs"]
+#[allow(dead_code)]
+mod segments;
+
 use autodiff::nalgebra::DMatrix;
 use autodiff::prelude::*;
+use segments::{final_angle, final_angle_flat_grad, final_angle_grad, final_angle_kept_grad};
 
 /// The system allocator, keeping the live bytes of the calling thread and their peak.
 struct Counting;
@@ -73,68 +78,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// `steps` steps of a pendulum (symplectic Euler), from angle `theta` and velocity `omega`.
-#[differentiable(wrt(theta, omega, g), checkpoint)]
-fn segment(theta: f64, omega: f64, g: f64, dt: f64, steps: usize) -> (f64, f64) {
-    let mut th = theta;
-    let mut om = omega;
-    for _ in 0..steps {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    (th, om)
-}
-
-/// [`segment`] without `checkpoint`.
-#[differentiable(wrt(theta, omega, g))]
-fn segment_kept(theta: f64, omega: f64, g: f64, dt: f64, steps: usize) -> (f64, f64) {
-    let mut th = theta;
-    let mut om = omega;
-    for _ in 0..steps {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    (th, om)
-}
-
-/// The squared final angle after `segments` checkpointed segments of `steps` steps.
-#[differentiable(wrt(theta0, g))]
-fn final_angle(theta0: f64, g: f64, dt: f64, segments: usize, steps: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..segments {
-        let (a, b) = segment(th, om, g, dt, steps);
-        th = a;
-        om = b;
-    }
-    th * th
-}
-
-/// [`final_angle`] with segments that keep their intermediates.
-#[differentiable(wrt(theta0, g))]
-fn final_angle_kept(theta0: f64, g: f64, dt: f64, segments: usize, steps: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..segments {
-        let (a, b) = segment_kept(th, om, g, dt, steps);
-        th = a;
-        om = b;
-    }
-    th * th
-}
-
-/// The same simulation as one loop of `n` steps.
-#[differentiable(wrt(theta0, g))]
-fn final_angle_flat(theta0: f64, g: f64, dt: f64, n: usize) -> f64 {
-    let mut th = theta0;
-    let mut om = 0.0;
-    for _ in 0..n {
-        om -= dt * g * th.sin();
-        th += dt * om;
-    }
-    th * th
-}
 
 /// A checkpointed function with matrices, called twice on one value.
 #[differentiable(checkpoint)]

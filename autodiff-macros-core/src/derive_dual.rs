@@ -189,18 +189,7 @@ fn mentions_float(ty: &Type) -> bool {
 /// `"f32"` or `"f64"`: the one float type the types mention; `None` if they mention
 /// neither or both.
 fn float_of<'a>(types: impl Iterator<Item = &'a Type>) -> Option<&'static str> {
-    #[derive(Default)]
-    struct Seen {
-        f32: bool,
-        f64: bool,
-    }
-    impl<'ast> Visit<'ast> for Seen {
-        fn visit_ident(&mut self, i: &'ast Ident) {
-            self.f32 |= i == "f32";
-            self.f64 |= i == "f64";
-        }
-    }
-    let mut seen = Seen::default();
+    let mut seen = crate::dual_twin::FloatsSeen::default();
     for t in types {
         seen.visit_type(t);
     }

@@ -81,18 +81,7 @@ fn struct_twin(ty: &mut syn::Type, scalar: &Ident) {
 /// The float type a non-generic function is written for: `f32` if a parameter or the
 /// result is written with it and none with `f64`, else `f64`.
 pub fn float_of(sig: &syn::Signature) -> &'static str {
-    #[derive(Default)]
-    struct Seen {
-        f32: bool,
-        f64: bool,
-    }
-    impl<'ast> syn::visit::Visit<'ast> for Seen {
-        fn visit_ident(&mut self, i: &'ast Ident) {
-            self.f32 |= i == "f32";
-            self.f64 |= i == "f64";
-        }
-    }
-    let mut seen = Seen::default();
+    let mut seen = FloatsSeen::default();
     for input in &sig.inputs {
         syn::visit::Visit::visit_fn_arg(&mut seen, input);
     }
@@ -101,6 +90,22 @@ pub fn float_of(sig: &syn::Signature) -> &'static str {
         "f32"
     } else {
         "f64"
+    }
+}
+
+/// Which float types the syntax it visits names.
+#[derive(Default)]
+pub struct FloatsSeen {
+    /// `f32` appears.
+    pub f32: bool,
+    /// `f64` appears.
+    pub f64: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for FloatsSeen {
+    fn visit_ident(&mut self, i: &'ast Ident) {
+        self.f32 |= i == "f32";
+        self.f64 |= i == "f64";
     }
 }
 

@@ -126,17 +126,10 @@ pub fn check_params(sig: &crate::sig::Signature, scalars: &[Ident], errors: &mut
         return true;
     };
     let before = errors.len();
-    #[derive(Default)]
-    struct Floats(bool);
-    impl<'ast> Visit<'ast> for Floats {
-        fn visit_ident(&mut self, i: &'ast Ident) {
-            self.0 |= i == "f64" || i == "f32";
-        }
-    }
     for p in sig.params.iter().filter(|p| p.wrt) {
-        let mut f = Floats::default();
+        let mut f = crate::dual_twin::FloatsSeen::default();
         f.visit_type(&p.ty);
-        if f.0 {
+        if f.f32 || f.f64 {
             errors.push_spanned(
                 &p.ty,
                 format!(
