@@ -53,6 +53,18 @@ macro_rules! unary_rows {
                 y.sum()
             }
 
+            /// The rule on values a loop makes, so the reverse reads them from the tape
+            /// (only what the op table says it reads).
+            #[differentiable(wrt(x0))]
+            pub fn looped(x0: f64, n: usize) -> f64 {
+                let mut s = 0.0;
+                for _i in 0..n {
+                    let $x = x0 + 0.0 * s;
+                    s += $($body)*;
+                }
+                s
+            }
+
             #[test]
             fn scalar_matrix_and_tensor_gradients_agree_with_central_differences() {
                 let xs = super::points($lo, $hi);
@@ -60,6 +72,9 @@ macro_rules! unary_rows {
                     let (v, g) = scalar_grad(x);
                     assert_eq!(v, scalar(x));
                     super::close(g.$x, super::central(scalar, x), concat!(stringify!($name), " scalar"));
+                    let (lv, lg) = looped_grad(x, 3);
+                    assert_eq!(lv, looped(x, 3));
+                    super::close(lg.x0, super::central(|x| looped(x, 3), x), concat!(stringify!($name), " in a loop"));
                 }
                 let m = DMatrix::from_row_slice(1, xs.len(), &xs);
                 let (v, g) = matrix_grad(&m);
@@ -91,6 +106,18 @@ macro_rules! binary_rows {
                 a.$name(b)
             }
 
+            /// The rule on values a loop makes (see the unary rows' `looped`).
+            #[differentiable(wrt(a0, b0))]
+            pub fn looped(a0: f64, b0: f64, n: usize) -> f64 {
+                let mut s = 0.0;
+                for _i in 0..n {
+                    let a = a0 + 0.0 * s;
+                    let b = b0 - 0.0 * s;
+                    s += a.$name(b);
+                }
+                s
+            }
+
             #[test]
             fn both_partials_agree_with_central_differences() {
                 let xs = super::points($lo, $hi);
@@ -101,6 +128,9 @@ macro_rules! binary_rows {
                     assert_eq!(v, scalar(a, b));
                     super::close(g.a, super::central(|a| scalar(a, b), a), concat!(stringify!($name), " d/da"));
                     super::close(g.b, super::central(|b| scalar(a, b), b), concat!(stringify!($name), " d/db"));
+                    let (_, lg) = looped_grad(a, b, 3);
+                    super::close(lg.a0, super::central(|a| looped(a, b, 3), a), concat!(stringify!($name), " d/da in a loop"));
+                    super::close(lg.b0, super::central(|b| looped(a, b, 3), b), concat!(stringify!($name), " d/db in a loop"));
                     binary_rows!(@tensor $tensor, a, b, v, g);
                 }
             }

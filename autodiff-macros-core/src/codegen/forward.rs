@@ -23,6 +23,8 @@ pub struct Forward<'f> {
     pub record: bool,
     /// The shape of each variable, where the code may use it (empty: nowhere).
     shapes: Vec<Shape>,
+    /// What the reverse reads depend on (recording only).
+    facts: super::tape::Facts,
     /// How often each variable is read (empty where the code may not move values).
     uses: Vec<usize>,
     /// What the reverse pass reads (recording only): never moved.
@@ -40,6 +42,7 @@ impl<'f> Forward<'f> {
             f,
             record,
             shapes: crate::pass::shape::infer(f),
+            facts: super::tape::Facts::of(f),
             uses: f.use_counts(),
             kept: if record {
                 all_reverse_reads(f, &f.body)
@@ -58,6 +61,7 @@ impl<'f> Forward<'f> {
             f,
             record: false,
             shapes: Vec::new(),
+            facts: super::tape::Facts::of(f),
             uses: Vec::new(),
             kept: BTreeSet::new(),
             moved: BTreeSet::new(),
@@ -169,6 +173,15 @@ impl<'f> Forward<'f> {
             && !self.f.vars[v].by_ref
             && !self.f.vars[v].seq
             && !self.kept.contains(&v)
+    }
+
+    /// Whether the recorded forward keeps the shape of the operand of `v[i]` for the
+    /// reverse pass (see [`super::tape::RuleReads::witness`]).
+    fn keeps_shape_witness(&self, e: &Eqn, r: &crate::ir::RuleRef) -> bool {
+        self.record
+            && self.f.active(e.out)
+            && self.f.active(e.args[0])
+            && super::tape::rule_reads(self.f, &self.facts, e, r).witness
     }
 
     /// Whether `v` is known to be a float.
@@ -357,7 +370,14 @@ impl<'f> Forward<'f> {
             Op::Unary(r) => {
                 let rule = rule_value(r);
                 let x = operand(f, e.args[0]);
-                quote_spanned!(span=> let #out #ty = ::autodiff::__private::unary(#rule, #x);)
+                let value =
+                    quote_spanned!(span=> let #out #ty = ::autodiff::__private::unary(#rule, #x););
+                if self.keeps_shape_witness(e, r) {
+                    let w = super::tape::shape_witness(e.out);
+                    quote_spanned!(span=> #value let #w = ::autodiff::__private::index_shape(#x);)
+                } else {
+                    value
+                }
             }
             Op::Binary(r)
                 if matches!(r.op, OpId::Add | OpId::Sub | OpId::Mul | OpId::Div)

@@ -153,7 +153,7 @@ pub fn rule_value(r: &crate::ir::RuleRef) -> TokenStream {
 /// The reverse pass of `f` after its recorded forward code: adjoint declarations, the
 /// seed `__ad_dout`, and the statements in reverse.
 pub fn reverse_body(f: &Func) -> TokenStream {
-    let rev = reverse::Reverse { f };
+    let rev = reverse::Reverse::new(f);
     let mut top = tape::defined_in(&f.body);
     top.extend(f.params.iter().map(|p| p.var));
     let declare = rev.declare(&top);
@@ -234,7 +234,7 @@ fn with_cotangent_last(
         stmts: rest.to_vec(),
     };
     let fwd = forward::Forward::new(f, true).block(&rest);
-    let rev = reverse::Reverse { f };
+    let rev = reverse::Reverse::new(f);
     let mut top = tape::defined_in(&f.body);
     top.extend(f.params.iter().map(|p| p.var));
     top.remove(&f.ret);

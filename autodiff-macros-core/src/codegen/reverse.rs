@@ -5,7 +5,10 @@
 //! the operand's adjoint. Branches replay the arm the forward pass took (read from the
 //! tape) and loops pop their tape, so iterations run in reverse.
 
-use super::tape::{defined_in_arm, defined_in_loop, has_reverse, reverse_reads, saved};
+use super::tape::{
+    defined_in_arm, defined_in_loop, has_reverse, reverse_reads, rule_reads, saved, shape_witness,
+    Facts,
+};
 use super::{
     adjoint, adjoint_is_field, adjoint_place, operand, pooled_values, primal, pullback,
     recycle_block_adjoints, recycle_values, rule_value, tape, tuple,
@@ -19,9 +22,19 @@ use std::collections::BTreeSet;
 pub struct Reverse<'f> {
     /// The function.
     pub f: &'f Func,
+    /// Shapes and scopes (which rule operands the reverse reads).
+    facts: Facts,
 }
 
-impl Reverse<'_> {
+impl<'f> Reverse<'f> {
+    /// The reverse code generator of `f`.
+    pub fn new(f: &'f Func) -> Self {
+        Reverse {
+            f,
+            facts: Facts::of(f),
+        }
+    }
+
     /// Declarations of the symbolic-zero adjoints of the active variables in `defined`.
     pub fn declare(&self, defined: &BTreeSet<VarId>) -> TokenStream {
         let pinned = super::aggregates::pinned(self.f);
@@ -223,21 +236,50 @@ impl Reverse<'_> {
                 if !f.active(x) {
                     return quote!();
                 }
-                let (xo, gx) = (operand(f, x), adjoint_place(f, x));
-                quote_spanned!(span=> ::autodiff::__private::unary_vjp(#rule, #xo, &#out, &#g, &mut #gx);)
+                let reads = rule_reads(f, &self.facts, e, r);
+                let gx = adjoint_place(f, x);
+                if reads.witness {
+                    let w = shape_witness(e.out);
+                    return quote_spanned!(span=> ::autodiff::__private::index_vjp(#rule, &#w, &#g, &mut #gx););
+                }
+                // What the rule does not read, the cotangent (a float too) stands in for.
+                let xo = if reads.args[0] {
+                    operand(f, x)
+                } else {
+                    quote!(&#g)
+                };
+                let y = if reads.out {
+                    quote!(&#out)
+                } else {
+                    quote!(&#g)
+                };
+                quote_spanned!(span=> ::autodiff::__private::unary_vjp(#rule, #xo, #y, &#g, &mut #gx);)
             }
             Op::Binary(r) => {
                 let rule = rule_value(r);
                 let (a, b) = (e.args[0], e.args[1]);
-                let (ao, bo) = (operand(f, a), operand(f, b));
+                let reads = rule_reads(f, &self.facts, e, r);
+                let stand_in = |v: VarId, read: bool| {
+                    if read {
+                        operand(f, v)
+                    } else {
+                        quote!(&#g)
+                    }
+                };
+                let (ao, bo) = (stand_in(a, reads.args[0]), stand_in(b, reads.args[1]));
+                let out = if reads.out {
+                    quote!(&#out)
+                } else {
+                    quote!(&#g)
+                };
                 let mut code = quote!();
                 if f.active(a) {
                     let ga = adjoint_place(f, a);
-                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_lhs(#rule, #ao, #bo, &#out, &#g, &mut #ga);));
+                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_lhs(#rule, #ao, #bo, #out, &#g, &mut #ga);));
                 }
                 if f.active(b) {
                     let gb = adjoint_place(f, b);
-                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_rhs(#rule, #ao, #bo, &#out, &#g, &mut #gb);));
+                    code.extend(quote_spanned!(span=> ::autodiff::__private::binary_vjp_rhs(#rule, #ao, #bo, #out, &#g, &mut #gb);));
                 }
                 code
             }

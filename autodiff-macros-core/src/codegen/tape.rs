@@ -6,9 +6,106 @@
 //! control-flow statements it contains, and the pullbacks of the calls it makes.
 
 use super::{primal, pullback, tape};
-use crate::ir::{Block, Func, Op, Stmt, VarId};
+use crate::ir::{Block, Eqn, Func, Op, RuleRef, Stmt, VarId};
+use crate::pass::shape::Shape;
+use autodiff_ops::{OpId, Reads};
 use proc_macro2::TokenStream;
+use quote::format_ident;
 use std::collections::BTreeSet;
+
+/// What the reverse of one rule (`Op::Unary`, `Op::Binary`) reads of the forward pass, as
+/// the op table's `reads` column says (a to-be-recorded analysis, as Tapenade's): `sin`
+/// its input, `exp` its output, `+` nothing. Only where every operand is known to be a
+/// float does the reverse code stand the cotangent in for an operand it does not read
+/// (same type); a matrix rule reads what its signature takes.
+pub struct RuleReads {
+    /// Per operand: read.
+    pub args: Vec<bool>,
+    /// The output is read.
+    pub out: bool,
+    /// `v[i]` on a local vector or matrix: the reverse reads `v`'s shape, saved as
+    /// [`shape_witness`], instead of `v`.
+    pub witness: bool,
+}
+
+/// What the analyses of the reverse reads need to know of every variable.
+pub struct Facts {
+    /// Its shape.
+    pub shapes: Vec<Shape>,
+    /// Whether it is defined at the function's top level (or is a parameter): in scope for
+    /// the whole reverse pass, never saved on a tape.
+    pub top: Vec<bool>,
+}
+
+impl Facts {
+    /// The facts of `f`'s variables.
+    pub fn of(f: &Func) -> Facts {
+        let mut top = vec![false; f.vars.len()];
+        for v in defined_in(&f.body)
+            .into_iter()
+            .chain(f.params.iter().map(|p| p.var))
+        {
+            top[v] = true;
+        }
+        Facts {
+            shapes: crate::pass::shape::infer(f),
+            top,
+        }
+    }
+}
+
+/// What the reverse of the rule equation `e` reads (see [`RuleReads`]).
+pub fn rule_reads(f: &Func, facts: &Facts, e: &Eqn, r: &RuleRef) -> RuleReads {
+    let shapes = &facts.shapes;
+    if matches!(r.op, OpId::Index | OpId::Index2) {
+        let x = e.args[0];
+        let witness = !facts.top[x] && !f.vars[x].by_ref && !f.vars[x].seq;
+        return RuleReads {
+            args: vec![!witness],
+            out: false,
+            witness,
+        };
+    }
+    let scalar = e
+        .args
+        .iter()
+        .chain([&e.out])
+        .all(|&v| shapes.get(v) == Some(&Shape::Scalar));
+    let (input, output) = match r.info().reads {
+        _ if !scalar => (true, true),
+        Reads::Nothing => (false, false),
+        Reads::Input => (true, false),
+        Reads::Output => (false, true),
+        Reads::Both => (true, true),
+    };
+    RuleReads {
+        args: vec![input; e.args.len()],
+        out: output,
+        witness: false,
+    }
+}
+
+/// The saved shape of the operand of `v[i]` defining `out` (see [`RuleReads::witness`]).
+pub fn shape_witness(out: VarId) -> syn::Ident {
+    format_ident!("__shape_{}", out)
+}
+
+/// The rule equations directly in `block` whose reverse reads a [`shape_witness`].
+fn witnesses(f: &Func, facts: &Facts, block: &Block) -> Vec<VarId> {
+    block
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Eqn(e) if f.active(e.out) => match &e.op {
+                Op::Unary(r) if f.active(e.args[0]) && rule_reads(f, facts, e, r).witness => {
+                    Some(e.out)
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
 
 /// Whether a statement leaves any work for the reverse pass.
 pub fn has_reverse(f: &Func, stmt: &Stmt) -> bool {
@@ -53,6 +150,10 @@ pub fn defined_in_loop(body: &Block, params: &[VarId], index: VarId) -> BTreeSet
 
 /// Primal variables the reverse code of `block` reads that it does not get from a nested tape.
 pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
+    reads_of(f, &Facts::of(f), block)
+}
+
+fn reads_of(f: &Func, facts: &Facts, block: &Block) -> BTreeSet<VarId> {
     let mut reads = BTreeSet::new();
     for s in &block.stmts {
         match s {
@@ -75,8 +176,12 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
                 }
                 if let Op::Unary(r) | Op::Binary(r) = &e.op {
                     if e.args.iter().any(|&a| f.active(a)) {
-                        reads.extend(e.args.iter().copied());
-                        reads.insert(e.out);
+                        let rr = rule_reads(f, facts, e, r);
+                        let read = e.args.iter().zip(&rr.args).filter(|(_, &r)| r);
+                        reads.extend(read.map(|(&a, _)| a));
+                        if rr.out {
+                            reads.insert(e.out);
+                        }
                         reads.extend(r.param);
                     }
                 }
@@ -85,7 +190,7 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
             Stmt::Branch { arms, .. } => {
                 for arm in arms {
                     let inner = defined_in_arm(arm);
-                    reads.extend(reverse_reads(f, &arm.block).difference(&inner).copied());
+                    reads.extend(reads_of(f, facts, &arm.block).difference(&inner).copied());
                 }
             }
             Stmt::For {
@@ -95,7 +200,7 @@ pub fn reverse_reads(f: &Func, block: &Block) -> BTreeSet<VarId> {
                 ..
             } => {
                 let inner = defined_in_loop(body, params, *index);
-                reads.extend(reverse_reads(f, body).difference(&inner).copied());
+                reads.extend(reads_of(f, facts, body).difference(&inner).copied());
             }
         }
     }
@@ -119,16 +224,21 @@ pub fn saved(f: &Func, block: &Block, defined: &BTreeSet<VarId>, pattern: bool) 
 }
 
 /// The names saved on the tape of a nested block, in a fixed order: the values its reverse
-/// reads, then the tapes of its control-flow statements, then its pullbacks; each with
-/// whether it is a nested tape.
+/// reads, the shapes of the local vectors it indexes, then the tapes of its control-flow
+/// statements, then its pullbacks; each with whether it is a nested tape.
 fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(TokenStream, bool)> {
-    let mut names: Vec<(TokenStream, bool)> = reverse_reads(f, block)
+    let facts = Facts::of(f);
+    let mut names: Vec<(TokenStream, bool)> = reads_of(f, &facts, block)
         .intersection(defined)
         .map(|&v| {
             let id = primal(v);
             (quote::quote!(#id), false)
         })
         .collect();
+    for out in witnesses(f, &facts, block) {
+        let w = shape_witness(out);
+        names.push((quote::quote!(#w), false));
+    }
     for s in &block.stmts {
         match s {
             Stmt::Eqn(e) => {

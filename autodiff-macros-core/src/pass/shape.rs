@@ -43,6 +43,7 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                         _ => Shape::Unknown,
                     },
                     Op::Opaque(syn::Expr::Lit(_)) => Shape::Scalar,
+                    Op::Opaque(x) if reads_a_float(f, x, &e.args) => Shape::Scalar,
                     Op::Opaque(c) if crate::generics::is_scalar_constant(c) => Shape::Scalar,
                     Op::Opaque(_) | Op::Field(_) | Op::Call { .. } | Op::Construct(_) => {
                         Shape::Unknown
@@ -86,5 +87,25 @@ fn infer_block(f: &Func, b: &Block, shapes: &mut [Shape]) {
                 infer_block(f, body, shapes);
             }
         }
+    }
+}
+
+/// An expression that takes no gradient but is known to give a float: an element of a
+/// sequence parameter (`x[i]`; a slice, `Vec` or array of floats) or a cast to a float
+/// type (`n as f64`).
+fn reads_a_float(f: &Func, x: &syn::Expr, args: &[crate::ir::VarId]) -> bool {
+    match x {
+        syn::Expr::Index(ix) if !matches!(*ix.index, syn::Expr::Range(_)) => {
+            let syn::Expr::Path(base) = &*ix.expr else {
+                return false;
+            };
+            args.iter()
+                .any(|&a| f.vars[a].seq && base.path.is_ident(&crate::lower::var_ident(a)))
+        }
+        syn::Expr::Cast(c) => {
+            matches!(&*c.ty, syn::Type::Path(t) if t.path.is_ident("f64") || t.path.is_ident("f32"))
+        }
+        syn::Expr::Paren(p) => reads_a_float(f, &p.expr, args),
+        _ => false,
     }
 }
