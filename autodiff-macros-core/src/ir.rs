@@ -287,33 +287,44 @@ impl Func {
         self.vars[v].active()
     }
 
-    /// How often each variable is read: by equations (their arguments, rule parameters,
-    /// what nested functions capture), branch heads and joins, loop bounds and carries,
-    /// and the result. A variable read once is dead after that read.
+    /// How often each variable is read (every [`Func::visit_reads`] site). A variable
+    /// read once is dead after that read.
     pub fn use_counts(&self) -> Vec<usize> {
-        fn block(b: &Block, n: &mut [usize]) {
+        let mut n = vec![0; self.vars.len()];
+        self.visit_reads(&mut |v, _| n[v] += 1);
+        n
+    }
+
+    /// Calls `visit` for every read of a variable, in program order (a loop's body once):
+    /// by equations (their arguments, rule parameters, what nested functions capture),
+    /// branch heads and joins, loop bounds and carries, and the result.
+    pub fn visit_reads(&self, visit: &mut impl FnMut(VarId, ReadSite)) {
+        fn block(b: &Block, visit: &mut impl FnMut(VarId, ReadSite)) {
             for s in &b.stmts {
                 match s {
                     Stmt::Eqn(e) => {
-                        e.args.iter().for_each(|&a| n[a] += 1);
+                        for (k, &a) in e.args.iter().enumerate() {
+                            visit(a, ReadSite::Arg { eqn: e.out, k });
+                        }
                         if let Op::Unary(r) | Op::Binary(r) = &e.op {
                             if let Some(p) = r.param {
-                                n[p] += 1;
+                                visit(p, ReadSite::Other);
                             }
                         }
-                        match &e.op {
+                        let captured = match &e.op {
                             Op::Map(inner) | Op::Fused(inner) | Op::FusedSum(inner) => {
-                                inner.captured.iter().for_each(|&c| n[c] += 1);
+                                &inner.captured[..]
                             }
-                            Op::FromFn(ff) => ff.body.captured.iter().for_each(|&c| n[c] += 1),
-                            _ => {}
-                        }
+                            Op::FromFn(ff) => &ff.body.captured[..],
+                            _ => &[],
+                        };
+                        captured.iter().for_each(|&c| visit(c, ReadSite::Other));
                     }
                     Stmt::Branch { reads, arms, .. } => {
-                        reads.iter().for_each(|&r| n[r] += 1);
+                        reads.iter().for_each(|&r| visit(r, ReadSite::Other));
                         for arm in arms {
-                            block(&arm.block, n);
-                            arm.outs.iter().for_each(|&o| n[o] += 1);
+                            block(&arm.block, visit);
+                            arm.outs.iter().for_each(|&o| visit(o, ReadSite::Other));
                         }
                     }
                     Stmt::For {
@@ -321,23 +332,53 @@ impl Func {
                         carried_in,
                         body,
                         body_outs,
+                        outs,
                         ..
                     } => {
-                        bound_vars
-                            .iter()
-                            .chain(carried_in)
-                            .chain(body_outs)
-                            .for_each(|&v| n[v] += 1);
-                        block(body, n);
+                        bound_vars.iter().for_each(|&v| visit(v, ReadSite::Other));
+                        for (k, &v) in carried_in.iter().enumerate() {
+                            visit(v, ReadSite::CarryIn { lp: outs[0], k });
+                        }
+                        block(body, visit);
+                        for (k, &v) in body_outs.iter().enumerate() {
+                            visit(v, ReadSite::CarryOut { lp: outs[0], k });
+                        }
                     }
                 }
             }
         }
-        let mut n = vec![0; self.vars.len()];
-        block(&self.body, &mut n);
-        n[self.ret] += 1;
-        n
+        block(&self.body, visit);
+        visit(self.ret, ReadSite::Other);
     }
+}
+
+/// Where [`Func::visit_reads`] sees a variable read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReadSite {
+    /// Operand `k` of the equation defining `eqn`.
+    Arg {
+        /// The equation's output.
+        eqn: VarId,
+        /// The operand's position.
+        k: usize,
+    },
+    /// Carried value `k` entering the loop whose first output is `lp`.
+    CarryIn {
+        /// The loop's first output.
+        lp: VarId,
+        /// The carried value's position.
+        k: usize,
+    },
+    /// Carried value `k` at the end of an iteration of the loop whose first output is `lp`.
+    CarryOut {
+        /// The loop's first output.
+        lp: VarId,
+        /// The carried value's position.
+        k: usize,
+    },
+    /// Any other read: a rule parameter, a capture, a branch head or join, a loop bound,
+    /// the result.
+    Other,
 }
 
 impl Stmt {

@@ -8,12 +8,12 @@ use super::tape::{defined_in_arm, defined_in_loop, has_reverse, reverse_reads, s
 use super::{
     cloned, operand, pooled_values, primal, pullback, recycle_values, rule_value, tape, tuple,
 };
-use crate::ir::{Arm, Block, Eqn, Func, Head, Op, Stmt, VarId};
+use crate::ir::{Arm, Block, Eqn, Func, Head, Op, ReadSite, Stmt, VarId};
 use crate::pass::shape::Shape;
 use autodiff_ops::OpId;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Forward code generator.
 pub struct Forward<'f> {
@@ -29,9 +29,11 @@ pub struct Forward<'f> {
     uses: Vec<usize>,
     /// What the reverse pass reads (recording only): never moved.
     kept: BTreeSet<VarId>,
-    /// The values moved by their only read (into a loop's carry, into `index_set`): not
-    /// given back to the pool where they were made.
+    /// The values moved by their last read (into a loop's carry, into `index_set`, into a
+    /// call): not given back to the pool where they were made.
     moved: BTreeSet<VarId>,
+    /// Where each moved value is moved.
+    moved_sites: BTreeMap<VarId, ReadSite>,
 }
 
 impl<'f> Forward<'f> {
@@ -50,6 +52,7 @@ impl<'f> Forward<'f> {
                 BTreeSet::new()
             },
             moved: BTreeSet::new(),
+            moved_sites: BTreeMap::new(),
         }
         .with_moves()
     }
@@ -65,26 +68,39 @@ impl<'f> Forward<'f> {
             uses: Vec::new(),
             kept: BTreeSet::new(),
             moved: BTreeSet::new(),
+            moved_sites: BTreeMap::new(),
         }
     }
 
-    /// An owned copy of `v`: the float itself (it is `Copy`), `v` moved where this is
-    /// its only read, or a clone.
-    fn copy_of(&self, v: VarId) -> TokenStream {
-        if (self.is_scalar(v) || self.moved.contains(&v)) && !self.f.vars[v].by_ref {
+    /// An owned copy of `v` read at `site`: the float itself (it is `Copy`), `v` moved
+    /// where this is its last read, or a clone.
+    fn copy_of(&self, v: VarId, site: ReadSite) -> TokenStream {
+        if (self.is_scalar(v) || self.moved_at(v, site)) && !self.f.vars[v].by_ref {
             primal_tokens(v)
         } else {
             cloned(self.f, v)
         }
     }
 
-    /// Finds the values its code moves (see [`Forward::moved`]): read once, and in the
-    /// loop that defines them (a loop body runs again, so it may not move a value of an
-    /// enclosing block).
+    /// Whether the read of `v` at `site` moves it.
+    fn moved_at(&self, v: VarId, site: ReadSite) -> bool {
+        self.moved_sites.get(&v) == Some(&site)
+    }
+
+    /// Finds the values its code moves (see [`Forward::moved`]): owned, not read by the
+    /// reverse pass, at their last read in program order when that read runs once per
+    /// run of the block that defines them (not in a loop nested in it: a loop body runs
+    /// again).
     fn with_moves(mut self) -> Self {
-        /// The innermost loop (numbered in order, 0 outside every loop) that defines each
-        /// variable.
-        fn defs(b: &Block, lp: usize, next: &mut usize, at: &mut [usize]) {
+        /// The loop level (numbered in order, 0 outside every loop) that defines each
+        /// variable, and the inner level of each loop (by its first output).
+        fn levels(
+            b: &Block,
+            lp: usize,
+            next: &mut usize,
+            at: &mut [usize],
+            inner_of: &mut [usize],
+        ) {
             for s in &b.stmts {
                 for &d in s.defs() {
                     at[d] = lp;
@@ -94,58 +110,22 @@ impl<'f> Forward<'f> {
                     Stmt::Branch { arms, .. } => {
                         for a in arms {
                             a.binds.iter().for_each(|&v| at[v] = lp);
-                            defs(&a.block, lp, next, at);
+                            levels(&a.block, lp, next, at, inner_of);
                         }
                     }
                     Stmt::For {
                         index,
                         params,
                         body,
+                        outs,
                         ..
                     } => {
                         *next += 1;
                         let inner = *next;
+                        inner_of[outs[0]] = inner;
                         at[*index] = inner;
                         params.iter().for_each(|&p| at[p] = inner);
-                        defs(body, inner, next, at);
-                    }
-                }
-            }
-        }
-        fn walk(
-            fw: &Forward<'_>,
-            b: &Block,
-            lp: usize,
-            next: &mut usize,
-            at: &[usize],
-            out: &mut BTreeSet<VarId>,
-        ) {
-            let movable = |v: VarId, l: usize| fw.read_once(v) && at[v] == l;
-            for s in &b.stmts {
-                match s {
-                    Stmt::Eqn(e) => {
-                        if let Op::Call { path, .. } = &e.op {
-                            let writes =
-                                path.segments.last().is_some_and(|s| s.ident == "index_set");
-                            if writes && movable(e.args[0], lp) {
-                                out.insert(e.args[0]);
-                            }
-                        }
-                    }
-                    Stmt::Branch { arms, .. } => arms
-                        .iter()
-                        .for_each(|a| walk(fw, &a.block, lp, next, at, out)),
-                    Stmt::For {
-                        carried_in,
-                        body,
-                        body_outs,
-                        ..
-                    } => {
-                        *next += 1;
-                        let inner = *next;
-                        out.extend(carried_in.iter().copied().filter(|&v| movable(v, lp)));
-                        out.extend(body_outs.iter().copied().filter(|&v| movable(v, inner)));
-                        walk(fw, body, inner, next, at, out);
+                        levels(body, inner, next, at, inner_of);
                     }
                 }
             }
@@ -153,11 +133,26 @@ impl<'f> Forward<'f> {
         if self.uses.is_empty() {
             return self;
         }
-        let mut at = vec![0; self.f.vars.len()];
-        defs(&self.f.body, 0, &mut 0, &mut at);
-        let mut moved = BTreeSet::new();
-        walk(&self, &self.f.body, 0, &mut 0, &at, &mut moved);
-        self.moved = moved;
+        let n = self.f.vars.len();
+        let (mut at, mut inner_of) = (vec![0; n], vec![0; n]);
+        levels(&self.f.body, 0, &mut 0, &mut at, &mut inner_of);
+        let mut last: Vec<Option<ReadSite>> = vec![None; n];
+        self.f.visit_reads(&mut |v, site| last[v] = Some(site));
+        let level = |site: ReadSite| match site {
+            ReadSite::Arg { eqn, .. } => Some(at[eqn]),
+            ReadSite::CarryIn { lp, .. } => Some(at[lp]),
+            ReadSite::CarryOut { lp, .. } => Some(inner_of[lp]),
+            ReadSite::Other => None,
+        };
+        let mut moved = BTreeMap::new();
+        for (v, site) in last.into_iter().enumerate() {
+            let Some(site) = site else { continue };
+            if self.movable(v) && level(site) == Some(at[v]) {
+                moved.insert(v, site);
+            }
+        }
+        self.moved = moved.keys().copied().collect();
+        self.moved_sites = moved;
         self
     }
 
@@ -166,13 +161,11 @@ impl<'f> Forward<'f> {
         &self.moved
     }
 
-    /// Whether the code reads owned `v` exactly once (and, recording, the reverse pass not at all), so that read may move it
-    /// (a vector written by index in a loop: `out[i] = ..` then needs no copy of `out`).
-    fn read_once(&self, v: VarId) -> bool {
-        self.uses.get(v) == Some(&1)
-            && !self.f.vars[v].by_ref
-            && !self.f.vars[v].seq
-            && !self.kept.contains(&v)
+    /// Whether the code may move owned `v` at its last read (recording: when the reverse
+    /// pass does not read it); a vector written by index in a loop (`out[i] = ..`) then
+    /// needs no copy of `out`.
+    fn movable(&self, v: VarId) -> bool {
+        !self.f.vars[v].by_ref && !self.f.vars[v].seq && !self.kept.contains(&v)
     }
 
     /// Whether the recorded forward keeps the shape of the operand of `v[i]` for the
@@ -280,10 +273,12 @@ impl<'f> Forward<'f> {
                 let record = self.record && has_reverse(self.f, s);
                 let carry = format_ident!("__carry_{}", outs[0]);
                 let range = format_ident!("__range_{}", outs[0]);
+                let lp = outs[0];
                 let init = tuple(
                     &carried_in
                         .iter()
-                        .map(|&v| self.copy_of(v))
+                        .enumerate()
+                        .map(|(k, &v)| self.copy_of(v, ReadSite::CarryIn { lp, k }))
                         .collect::<Vec<_>>(),
                 );
                 let param_pat = tuple(
@@ -298,7 +293,8 @@ impl<'f> Forward<'f> {
                 let next = tuple(
                     &body_outs
                         .iter()
-                        .map(|&v| self.copy_of(v))
+                        .enumerate()
+                        .map(|(k, &v)| self.copy_of(v, ReadSite::CarryOut { lp, k }))
                         .collect::<Vec<_>>(),
                 );
                 let out_pat = tuple(
@@ -426,15 +422,15 @@ impl<'f> Forward<'f> {
                 borrowed,
                 recompute,
             } => {
-                let writes_index = path.segments.last().is_some_and(|s| s.ident == "index_set");
                 let args: Vec<TokenStream> = e
                     .args
                     .iter()
                     .zip(borrowed)
                     .enumerate()
                     .map(|(k, (&a, &b))| {
-                        if writes_index && k == 0 && self.moved.contains(&a) {
-                            // `out[i] = x` on an `out` nothing reads again: in place.
+                        if !b && self.moved_at(a, ReadSite::Arg { eqn: e.out, k }) {
+                            // A value nothing reads again, passed by value: moved
+                            // (`out[i] = x` writes `out` in place).
                             primal_tokens(a)
                         } else {
                             super::call_arg(f, a, b)

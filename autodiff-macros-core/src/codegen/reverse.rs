@@ -93,6 +93,17 @@ impl<'f> Reverse<'f> {
         }
     }
 
+    /// `adjoint(target) += value`, taking `value` (an adjoint that is still the symbolic
+    /// zero takes its buffer); `value` goes back to the pool when `target` has no adjoint.
+    fn add_owned_into(&self, target: VarId, value: TokenStream) -> TokenStream {
+        if self.f.active(target) {
+            let a = adjoint_place(self.f, target);
+            quote!(::autodiff::__private::accumulate_owned(&mut #a, #value);)
+        } else {
+            quote!(::autodiff::__private::recycle(#value);)
+        }
+    }
+
     /// The adjoint of `v` as a value (moved), or a symbolic zero when `v` has none.
     fn take(&self, v: VarId) -> TokenStream {
         if self.f.active(v) {
@@ -182,7 +193,7 @@ impl<'f> Reverse<'f> {
                 let joins = slots
                     .iter()
                     .zip(&incoming)
-                    .map(|(&k, inc)| self.add_into(body_outs[k], quote!(#inc)));
+                    .map(|(&k, inc)| self.add_owned_into(body_outs[k], quote!(#inc)));
                 let rev = self.block(body);
                 let next = tuple(
                     &slots
@@ -192,20 +203,13 @@ impl<'f> Reverse<'f> {
                 );
                 let exits = slots.iter().enumerate().map(|(j, &k)| {
                     let j = syn::Index::from(j);
-                    self.add_into(carried_in[k], quote!(#carry.#j))
+                    self.add_owned_into(carried_in[k], quote!(#carry.#j))
                 });
-                // The incoming adjoints after their joins, the body's adjoints but the
-                // carried ones (moved into the carry), the saved values; after the loop, the
-                // carry.
-                let recycle_incoming = incoming
-                    .iter()
-                    .map(|inc| quote!(::autodiff::__private::recycle(#inc);));
+                // The incoming adjoints and the carry went into adjoints; the body's
+                // adjoints but the carried ones (moved into the carry) and the saved values
+                // go back to the pool.
                 let recycle_body =
                     self.recycle_block(body, &defined, params.iter().copied().collect());
-                let recycle_carry = (0..slots.len()).map(|j| {
-                    let j = syn::Index::from(j);
-                    quote!(::autodiff::__private::recycle(#carry.#j);)
-                });
                 quote_spanned! {*span=>
                     let mut #carry = #init;
                     while let ::core::option::Option::Some(#pat) = #t.pop() {
@@ -214,11 +218,9 @@ impl<'f> Reverse<'f> {
                         #(#joins)*
                         #rev
                         #carry = #next;
-                        #(#recycle_incoming)*
                         #recycle_body
                     }
                     #(#exits)*
-                    #(#recycle_carry)*
                 }
             }
         }
@@ -310,25 +312,20 @@ impl<'f> Reverse<'f> {
                 } else {
                     quote_spanned!(span=> let #cot = #pb(#g);)
                 };
-                let adds = e
-                    .args
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| f.active(**a))
-                    .map(|(k, &a)| {
-                        let k = syn::Index::from(k);
-                        let ga = adjoint_place(f, a);
-                        quote!(::autodiff::__private::accumulate_cotangent(&mut #ga, &#cot.#k);)
-                    });
-                // The cotangents are the callee's adjoints: their buffers go back to the pool.
-                let recycles = (0..e.args.len()).map(|k| {
+                // The cotangents are the callee's adjoints: an adjoint still the symbolic
+                // zero takes its buffer; the others' go back to the pool.
+                let adds = e.args.iter().enumerate().map(|(k, &a)| {
                     let k = syn::Index::from(k);
-                    quote!(::autodiff::__private::recycle_value(#cot.#k);)
+                    if f.active(a) {
+                        let ga = adjoint_place(f, a);
+                        quote!(::autodiff::__private::accumulate_cotangent_owned(&mut #ga, #cot.#k);)
+                    } else {
+                        quote!(::autodiff::__private::recycle_value(#cot.#k);)
+                    }
                 });
                 quote_spanned! {span=>
                     #call
                     #(#adds)*
-                    #(#recycles)*
                 }
             }
             Op::Fused(inner) => super::fused::reverse(f, e, inner, false, g, None),

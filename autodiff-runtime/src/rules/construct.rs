@@ -28,6 +28,10 @@ macro_rules! tuple_adjoint {
                 $(self.$i.accumulate(&other.$i);)+
             }
             #[inline]
+            fn accumulate_owned(&mut self, other: Self) {
+                $(self.$i.accumulate_owned(other.$i);)+
+            }
+            #[inline]
             fn finish(self, primal: &Self) -> Self {
                 ($(self.$i.finish(&primal.$i),)+)
             }
@@ -45,6 +49,10 @@ macro_rules! tuple_adjoint {
             #[inline]
             fn add_to(&self, acc: &mut ($($t,)+)) {
                 acc.accumulate(self)
+            }
+            #[inline]
+            fn add_owned(self, acc: &mut ($($t,)+)) {
+                acc.accumulate_owned(self)
             }
         }
     )+};

@@ -35,6 +35,15 @@ impl<X: Adjoint + Clone> Adjoint for Vec<X> {
         }
     }
 
+    fn accumulate_owned(&mut self, other: Self) {
+        if self.is_empty() {
+            *self = other;
+        } else {
+            self.accumulate(&other);
+            Adjoint::recycle(other);
+        }
+    }
+
     fn recycle(self) {
         self.into_iter().for_each(X::recycle);
     }
@@ -53,6 +62,9 @@ impl<X: Adjoint + Clone> Adjoint for Vec<X> {
 impl<X: Adjoint + Clone> Cotangent<Vec<X>> for Vec<X> {
     fn add_to(&self, acc: &mut Vec<X>) {
         acc.accumulate(self)
+    }
+    fn add_owned(self, acc: &mut Vec<X>) {
+        acc.accumulate_owned(self)
     }
 }
 

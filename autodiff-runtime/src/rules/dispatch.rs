@@ -20,6 +20,13 @@ pub trait Adjoint: Sized {
     fn adjoint_zero() -> Self;
     /// `self += other`.
     fn accumulate(&mut self, other: &Self);
+    /// `self += other`, taking `other`: a container's symbolic zero takes `other` itself
+    /// (no copy, no allocation), anything else adds it and gives its buffers back.
+    #[inline(always)]
+    fn accumulate_owned(&mut self, other: Self) {
+        self.accumulate(&other);
+        other.recycle();
+    }
     /// The final adjoint of `primal`: a real zero where nothing was accumulated.
     fn finish(self, primal: &Self) -> Self;
     /// [`Adjoint::finish`] for an adjoint that received at least one contribution on every
@@ -212,6 +219,12 @@ pub fn accumulate<X: Adjoint>(acc: &mut X, contribution: &X) {
     acc.accumulate(contribution)
 }
 
+/// `acc += contribution`, taking the contribution (see [`Adjoint::accumulate_owned`]).
+#[inline(always)]
+pub fn accumulate_owned<X: Adjoint>(acc: &mut X, contribution: X) {
+    acc.accumulate_owned(contribution)
+}
+
 /// The final adjoint of `primal` (a real zero where nothing arrived).
 #[inline(always)]
 pub fn finish<X: Adjoint>(adjoint: X, primal: &X) -> X {
@@ -261,6 +274,14 @@ pub struct NotDifferentiated;
 pub trait Cotangent<X> {
     /// Adds this cotangent into `acc`.
     fn add_to(&self, acc: &mut X);
+    /// Adds this cotangent into `acc`, taking it (see [`Adjoint::accumulate_owned`]).
+    #[inline(always)]
+    fn add_owned(self, acc: &mut X)
+    where
+        Self: Sized,
+    {
+        self.add_to(acc)
+    }
 }
 
 impl<T: Real> Cotangent<T> for T {
@@ -279,4 +300,11 @@ impl<X> Cotangent<X> for NotDifferentiated {
 #[inline(always)]
 pub fn accumulate_cotangent<X, C: Cotangent<X>>(acc: &mut X, cotangent: &C) {
     cotangent.add_to(acc)
+}
+
+/// [`accumulate_cotangent`], taking the cotangent: an adjoint that is still the symbolic
+/// zero takes its buffer.
+#[inline(always)]
+pub fn accumulate_cotangent_owned<X, C: Cotangent<X>>(acc: &mut X, cotangent: C) {
+    cotangent.add_owned(acc)
 }

@@ -42,6 +42,17 @@ where
         }
     }
 
+    /// An empty `self` takes `other` itself.
+    #[inline]
+    fn accumulate_owned(&mut self, other: Self) {
+        if self.is_empty() && !other.is_empty() {
+            *self = other;
+        } else {
+            self.accumulate(&other);
+            other.recycle();
+        }
+    }
+
     /// The adjoint itself, or zeros of `primal`'s shape if it is still empty.
     ///
     /// # Panics
@@ -175,5 +186,9 @@ where
     #[inline]
     fn add_to(&self, acc: &mut OMatrix<T, R, C>) {
         super::Adjoint::accumulate(acc, self)
+    }
+    #[inline]
+    fn add_owned(self, acc: &mut OMatrix<T, R, C>) {
+        super::Adjoint::accumulate_owned(acc, self)
     }
 }
