@@ -25,7 +25,7 @@ pub use autodiff_runtime::rules::Real;
 pub use autodiff_runtime::simd;
 pub use autodiff_runtime::threads::{num_threads, set_num_threads};
 pub use autodiff_runtime::workspace::Workspace;
-pub use autodiff_runtime::{broadcast, gradcheck, tangent, threads, workspace};
+pub use autodiff_runtime::{broadcast, gradcheck, tangent, tape, threads, workspace};
 /// Datasets: CSV loading, shuffling, batching, standardizing (the default feature `train`).
 #[cfg(feature = "train")]
 pub use autodiff_train::data;
@@ -65,6 +65,7 @@ pub mod __private {
         child_path as tangent_child_path, fields_accumulate, fields_adjoint_zero, fields_finish,
         fields_recycle, FieldMuts, FieldRefs, StructureMismatch, Tangent, TangentFields,
     };
+    pub use autodiff_runtime::tape::{Tape, TapeHint};
     pub use autodiff_runtime::workspace::{recycle_value, Workspace};
 }
 

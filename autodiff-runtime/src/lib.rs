@@ -18,6 +18,7 @@ pub mod rules;
 pub mod second_order;
 pub mod simd;
 pub mod tangent;
+pub mod tape;
 pub mod threads;
 pub mod workspace;
 

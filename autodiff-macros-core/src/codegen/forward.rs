@@ -27,6 +27,9 @@ pub struct Forward<'f> {
     facts: super::tape::Facts,
     /// How often each variable is read (empty where the code may not move values).
     uses: Vec<usize>,
+    /// The loops whose tapes hold every run (recording only; see
+    /// [`super::tape::nested_loops`]).
+    nested: BTreeSet<VarId>,
     /// What the reverse pass reads (recording only): never moved.
     kept: BTreeSet<VarId>,
     /// The values moved by their last read (into a loop's carry, into `index_set`, into a
@@ -51,6 +54,11 @@ impl<'f> Forward<'f> {
             } else {
                 BTreeSet::new()
             },
+            nested: if record {
+                super::tape::nested_loops(f)
+            } else {
+                BTreeSet::new()
+            },
             moved: BTreeSet::new(),
             moved_sites: BTreeMap::new(),
         }
@@ -67,6 +75,7 @@ impl<'f> Forward<'f> {
             facts: super::tape::Facts::of(f),
             uses: Vec::new(),
             kept: BTreeSet::new(),
+            nested: BTreeSet::new(),
             moved: BTreeSet::new(),
             moved_sites: BTreeMap::new(),
         }
@@ -180,6 +189,18 @@ impl<'f> Forward<'f> {
     /// Whether `v` is known to be a float.
     fn is_scalar(&self, v: VarId) -> bool {
         self.shapes.get(v) == Some(&Shape::Scalar)
+    }
+
+    /// The code of the function's top-level `block`: when recording, the tapes of its
+    /// nested loops first (see [`super::tape::nested_loops`]), then its statements.
+    pub fn top(&self, block: &Block) -> TokenStream {
+        let tapes = if self.record {
+            super::tape::nested_tape_declarations(self.f)
+        } else {
+            quote!()
+        };
+        let code = self.block(block);
+        quote!(#tapes #code)
     }
 
     /// The statements of `block`.
@@ -320,19 +341,36 @@ impl<'f> Forward<'f> {
                 let body_code = self.block(body);
                 let body_recycle =
                     self.recycle_block(body, &defined_in_loop(body, params, *index), record);
-                let (tape_init, tape_push) = if record {
-                    let t = tape(outs[0]);
+                let nested = record && self.nested.contains(&lp);
+                let (tape_init, tape_push, tape_end) = if record {
+                    let t = tape(lp);
                     let saved = saved(self.f, body, &defined_in_loop(body, params, *index), false);
-                    (
-                        if hi.is_some() {
-                            quote!(let mut #t = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&#range).0);)
-                        } else {
-                            quote!(let mut #t = ::std::vec::Vec::new();)
-                        },
-                        quote!(#t.push(#saved);),
-                    )
+                    let size = quote!(::core::iter::Iterator::size_hint(&#range).0);
+                    let start = format_ident!("__start_{}", lp);
+                    let init = match (nested, hi.is_some()) {
+                        // One tape for every run, declared before the function's code: this
+                        // run's iterations follow the earlier runs'.
+                        (true, true) => quote!(let #start = #t.len(); #t.reserve(#size);),
+                        (true, false) => quote!(let #start = #t.len();),
+                        (false, has_hi) => {
+                            let h = super::tape::hint(lp);
+                            let reserve = has_hi.then(|| quote!(#t.reserve(#size);));
+                            quote! {
+                                static #h: ::autodiff::__private::TapeHint = ::autodiff::__private::TapeHint::new();
+                                let mut #t = ::autodiff::__private::Tape::with_hint(&#h);
+                                #reserve
+                            }
+                        }
+                    };
+                    let end = if nested {
+                        let n = super::tape::run_length(lp);
+                        quote!(let #n = #t.len() - #start;)
+                    } else {
+                        quote!()
+                    };
+                    (init, quote!(#t.push(#saved);), end)
                 } else {
-                    (quote!(), quote!())
+                    (quote!(), quote!(), quote!())
                 };
                 quote_spanned! {*span=>
                     let mut #carry = #init;
@@ -346,6 +384,7 @@ impl<'f> Forward<'f> {
                         #body_recycle
                         #check_exit
                     }
+                    #tape_end
                     let #out_pat = #carry;
                 }
             }

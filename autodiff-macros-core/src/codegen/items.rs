@@ -483,7 +483,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Signature, f: &Func, checkpoint: bool)
     };
 
     let body = super::vjp_body(f);
-    let recorded = Forward::new(f, true).block(&f.body);
+    let recorded = Forward::new(f, true).top(&f.body);
     let reverse = super::reverse_body(f);
     let cots: Vec<TokenStream> = (0..f.params.len())
         .map(|i| super::param_cotangent(f, i))

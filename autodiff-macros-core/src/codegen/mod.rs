@@ -179,7 +179,7 @@ pub fn vjp_body(f: &Func) -> TokenStream {
     if let Some((e, how, rest)) = last_with_cotangent(f) {
         return with_cotangent_last(f, e, how, rest);
     }
-    let fwd = forward::Forward::new(f, true).block(&f.body);
+    let fwd = forward::Forward::new(f, true).top(&f.body);
     let rev = reverse_body(f);
     quote!(#fwd #rev)
 }
@@ -233,7 +233,7 @@ fn with_cotangent_last(
     let rest = crate::ir::Block {
         stmts: rest.to_vec(),
     };
-    let fwd = forward::Forward::new(f, true).block(&rest);
+    let fwd = forward::Forward::new(f, true).top(&rest);
     let rev = reverse::Reverse::new(f);
     let mut top = tape::defined_in(&f.body);
     top.extend(f.params.iter().map(|p| p.var));

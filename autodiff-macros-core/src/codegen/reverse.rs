@@ -24,6 +24,8 @@ pub struct Reverse<'f> {
     pub f: &'f Func,
     /// Shapes and scopes (which rule operands the reverse reads).
     facts: Facts,
+    /// The loops whose tapes hold every run (see [`super::tape::nested_loops`]).
+    nested: BTreeSet<VarId>,
 }
 
 impl<'f> Reverse<'f> {
@@ -32,6 +34,7 @@ impl<'f> Reverse<'f> {
         Reverse {
             f,
             facts: Facts::of(f),
+            nested: super::tape::nested_loops(f),
         }
     }
 
@@ -210,9 +213,16 @@ impl<'f> Reverse<'f> {
                 // go back to the pool.
                 let recycle_body =
                     self.recycle_block(body, &defined, params.iter().copied().collect());
+                // A nested loop's tape holds every run: this run's iterations are the last.
+                let iterations = if self.nested.contains(&outs[0]) {
+                    let n = super::tape::run_length(outs[0]);
+                    quote!(for #pat in #t.pop_run(#n))
+                } else {
+                    quote!(while let ::core::option::Option::Some(#pat) = #t.pop())
+                };
                 quote_spanned! {*span=>
                     let mut #carry = #init;
-                    while let ::core::option::Option::Some(#pat) = #t.pop() {
+                    #iterations {
                         let #incoming_pat = #carry;
                         #decl
                         #(#joins)*

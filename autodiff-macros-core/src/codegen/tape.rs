@@ -124,6 +124,53 @@ fn block_has_reverse(f: &Func, b: &Block) -> bool {
     b.stmts.iter().any(|s| has_reverse(f, s))
 }
 
+/// The loops with reverse work that are not at the function's top level, by first output.
+/// Each has one tape for all its runs, declared before the recorded forward code
+/// ([`nested_tape_declarations`]); the block around it saves each run's length
+/// ([`run_length`]) and the reverse pass pops that many iterations.
+pub fn nested_loops(f: &Func) -> BTreeSet<VarId> {
+    fn walk(f: &Func, b: &Block, nested: bool, out: &mut BTreeSet<VarId>) {
+        for s in &b.stmts {
+            if let Stmt::For { outs, .. } = s {
+                if nested && has_reverse(f, s) {
+                    out.insert(outs[0]);
+                }
+            }
+            for inner in s.blocks() {
+                walk(f, inner, true, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(f, &f.body, false, &mut out);
+    out
+}
+
+/// `let mut __tape_N = Vec::new();` for each of [`nested_loops`].
+pub fn nested_tape_declarations(f: &Func) -> TokenStream {
+    let decls = nested_loops(f).into_iter().map(|lp| {
+        let t = tape(lp);
+        let h = hint(lp);
+        quote::quote! {
+            static #h: ::autodiff::__private::TapeHint = ::autodiff::__private::TapeHint::new();
+            let mut #t = ::autodiff::__private::Tape::with_hint(&#h);
+        }
+    });
+    quote::quote!(#(#decls)*)
+}
+
+/// The `static` that remembers how many entries the tape of the loop whose first output is
+/// `lp` held, so that the next call sizes it at once.
+pub fn hint(lp: VarId) -> syn::Ident {
+    format_ident!("__TAPE_HINT_{}", lp)
+}
+
+/// How many iterations one run of the nested loop whose first output is `lp` pushed on its
+/// tape (see [`nested_loops`]).
+pub fn run_length(lp: VarId) -> syn::Ident {
+    format_ident!("__iters_{}", lp)
+}
+
 /// Variables defined directly in `block` (not in nested blocks).
 pub fn defined_in(block: &Block) -> BTreeSet<VarId> {
     let mut out = BTreeSet::new();
@@ -224,8 +271,8 @@ pub fn saved(f: &Func, block: &Block, defined: &BTreeSet<VarId>, pattern: bool) 
 }
 
 /// The names saved on the tape of a nested block, in a fixed order: the values its reverse
-/// reads, the shapes of the local vectors it indexes, then the tapes of its control-flow
-/// statements, then its pullbacks; each with whether it is a nested tape.
+/// reads, the shapes of the local vectors it indexes, then the tapes of its branches and
+/// the run lengths of its loops, then its pullbacks; each with whether it is a nested tape.
 fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(TokenStream, bool)> {
     let facts = Facts::of(f);
     let mut names: Vec<(TokenStream, bool)> = reads_of(f, &facts, block)
@@ -254,10 +301,16 @@ fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(Token
                     names.push((quote::quote!(#pb), false));
                 }
             }
-            Stmt::Branch { outs, .. } | Stmt::For { outs, .. } => {
+            Stmt::Branch { outs, .. } => {
                 if has_reverse(f, s) {
                     let t = tape(outs[0]);
                     names.push((quote::quote!(#t), true));
+                }
+            }
+            Stmt::For { outs, .. } => {
+                if has_reverse(f, s) {
+                    let n = run_length(outs[0]);
+                    names.push((quote::quote!(#n), false));
                 }
             }
         }

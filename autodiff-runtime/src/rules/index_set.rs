@@ -24,11 +24,7 @@ pub trait SetAt<I>: Sized {
 impl<T: Real> SetAt<usize> for Vec<T> {
     type Elem = T;
     fn set_at(&mut self, i: usize, x: T) {
-        let n = self.len();
-        assert!(
-            i < n,
-            "index: index {i} is out of bounds for a vector of {n} elements"
-        );
+        let i = super::bounds::check_seq(i, self.len(), "a vector");
         self[i] = x;
     }
     fn cotangent_at(&self, i: usize) -> T {
@@ -39,10 +35,7 @@ impl<T: Real> SetAt<usize> for Vec<T> {
 impl<T: Real, const N: usize> SetAt<usize> for [T; N] {
     type Elem = T;
     fn set_at(&mut self, i: usize, x: T) {
-        assert!(
-            i < N,
-            "index: index {i} is out of bounds for an array of {N} elements"
-        );
+        let i = super::bounds::check_seq(i, N, "an array");
         self[i] = x;
     }
     fn cotangent_at(&self, i: usize) -> T {
@@ -56,12 +49,7 @@ where
 {
     type Elem = T;
     fn set_at(&mut self, i: usize, x: T) {
-        let (r, c) = self.shape();
-        assert!(
-            i < r * c,
-            "index: index {i} is out of bounds for a {r}x{c} matrix ({} elements)",
-            r * c
-        );
+        let i = super::bounds::check_linear(i, self.shape());
         self[i] = x;
     }
     fn cotangent_at(&self, i: usize) -> T {
@@ -75,12 +63,8 @@ where
 {
     type Elem = T;
     fn set_at(&mut self, (i, j): (usize, usize), x: T) {
-        let (r, c) = self.shape();
-        assert!(
-            i < r && j < c,
-            "index: index ({i}, {j}) is out of bounds for a {r}x{c} matrix"
-        );
-        self[(i, j)] = x;
+        let k = super::bounds::check_pair("index", (i, j), self.shape());
+        self.as_mut_slice()[k] = x;
     }
     fn cotangent_at(&self, (i, j): (usize, usize)) -> T {
         if self.is_empty() {

@@ -78,7 +78,8 @@ impl<T: Real> IndexVjp<Index, Vec<T>> for SeqShape {
     #[inline(always)]
     fn index_vjp(&self, op: Index, g: &T, gx: &mut Vec<T>) {
         if gx.is_empty() {
-            gx.resize(self.0, T::zero());
+            // A new vector by value: `gx` is not borrowed by a call that is not inlined.
+            *gx = vec![T::zero(); self.0];
         }
         add_at(op.0, self.0, g, gx);
     }
@@ -94,12 +95,12 @@ impl<T: Real, const N: usize> IndexVjp<Index, [T; N]> for SeqShape {
 
 #[inline(always)]
 fn add_at<T: Real>(i: usize, len: usize, g: &T, gx: &mut [T]) {
-    assert!(
-        i < len && gx.len() == len,
-        "index: index {i} of a sequence of {len} elements, into an adjoint of {}",
-        gx.len()
+    assert_eq!(
+        gx.len(),
+        len,
+        "index: the adjoint's length is not its value's"
     );
-    gx[i] += *g;
+    gx[super::bounds::check_seq(i, len, "a sequence")] += *g;
 }
 
 impl<T: Real, R: Dim, C: Dim> IndexVjp<Index, OMatrix<T, R, C>> for MatShape
@@ -121,15 +122,9 @@ where
     type Elem = T;
     #[inline(always)]
     fn index_vjp(&self, op: Index2, g: &T, gx: &mut OMatrix<T, R, C>) {
-        let Index2(i, j) = op;
-        assert!(
-            i < self.0 && j < self.1,
-            "index: index ({i}, {j}) is out of bounds for a {}x{} matrix",
-            self.0,
-            self.1
-        );
+        let k = super::bounds::check_pair("index", (op.0, op.1), (self.0, self.1));
         ensure_shape(gx, self.0, self.1);
-        gx.as_mut_slice()[i + j * self.0] += *g;
+        gx.as_mut_slice()[k] += *g;
     }
 }
 

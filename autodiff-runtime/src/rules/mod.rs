@@ -11,6 +11,7 @@
 //! `max`/`min` ties split the gradient evenly, `powi(x, 0)' = 0`, `sqrt'(0) = inf`.
 
 mod binary;
+mod bounds;
 mod callee;
 mod cast;
 mod clone;

@@ -42,7 +42,8 @@ impl<T: Real> UnaryOp<Index> for Vec<T> {
     #[inline(always)]
     fn vjp(&self, op: Index, y: &T, g: &T, gx: &mut Vec<T>) {
         if gx.is_empty() {
-            gx.resize(self.len(), T::zero());
+            // A new vector by value: `gx` is not borrowed by a call that is not inlined.
+            *gx = vec![T::zero(); self.len()];
         }
         self.as_slice().vjp(op, y, g, gx.as_mut_slice())
     }
@@ -65,11 +66,7 @@ impl<T: Real, const N: usize> UnaryOp<Index> for [T; N] {
 
 #[inline(always)]
 fn check(i: usize, len: usize) -> usize {
-    assert!(
-        i < len,
-        "index: index {i} is out of bounds for a slice of {len} elements"
-    );
-    i
+    super::bounds::check_seq(i, len, "a slice")
 }
 
 /// The gradient type of a sequence: `Vec<T>` for slices and vectors, `[T; N]` for arrays.

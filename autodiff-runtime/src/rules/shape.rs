@@ -10,6 +10,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
+use super::bounds::{check_linear, check_pair};
 use super::matrix::{check_cotangent, ensure_shape};
 use super::{OpName, Real, UnaryOp};
 
@@ -64,18 +65,6 @@ where
     }
 }
 
-fn linear_index(op: &str, index: (usize, usize), shape: (usize, usize)) -> usize {
-    assert!(
-        index.0 < shape.0 && index.1 < shape.1,
-        "{op}: index ({}, {}) is out of bounds for a {}x{} matrix",
-        index.0,
-        index.1,
-        shape.0,
-        shape.1
-    );
-    index.0 + index.1 * shape.0
-}
-
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Index> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
@@ -93,17 +82,6 @@ where
     }
 }
 
-fn check_linear(i: usize, shape: (usize, usize)) -> usize {
-    assert!(
-        i < shape.0 * shape.1,
-        "index: index {i} is out of bounds for a {}x{} matrix ({} elements)",
-        shape.0,
-        shape.1,
-        shape.0 * shape.1
-    );
-    i
-}
-
 impl<T: Real, R: Dim, C: Dim> UnaryOp<Index2> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
@@ -111,11 +89,11 @@ where
     type Output = T;
 
     fn forward(&self, op: Index2) -> T {
-        self.as_slice()[linear_index("index", (op.0, op.1), self.shape())]
+        self.as_slice()[check_pair("index", (op.0, op.1), self.shape())]
     }
 
     fn vjp(&self, op: Index2, _y: &T, g: &T, gx: &mut Self) {
-        let i = linear_index("index", (op.0, op.1), self.shape());
+        let i = check_pair("index", (op.0, op.1), self.shape());
         ensure_shape(gx, self.nrows(), self.ncols());
         gx.as_mut_slice()[i] += *g;
     }
