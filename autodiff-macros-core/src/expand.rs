@@ -13,6 +13,7 @@ type Pass = fn(&mut crate::ir::Func);
 /// The passes, in the order they run after lowering.
 const PASSES: &[(&str, Pass)] = &[
     ("varied", pass::varied::run),
+    ("copies", pass::copies::run),
     ("inline_map", pass::inline_map::run),
     ("fuse", pass::fuse::run),
     ("activity", pass::activity::run),

@@ -1,6 +1,7 @@
 //! Passes over the IR, one per file, each documenting what it guarantees.
 
 pub mod activity;
+pub mod copies;
 pub mod dce;
 pub mod fuse;
 pub mod inline_map;
