@@ -1369,7 +1369,7 @@ impl VecMacro {
     fn call(&self) -> Expr {
         match self {
             VecMacro::Repeat(x, n) => syn::parse_quote!(
-                ::std::vec::Vec::from_iter(::core::iter::repeat(#x).take(#n))
+                ::autodiff::__private::vec_of(#x, #n)
             ),
             VecMacro::List(items) => syn::parse_quote!(::std::vec::Vec::from([#(#items),*])),
         }

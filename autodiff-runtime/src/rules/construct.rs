@@ -202,6 +202,14 @@ pub fn repeat_vec<T: Real>(x: T, n: usize) -> Vec<T> {
     vec![x; n]
 }
 
+/// `vec![x; n]` for a value that takes no gradient, as a function call (the macro renames
+/// the variables of expressions, not of macro tokens): the same allocation as the macro
+/// (zeroed memory for zeros).
+#[inline(always)]
+pub fn vec_of<T: Clone>(x: T, n: usize) -> Vec<T> {
+    vec![x; n]
+}
+
 /// The cotangent of `x` in `repeat_vec(x, n)`.
 #[inline]
 pub fn repeat_vec_vjp<T: Real>(g: &[T]) -> (T, super::NotDifferentiated) {
