@@ -274,3 +274,37 @@ fn lstm_forward_is_the_plain_code_and_gradient_matches_central_differences() {
     assert_all_close("main vs dynamic", &d_main, &dyn_main, 1e-12);
     assert_all_close("extra vs dynamic", &d_extra, &dyn_extra, 1e-12);
 }
+
+/// What the GMM gradient saves for its reverse pass (`autodiff::tape::record_tape_sizes`):
+/// the innermost loop (`qxcentered[j] += L[j, i] * xcentered[i]`, `n K d (d - 1) / 2`
+/// iterations) saves at most seven words per iteration (the loop index, the factor's
+/// index and value, `xcentered[i]`, two vector lengths and the index write's pullback) and
+/// no tape holds a copy of a vector. Run with `--nocapture` for the table.
+#[test]
+fn gmm_loops_save_a_few_words_per_iteration() {
+    let g = Gmm::parse(GMM_D10_K25).first_points(3);
+    let (_, sizes) = autodiff::tape::record_tape_sizes(|| g.gradient());
+    let (d, k, n) = (g.d, g.k, g.n);
+    let innermost = sizes.iter().max_by_key(|s| s.entries).unwrap();
+    assert_eq!(innermost.entries, n * k * d * (d - 1) / 2);
+    assert!(
+        innermost.entry_bytes <= 7 * 8,
+        "{} bytes per innermost iteration",
+        innermost.entry_bytes
+    );
+    let total: usize = sizes.iter().map(|s| s.bytes()).sum();
+    eprintln!(
+        "GMM d{d} K{k}, {n} points: {} tapes, {total} bytes",
+        sizes.len()
+    );
+    for s in &sizes {
+        eprintln!("  {:>8} entries x {:>3} bytes", s.entries, s.entry_bytes);
+    }
+    // Per point and component, every tape together: a few words per element of the
+    // d-vectors and per factor entry, not copies of the vectors per iteration.
+    let per_pair = total / (n * k);
+    assert!(
+        per_pair <= 64 * d * d,
+        "{per_pair} bytes per point and component"
+    );
+}

@@ -212,6 +212,14 @@ impl<T> Drop for Tape<T> {
         if let Some(hint) = self.hint {
             hint.0.store(peak, Ordering::Relaxed);
         }
+        let _ = RECORDED.try_with(|r| {
+            if let Some(sizes) = r.borrow_mut().as_mut() {
+                sizes.push(TapeSize {
+                    entries: peak,
+                    entry_bytes: size_of::<T>(),
+                });
+            }
+        });
         while self.pop().is_some() {}
         if self.block != 0 {
             // SAFETY: the block came from `take_block` with `self.block` bytes and, every
@@ -326,6 +334,46 @@ unsafe fn give_block(ptr: NonNull<u8>, bytes: usize) {
         // SAFETY: the caller's contract: the block came from `alloc` with this layout.
         unsafe { dealloc(ptr.as_ptr(), block_layout(bytes)) };
     }
+}
+
+/// The size of one tape, as [`record_tape_sizes`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapeSize {
+    /// The most entries it held: one per iteration of its loop, over every run.
+    pub entries: usize,
+    /// The bytes of one entry: what one iteration saves for the reverse pass.
+    pub entry_bytes: usize,
+}
+
+impl TapeSize {
+    /// The bytes of all its entries.
+    pub fn bytes(&self) -> usize {
+        self.entries * self.entry_bytes
+    }
+}
+
+thread_local! {
+    static RECORDED: RefCell<Option<Vec<TapeSize>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and reports the size of every tape dropped on this thread meanwhile (the tapes
+/// of the gradient calls `f` makes, in the order they were dropped): how many bytes each
+/// loop of a differentiated function saves per iteration, and in all.
+///
+/// ```
+/// use autodiff_runtime::tape::{record_tape_sizes, Tape};
+/// let ((), sizes) = record_tape_sizes(|| {
+///     let mut t = Tape::new();
+///     (0..10).for_each(|i| t.push((i as f64, i)));
+/// });
+/// assert_eq!(sizes[0].entries, 10);
+/// assert_eq!(sizes[0].entry_bytes, 16);
+/// ```
+pub fn record_tape_sizes<R>(f: impl FnOnce() -> R) -> (R, Vec<TapeSize>) {
+    let outer = RECORDED.with(|r| r.replace(Some(Vec::new())));
+    let out = f();
+    let sizes = RECORDED.with(|r| r.replace(outer)).unwrap_or_default();
+    (out, sizes)
 }
 
 /// The bytes of free tape storage this thread keeps for later gradient calls.

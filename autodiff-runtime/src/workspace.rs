@@ -447,6 +447,11 @@ where
 /// gradient call.
 #[inline]
 pub fn recycle_value<X: 'static>(value: X) {
+    if !has_pooled_buffer::<X>() {
+        // Decided per type at compile time: the value is dropped where it is, never seen
+        // through `dyn Any`, so the compiler may still keep a small `Vec` off the heap.
+        return;
+    }
     let mut slot = Some(value);
     let any: &mut dyn Any = &mut slot;
     if let Some(v) = vec_of::<f64>(any) {
@@ -454,6 +459,18 @@ pub fn recycle_value<X: 'static>(value: X) {
     } else if let Some(v) = vec_of::<f32>(any) {
         with_installed(|pool| pool.f32.put(v));
     }
+}
+
+/// Whether values of type `X` have a buffer the pool takes.
+#[inline(always)]
+fn has_pooled_buffer<X: 'static>() -> bool {
+    let x = TypeId::of::<X>();
+    x == TypeId::of::<DMatrix<f64>>()
+        || x == TypeId::of::<DVector<f64>>()
+        || x == TypeId::of::<RowDVector<f64>>()
+        || x == TypeId::of::<DMatrix<f32>>()
+        || x == TypeId::of::<DVector<f32>>()
+        || x == TypeId::of::<RowDVector<f32>>()
 }
 
 /// The buffer of the pooled matrix in `slot` (an `Option<X>` as `dyn Any`) with elements `T`.
