@@ -86,6 +86,19 @@ impl<'f> Reverse<'f> {
         quote!(#values #adjoints)
     }
 
+    /// Operand `v` of a rule whose reverse reads it: `&v`, or `v` read again from the
+    /// sequence it was read from (see [`Facts::reloads`]).
+    fn read_operand(&self, v: VarId) -> TokenStream {
+        match &self.facts.reloads[v] {
+            Some((r, x)) => {
+                let rule = rule_value(r);
+                let xo = operand(self.f, *x);
+                quote!(&::autodiff::__private::unary(#rule, #xo))
+            }
+            None => operand(self.f, v),
+        }
+    }
+
     /// `adjoint(target) += value` when `target` is active.
     fn add_into(&self, target: VarId, value: TokenStream) -> TokenStream {
         if self.f.active(target) {
@@ -256,7 +269,7 @@ impl<'f> Reverse<'f> {
                 }
                 // What the rule does not read, the cotangent (a float too) stands in for.
                 let xo = if reads.args[0] {
-                    operand(f, x)
+                    self.read_operand(x)
                 } else {
                     quote!(&#g)
                 };
@@ -273,7 +286,7 @@ impl<'f> Reverse<'f> {
                 let reads = rule_reads(f, &self.facts, e, r);
                 let stand_in = |v: VarId, read: bool| {
                     if read {
-                        operand(f, v)
+                        self.read_operand(v)
                     } else {
                         quote!(&#g)
                     }

@@ -35,6 +35,11 @@ pub struct Facts {
     /// Whether it is defined at the function's top level (or is a parameter): in scope for
     /// the whole reverse pass, never saved on a tape.
     pub top: Vec<bool>,
+    /// For `v = x[i]` inside a block, with `x` in scope for the whole reverse pass (a
+    /// parameter, a top-level value): the index rule and `x`. A rule that reads `v` reads
+    /// it again from `x` (`x[i]`: one load) instead of saving it, and saves the index only,
+    /// which the adjoint of `x[i]` saves anyway when `x` is differentiated.
+    pub reloads: Vec<Option<(RuleRef, VarId)>>,
 }
 
 impl Facts {
@@ -47,9 +52,37 @@ impl Facts {
         {
             top[v] = true;
         }
+        let mut reloads = vec![None; f.vars.len()];
+        find_reloads(&f.body, &top, &mut reloads);
         Facts {
             shapes: crate::pass::shape::infer(f),
             top,
+            reloads,
+        }
+    }
+
+    /// The variables the reverse reads for a rule's read of `v`: `v`, or the index and the
+    /// sequence it is read again from (see [`Facts::reloads`]).
+    fn read_of(&self, v: VarId) -> Vec<VarId> {
+        match &self.reloads[v] {
+            Some((r, x)) => r.param.into_iter().chain([*x]).collect(),
+            None => vec![v],
+        }
+    }
+}
+
+fn find_reloads(b: &Block, top: &[bool], out: &mut [Option<(RuleRef, VarId)>]) {
+    for s in &b.stmts {
+        if let Stmt::Eqn(e) = s {
+            if let Op::Unary(r) = &e.op {
+                let x = e.args[0];
+                if r.op == OpId::Index && r.param.is_some() && top[x] && !top[e.out] {
+                    out[e.out] = Some((r.clone(), x));
+                }
+            }
+        }
+        for inner in s.blocks() {
+            find_reloads(inner, top, out);
         }
     }
 }
@@ -225,7 +258,7 @@ fn reads_of(f: &Func, facts: &Facts, block: &Block) -> BTreeSet<VarId> {
                     if e.args.iter().any(|&a| f.active(a)) {
                         let rr = rule_reads(f, facts, e, r);
                         let read = e.args.iter().zip(&rr.args).filter(|(_, &r)| r);
-                        reads.extend(read.map(|(&a, _)| a));
+                        reads.extend(read.flat_map(|(&a, _)| facts.read_of(a)));
                         if rr.out {
                             reads.insert(e.out);
                         }
