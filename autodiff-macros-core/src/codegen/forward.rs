@@ -476,10 +476,21 @@ impl<'f> Forward<'f> {
                         }
                     })
                     .collect();
-                if self.record && f.active(e.out) && !recompute {
+                if self.record
+                    && f.active(e.out)
+                    && !recompute
+                    && !super::tape::writes_by_index(&e.op)
+                {
                     let pb = pullback(e.out);
                     let call = super::callee::pullback_call(path, &args, span);
                     quote_spanned!(span=> let (#out, #pb) = #call;)
+                } else if self.record && f.active(e.out) && !recompute {
+                    // An index write keeps its result's type for the reverse pass.
+                    let w = super::tape::type_witness(e.out);
+                    quote_spanned! {span=>
+                        let #out #ty = #path(#(#args),*);
+                        let #w = ::autodiff::__private::type_witness(&#out);
+                    }
                 } else {
                     quote_spanned!(span=> let #out #ty = #path(#(#args),*);)
                 }

@@ -332,6 +332,12 @@ impl<'f> Reverse<'f> {
                         let (__ad_again, #cot) = #direct;
                         ::autodiff::__private::recycle_value(__ad_again);
                     }
+                } else if super::tape::writes_by_index(&e.op) {
+                    // `out[i] = x` undone: the cotangent of `x` is element `i` of the
+                    // result's, the old `out`'s the rest.
+                    let i = primal(e.args[2]);
+                    let w = super::tape::type_witness(e.out);
+                    quote_spanned!(span=> let #cot = ::autodiff::__private::index_set_vjp_of(#g, ::core::clone::Clone::clone(&#i), #w);)
                 } else {
                     quote_spanned!(span=> let #cot = #pb(#g);)
                 };

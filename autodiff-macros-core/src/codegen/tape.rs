@@ -118,6 +118,24 @@ pub fn rule_reads(f: &Func, facts: &Facts, e: &Eqn, r: &RuleRef) -> RuleReads {
     }
 }
 
+/// Whether `op` is an index write (`out[i] = x`, the runtime's `index_set`) that the reverse
+/// pass undoes from the index alone (`index_set_vjp`): the tape keeps the index, which it
+/// usually saves anyway, not a pullback.
+pub fn writes_by_index(op: &Op) -> bool {
+    matches!(op, Op::Call { path, recompute: false, .. }
+        if path.leading_colon.is_some()
+            && path.segments.len() == 3
+            && path.segments[0].ident == "autodiff"
+            && path.segments[1].ident == "__private"
+            && path.segments[2].ident == "index_set")
+}
+
+/// The zero-sized value naming the type of an index write's result (see
+/// [`writes_by_index`]), saved in place of its pullback.
+pub fn type_witness(out: VarId) -> syn::Ident {
+    format_ident!("__ty_{}", out)
+}
+
 /// The saved shape of the operand of `v[i]` defining `out` (see [`RuleReads::witness`]).
 pub fn shape_witness(out: VarId) -> syn::Ident {
     format_ident!("__shape_{}", out)
@@ -247,6 +265,10 @@ fn reads_of(f: &Func, facts: &Facts, block: &Block) -> BTreeSet<VarId> {
                 if let Op::Fused(_) = &e.op {
                     reads.insert(e.out);
                 }
+                // An index write is undone from its index.
+                if writes_by_index(&e.op) {
+                    reads.insert(e.args[2]);
+                }
                 // A recomputed call runs its callee again on its arguments.
                 if let Op::Call {
                     recompute: true, ..
@@ -330,7 +352,11 @@ fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(Token
                     }
                 ) && f.active(e.out)
                 {
-                    let pb = pullback(e.out);
+                    let pb = if writes_by_index(&e.op) {
+                        type_witness(e.out)
+                    } else {
+                        pullback(e.out)
+                    };
                     names.push((quote::quote!(#pb), false));
                 }
             }

@@ -95,6 +95,23 @@ pub fn index_set_vjp<C: SetAt<I> + IsEmpty, I: Copy>(
     (g, gx, NotDifferentiated)
 }
 
+/// The type of `out` as a value of no size: the reverse pass of an index write, which keeps
+/// no pullback, names the container's type with it ([`index_set_vjp_of`]).
+#[inline(always)]
+pub fn type_witness<C>(_out: &C) -> std::marker::PhantomData<C> {
+    std::marker::PhantomData
+}
+
+/// [`index_set_vjp`] for a cotangent of the type `ty` names.
+#[inline(always)]
+pub fn index_set_vjp_of<C: SetAt<I> + IsEmpty, I: Copy>(
+    g: C,
+    i: I,
+    _ty: std::marker::PhantomData<C>,
+) -> (C, C::Elem, NotDifferentiated) {
+    index_set_vjp(g, i)
+}
+
 /// Whether a cotangent is the symbolic zero (an empty container).
 pub trait IsEmpty {
     /// Empty: no contribution arrived.
