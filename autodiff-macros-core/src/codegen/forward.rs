@@ -177,13 +177,18 @@ impl<'f> Forward<'f> {
         !self.f.vars[v].by_ref && !self.f.vars[v].seq && !self.kept.contains(&v)
     }
 
-    /// Whether the recorded forward keeps the shape of the operand of `v[i]` for the
-    /// reverse pass (see [`super::tape::RuleReads::witness`]).
-    fn keeps_shape_witness(&self, e: &Eqn, r: &crate::ir::RuleRef) -> bool {
-        self.record
-            && self.f.active(e.out)
-            && self.f.active(e.args[0])
-            && super::tape::rule_reads(self.f, &self.facts, e, r).witness
+    /// When recording: the shapes of those of `vars` whose shape the reverse pass reads
+    /// (see [`super::tape::Facts::witnessed`]), kept right where they are defined.
+    fn witnesses_of(&self, vars: &[VarId]) -> TokenStream {
+        if !self.record {
+            return quote!();
+        }
+        let lets = vars.iter().filter(|&&v| self.facts.witnessed[v]).map(|&v| {
+            let w = super::tape::shape_witness(v);
+            let x = operand(self.f, v);
+            quote!(let #w = ::autodiff::__private::index_shape(#x);)
+        });
+        quote!(#(#lets)*)
     }
 
     /// Whether `v` is known to be a float.
@@ -228,6 +233,12 @@ impl<'f> Forward<'f> {
     }
 
     fn stmt(&self, s: &Stmt) -> TokenStream {
+        let code = self.stmt_code(s);
+        let witnesses = self.witnesses_of(s.defs());
+        quote!(#code #witnesses)
+    }
+
+    fn stmt_code(&self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Eqn(e) => self.eqn(e),
             Stmt::Branch {
@@ -328,6 +339,7 @@ impl<'f> Forward<'f> {
                         .collect::<Vec<_>>(),
                 );
                 let idx = primal(*index);
+                let param_witnesses = self.witnesses_of(params);
                 let range_expr = match hi {
                     Some(hi) if *inclusive => quote!((#lo)..=(#hi)),
                     Some(hi) => quote!((#lo)..(#hi)),
@@ -378,6 +390,7 @@ impl<'f> Forward<'f> {
                     #tape_init
                     for #idx in #range {
                         let #param_pat = #carry;
+                        #param_witnesses
                         #body_code
                         #carry = #next;
                         #tape_push
@@ -405,14 +418,7 @@ impl<'f> Forward<'f> {
             Op::Unary(r) => {
                 let rule = rule_value(r);
                 let x = operand(f, e.args[0]);
-                let value =
-                    quote_spanned!(span=> let #out #ty = ::autodiff::__private::unary(#rule, #x););
-                if self.keeps_shape_witness(e, r) {
-                    let w = super::tape::shape_witness(e.out);
-                    quote_spanned!(span=> #value let #w = ::autodiff::__private::index_shape(#x);)
-                } else {
-                    value
-                }
+                quote_spanned!(span=> let #out #ty = ::autodiff::__private::unary(#rule, #x);)
             }
             Op::Binary(r)
                 if matches!(r.op, OpId::Add | OpId::Sub | OpId::Mul | OpId::Div)

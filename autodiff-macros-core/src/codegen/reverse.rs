@@ -264,7 +264,7 @@ impl<'f> Reverse<'f> {
                 let reads = rule_reads(f, &self.facts, e, r);
                 let gx = adjoint_place(f, x);
                 if reads.witness {
-                    let w = shape_witness(e.out);
+                    let w = shape_witness(x);
                     return quote_spanned!(span=> ::autodiff::__private::index_vjp(#rule, &#w, &#g, &mut #gx););
                 }
                 // What the rule does not read, the cotangent (a float too) stands in for.

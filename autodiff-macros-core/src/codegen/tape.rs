@@ -40,6 +40,10 @@ pub struct Facts {
     /// it again from `x` (`x[i]`: one load) instead of saving it, and saves the index only,
     /// which the adjoint of `x[i]` saves anyway when `x` is differentiated.
     pub reloads: Vec<Option<(RuleRef, VarId)>>,
+    /// Whether the reverse reads the shape of the vector or matrix `v` (an index on it
+    /// whose reverse reads a [`shape_witness`]): the forward pass keeps it where `v` is
+    /// defined, once, and the block defining `v` saves it.
+    pub witnessed: Vec<bool>,
 }
 
 impl Facts {
@@ -54,11 +58,16 @@ impl Facts {
         }
         let mut reloads = vec![None; f.vars.len()];
         find_reloads(&f.body, &top, &mut reloads);
-        Facts {
+        let mut facts = Facts {
             shapes: crate::pass::shape::infer(f),
             top,
             reloads,
-        }
+            witnessed: vec![false; f.vars.len()],
+        };
+        let mut witnessed = vec![false; f.vars.len()];
+        find_witnessed(f, &facts, &f.body, &mut witnessed);
+        facts.witnessed = witnessed;
+        facts
     }
 
     /// The variables the reverse reads for a rule's read of `v`: `v`, or the index and the
@@ -67,6 +76,21 @@ impl Facts {
         match &self.reloads[v] {
             Some((r, x)) => r.param.into_iter().chain([*x]).collect(),
             None => vec![v],
+        }
+    }
+}
+
+fn find_witnessed(f: &Func, facts: &Facts, b: &Block, out: &mut [bool]) {
+    for s in &b.stmts {
+        if let Stmt::Eqn(e) = s {
+            if let Op::Unary(r) = &e.op {
+                if f.active(e.out) && f.active(e.args[0]) && rule_reads(f, facts, e, r).witness {
+                    out[e.args[0]] = true;
+                }
+            }
+        }
+        for inner in s.blocks() {
+            find_witnessed(f, facts, inner, out);
         }
     }
 }
@@ -92,7 +116,10 @@ pub fn rule_reads(f: &Func, facts: &Facts, e: &Eqn, r: &RuleRef) -> RuleReads {
     let shapes = &facts.shapes;
     if matches!(r.op, OpId::Index | OpId::Index2) {
         let x = e.args[0];
-        let witness = !facts.top[x] && !f.vars[x].by_ref && !f.vars[x].seq;
+        // A value the function captures from an enclosing one (a `from_fn` closure's) is
+        // in scope in its reverse code: read it.
+        let witness =
+            !facts.top[x] && !f.vars[x].by_ref && !f.vars[x].seq && !f.captured.contains(&x);
         return RuleReads {
             args: vec![!witness],
             out: false,
@@ -136,26 +163,10 @@ pub fn type_witness(out: VarId) -> syn::Ident {
     format_ident!("__ty_{}", out)
 }
 
-/// The saved shape of the operand of `v[i]` defining `out` (see [`RuleReads::witness`]).
-pub fn shape_witness(out: VarId) -> syn::Ident {
-    format_ident!("__shape_{}", out)
-}
-
-/// The rule equations directly in `block` whose reverse reads a [`shape_witness`].
-fn witnesses(f: &Func, facts: &Facts, block: &Block) -> Vec<VarId> {
-    block
-        .stmts
-        .iter()
-        .filter_map(|s| match s {
-            Stmt::Eqn(e) if f.active(e.out) => match &e.op {
-                Op::Unary(r) if f.active(e.args[0]) && rule_reads(f, facts, e, r).witness => {
-                    Some(e.out)
-                }
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
+/// The saved shape of the vector or matrix `v` (see [`RuleReads::witness`] and
+/// [`Facts::witnessed`]).
+pub fn shape_witness(v: VarId) -> syn::Ident {
+    format_ident!("__shape_{}", v)
 }
 
 /// Whether a statement leaves any work for the reverse pass.
@@ -337,9 +348,11 @@ fn saved_names(f: &Func, block: &Block, defined: &BTreeSet<VarId>) -> Vec<(Token
             (quote::quote!(#id), false)
         })
         .collect();
-    for out in witnesses(f, &facts, block) {
-        let w = shape_witness(out);
-        names.push((quote::quote!(#w), false));
+    for &v in defined {
+        if facts.witnessed[v] {
+            let w = shape_witness(v);
+            names.push((quote::quote!(#w), false));
+        }
     }
     for s in &block.stmts {
         match s {
