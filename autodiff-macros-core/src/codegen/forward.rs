@@ -356,7 +356,12 @@ impl<'f> Forward<'f> {
                 let nested = record && self.nested.contains(&lp);
                 let (tape_init, tape_push, tape_end) = if record {
                     let t = tape(lp);
-                    let saved = saved(self.f, body, &defined_in_loop(body, params, *index), false);
+                    let saved = saved(
+                        self.f,
+                        body,
+                        &super::tape::saved_in_loop(body, params, *index),
+                        false,
+                    );
                     let size = quote!(::core::iter::Iterator::size_hint(&#range).0);
                     let start = format_ident!("__start_{}", lp);
                     let init = match (nested, hi.is_some()) {

@@ -179,6 +179,7 @@ impl<'f> Reverse<'f> {
             }
             Stmt::For {
                 index,
+                lo,
                 carried_in,
                 params,
                 body,
@@ -204,7 +205,13 @@ impl<'f> Reverse<'f> {
                     .collect();
                 let incoming_pat = tuple(&incoming.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
                 let defined = defined_in_loop(body, params, *index);
-                let pat = saved(self.f, body, &defined, true);
+                let pat = saved(
+                    self.f,
+                    body,
+                    &super::tape::saved_in_loop(body, params, *index),
+                    true,
+                );
+                let index_again = super::tape::reverse_index(self.f, body, *index, lo);
                 let decl = self.declare(&defined);
                 let joins = slots
                     .iter()
@@ -227,15 +234,31 @@ impl<'f> Reverse<'f> {
                 let recycle_body =
                     self.recycle_block(body, &defined, params.iter().copied().collect());
                 // A nested loop's tape holds every run: this run's iterations are the last.
-                let iterations = if self.nested.contains(&outs[0]) {
-                    let n = super::tape::run_length(outs[0]);
-                    quote!(for #pat in #t.pop_run(#n))
-                } else {
-                    quote!(while let ::core::option::Option::Some(#pat) = #t.pop())
+                let nested = self.nested.contains(&outs[0]);
+                let iterations = match (nested, index_again.is_some()) {
+                    (true, false) => {
+                        let n = super::tape::run_length(outs[0]);
+                        quote!(for #pat in #t.pop_run(#n))
+                    }
+                    (true, true) => {
+                        let n = super::tape::run_length(outs[0]);
+                        quote!(for (__ad_k, #pat) in ::core::iter::Iterator::zip(::core::iter::Iterator::rev(0..#n), #t.pop_run(#n)))
+                    }
+                    (false, false) => {
+                        quote!(while let ::core::option::Option::Some(#pat) = #t.pop())
+                    }
+                    (false, true) => {
+                        quote!(while let ::core::option::Option::Some(#pat) = #t.pop())
+                    }
                 };
+                // The iteration's position, when the index is recomputed: entries left below.
+                let position =
+                    (!nested && index_again.is_some()).then(|| quote!(let __ad_k = #t.len();));
                 quote_spanned! {*span=>
                     let mut #carry = #init;
                     #iterations {
+                        #position
+                        #index_again
                         let #incoming_pat = #carry;
                         #decl
                         #(#joins)*

@@ -249,6 +249,29 @@ pub fn defined_in_arm(arm: &crate::ir::Arm) -> BTreeSet<VarId> {
     d
 }
 
+/// What a loop's tape saves per iteration out of its body's scope: everything but the
+/// index, which the reverse loop recomputes from its position (see [`reverse_index`]).
+pub fn saved_in_loop(body: &Block, params: &[VarId], index: VarId) -> BTreeSet<VarId> {
+    let mut d = defined_in_loop(body, params, index);
+    d.remove(&index);
+    d
+}
+
+/// `let index = ..;` in the reverse of a loop's iteration `k` (from 0): the `k`-th value of
+/// `lo..`, when the body's reverse reads the index.
+pub fn reverse_index(f: &Func, body: &Block, index: VarId, lo: &syn::Expr) -> Option<TokenStream> {
+    if !reverse_reads(f, body).contains(&index) {
+        return None;
+    }
+    let idx = primal(index);
+    Some(quote::quote! {
+        let #idx = ::core::option::Option::expect(
+            ::core::iter::Iterator::nth(&mut ((#lo)..), __ad_k),
+            "the loop index of an iteration the forward pass ran",
+        );
+    })
+}
+
 /// Variables defined in a loop body's scope: its statements, the carried values and the index.
 pub fn defined_in_loop(body: &Block, params: &[VarId], index: VarId) -> BTreeSet<VarId> {
     let mut d = defined_in(body);
@@ -310,10 +333,16 @@ fn reads_of(f: &Func, facts: &Facts, block: &Block) -> BTreeSet<VarId> {
                 body,
                 params,
                 index,
+                bound_vars,
                 ..
             } => {
                 let inner = defined_in_loop(body, params, *index);
-                reads.extend(reads_of(f, facts, body).difference(&inner).copied());
+                let body_reads = reads_of(f, facts, body);
+                // The reverse loop counts the index down itself, from the lower bound.
+                if body_reads.contains(index) {
+                    reads.extend(bound_vars.iter().copied());
+                }
+                reads.extend(body_reads.difference(&inner).copied());
             }
         }
     }
