@@ -464,13 +464,7 @@ pub fn recycle_value<X: 'static>(value: X) {
 /// Whether values of type `X` have a buffer the pool takes.
 #[inline(always)]
 fn has_pooled_buffer<X: 'static>() -> bool {
-    let x = TypeId::of::<X>();
-    x == TypeId::of::<DMatrix<f64>>()
-        || x == TypeId::of::<DVector<f64>>()
-        || x == TypeId::of::<RowDVector<f64>>()
-        || x == TypeId::of::<DMatrix<f32>>()
-        || x == TypeId::of::<DVector<f32>>()
-        || x == TypeId::of::<RowDVector<f32>>()
+    is_pooled::<X, f64>() || is_pooled::<X, f32>()
 }
 
 /// The buffer of the pooled matrix in `slot` (an `Option<X>` as `dyn Any`) with elements `T`.

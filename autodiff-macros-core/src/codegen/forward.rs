@@ -21,9 +21,10 @@ pub struct Forward<'f> {
     pub f: &'f Func,
     /// Whether to record what the reverse pass needs.
     pub record: bool,
-    /// The shape of each variable, where the code may use it (empty: nowhere).
-    shapes: Vec<Shape>,
-    /// What the reverse reads depend on (recording only).
+    /// Whether the code may use what `facts` knows of shapes (not in a nested function,
+    /// whose values may be lanes).
+    uses_shapes: bool,
+    /// Shapes, and what the reverse reads depend on.
     facts: super::tape::Facts,
     /// How often each variable is read (empty where the code may not move values).
     uses: Vec<usize>,
@@ -46,7 +47,7 @@ impl<'f> Forward<'f> {
         Forward {
             f,
             record,
-            shapes: crate::pass::shape::infer(f),
+            uses_shapes: true,
             facts: super::tape::Facts::of(f),
             uses: f.use_counts(),
             kept: if record {
@@ -71,7 +72,7 @@ impl<'f> Forward<'f> {
         Forward {
             f,
             record: false,
-            shapes: Vec::new(),
+            uses_shapes: false,
             facts: super::tape::Facts::of(f),
             uses: Vec::new(),
             kept: BTreeSet::new(),
@@ -193,7 +194,7 @@ impl<'f> Forward<'f> {
 
     /// Whether `v` is known to be a float.
     fn is_scalar(&self, v: VarId) -> bool {
-        self.shapes.get(v) == Some(&Shape::Scalar)
+        self.uses_shapes && self.facts.shapes.get(v) == Some(&Shape::Scalar)
     }
 
     /// The code of the function's top-level `block`: when recording, the tapes of its

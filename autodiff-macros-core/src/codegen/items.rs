@@ -379,7 +379,7 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
         match s {
             Stmt::Eqn(e) => {
                 if let Op::Call { path, .. } = &e.op {
-                    if super::callee::local_callee(path).is_some() || is_runtime_path(path) {
+                    if super::callee::local_callee(path).is_some() || super::is_runtime_path(path) {
                         // Checked through the callee's trait (`callee::checks`); the
                         // runtime's own callees (`index_set`, `repeat_vec`) differentiate
                         // every float they take.
@@ -410,14 +410,6 @@ fn call_checks(f: &Func, block: &Block, out: &mut Vec<TokenStream>) {
             }
         }
     }
-}
-
-/// Whether `path` is `::autodiff::__private::..`: a call the macro itself wrote.
-fn is_runtime_path(path: &syn::Path) -> bool {
-    let mut segs = path.segments.iter().map(|s| s.ident.to_string());
-    path.leading_colon.is_some()
-        && segs.next().as_deref() == Some("autodiff")
-        && segs.next().as_deref() == Some("__private")
 }
 
 /// Whether a call in `block` lends a callee a value owned by the body (`g(&s)` with `s`

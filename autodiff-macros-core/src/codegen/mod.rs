@@ -376,3 +376,11 @@ pub fn recycle_block_adjoints(
         .map(adjoint);
     quote!(#(::autodiff::__private::recycle(#adjs);)*)
 }
+
+/// Whether `path` is `::autodiff::__private::..`: a call the macro itself wrote.
+pub fn is_runtime_path(path: &syn::Path) -> bool {
+    let mut segs = path.segments.iter().map(|s| s.ident.to_string());
+    path.leading_colon.is_some()
+        && segs.next().as_deref() == Some("autodiff")
+        && segs.next().as_deref() == Some("__private")
+}

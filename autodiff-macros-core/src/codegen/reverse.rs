@@ -211,7 +211,7 @@ impl<'f> Reverse<'f> {
                     &super::tape::saved_in_loop(body, params, *index),
                     true,
                 );
-                let index_again = super::tape::reverse_index(self.f, body, *index, lo);
+                let index_again = super::tape::reverse_index(self.f, &self.facts, body, *index, lo);
                 let decl = self.declare(&defined);
                 let joins = slots
                     .iter()

@@ -150,10 +150,8 @@ pub fn rule_reads(f: &Func, facts: &Facts, e: &Eqn, r: &RuleRef) -> RuleReads {
 /// usually saves anyway, not a pullback.
 pub fn writes_by_index(op: &Op) -> bool {
     matches!(op, Op::Call { path, recompute: false, .. }
-        if path.leading_colon.is_some()
+        if super::is_runtime_path(path)
             && path.segments.len() == 3
-            && path.segments[0].ident == "autodiff"
-            && path.segments[1].ident == "__private"
             && path.segments[2].ident == "index_set")
 }
 
@@ -259,8 +257,14 @@ pub fn saved_in_loop(body: &Block, params: &[VarId], index: VarId) -> BTreeSet<V
 
 /// `let index = ..;` in the reverse of a loop's iteration `k` (from 0): the `k`-th value of
 /// `lo..`, when the body's reverse reads the index.
-pub fn reverse_index(f: &Func, body: &Block, index: VarId, lo: &syn::Expr) -> Option<TokenStream> {
-    if !reverse_reads(f, body).contains(&index) {
+pub fn reverse_index(
+    f: &Func,
+    facts: &Facts,
+    body: &Block,
+    index: VarId,
+    lo: &syn::Expr,
+) -> Option<TokenStream> {
+    if !reads_of(f, facts, body).contains(&index) {
         return None;
     }
     let idx = primal(index);
